@@ -1,0 +1,53 @@
+"""Command-line interface ``handwerkgeo`` (typer). The only place that configures logging.
+
+Each command group lives in its own module of this package and is registered here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from handwerkgeo import __version__
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="handwerkgeo",
+    help="Site scoring for Handwerkerhöfe in Düsseldorf.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"handwerkgeo {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    verbose: int = typer.Option(
+        0, "--verbose", "-v", count=True, help="More log output (-v info, -vv debug)."
+    ),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_version_callback,
+        is_eager=True,
+        help="Show the version and exit.",
+    ),
+) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+
+
+# --- command groups (one module each) -------------------------------------------------
+
+
+def main() -> None:
+    """Entry point of the ``handwerkgeo`` console script."""
+    app()

@@ -1,0 +1,1 @@
+"""Scoring criteria: each takes the plots frame (+ context) and returns a Series on its index."""

@@ -1,0 +1,1 @@
+"""Council-ready outputs: offline maps, print figures, tables and site profiles."""

@@ -1,0 +1,1 @@
+"""Readers for every data source; each returns frames in EPSG:25832 with English columns."""
