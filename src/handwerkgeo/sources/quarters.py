@@ -23,7 +23,7 @@ from handwerkgeo.crs import raise_if_outside, to_canonical
 from handwerkgeo.errors import InvalidGeometryError, MissingColumnError, ValidationError
 from handwerkgeo.fetch import layer_paths
 
-__all__ = ["NAME_REPAIRS", "read_stadtbezirke", "read_stadtteile"]
+__all__ = ["NAME_REPAIRS", "normalise_name", "read_stadtbezirke", "read_stadtteile"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,24 @@ NAME_REPAIRS: dict[str, str] = {
 
 _REPLACEMENT = "\ufffd"
 _SOURCE_COLUMNS = {"Stadtbezir": "bezirk", "Stadtteil": "stadtteil", "Name": "name"}
+
+
+_TRANSLITERATE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def normalise_name(name: str) -> str:
+    """A Stadtteil name reduced for comparison across sources.
+
+    Lower case, umlauts transliterated (``ü`` → ``ue``), everything but letters and digits
+    removed, so that "Flingern-Süd", "Flingern Süd" and "Flingern Sued" compare equal.
+
+    Examples
+    --------
+    >>> normalise_name("Flingern-Süd") == normalise_name("Flingern Sued")
+    True
+    """
+    text = str(name).strip().lower().translate(_TRANSLITERATE)
+    return "".join(ch for ch in text if ch.isalnum())
 
 
 def _default_path(path: str | os.PathLike[str] | None, data_dir: object) -> Path:
