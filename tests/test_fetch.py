@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -342,3 +343,83 @@ def test_layer_paths_and_info(mirror: Path, tmp_path: Path) -> None:
     assert info.loc["vrr_stops", "crs"] == "EPSG:4326 (declared)"
     assert info.loc["schools", "fetched"] == 0
     assert info["features"].isna().loc["schools"]
+
+
+# --- command line -------------------------------------------------------------------------
+
+
+def test_cli_fetch_and_info(mirror: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from handwerkgeo.cli import app
+
+    runner = CliRunner()
+    data = tmp_path / "data"
+    args = ["data", "fetch", "--mirror", str(mirror), "--data-dir", str(data)]
+    res = runner.invoke(app, [*args, "--layer", "stadtteile", "--layer", "cycling_network"])
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.strip().splitlines()
+    assert lines[0].split() == [
+        "copied",
+        "stadtteile",
+        "grenzen/Stadtteilgrenzen_Duesseldorf_2021_ETRS89.geojson",
+    ]
+    assert lines[-1] == "2 file(s): 2 copied"
+    res = runner.invoke(app, [*args, "--layer", "stadtteile"])
+    assert res.stdout.startswith("up to date  stadtteile")
+
+    res = runner.invoke(app, ["data", "info", "--data-dir", str(data)])
+    assert res.exit_code == 0, res.output
+    row = next(ln for ln in res.stdout.splitlines() if ln.startswith("| stadtteile "))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[:5] == ["stadtteile", "1", "50", "EPSG:4647", "dl-de/zero-2.0"]
+    assert "not (fully) fetched" in res.stdout
+
+    res = runner.invoke(app, ["data", "info", "--json", "--data-dir", str(data)])
+    assert res.exit_code == 0, res.output
+    records = {r["name"]: r for r in json.loads(res.stdout)}
+    assert records["cycling_network"]["features"] == 619
+    assert records["schools"]["features"] is None
+    assert records["osm_streets_central"]["attribution"] == "© OpenStreetMap contributors"
+
+
+def test_cli_fetch_failure_exit_code(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from handwerkgeo.cli import app
+
+    empty = tmp_path / "mirror"
+    empty.mkdir()
+    res = CliRunner().invoke(
+        app,
+        [
+            "data",
+            "fetch",
+            "--mirror",
+            str(empty),
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--layer",
+            "schools",
+        ],
+    )
+    assert res.exit_code == 1
+    assert "schulen/schulen.csv is missing from the data mirror" in res.stderr
+    assert res.stdout == ""
+    res = CliRunner().invoke(app, ["data", "fetch", "--layer", "nope", "--mirror", str(empty)])
+    assert res.exit_code == 1
+    assert "unknown data layer 'nope'" in res.stderr
+
+
+def test_cli_subprocess(mirror: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    cmd = [sys.executable, "-m", "handwerkgeo", "data", "fetch", "--layer", "schools"]
+    env = {**os.environ, "HANDWERKGEO_DATA_MIRROR": str(mirror), "HANDWERKGEO_DATA_DIR": str(data)}
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0].split() == ["copied", "schools", "schulen/schulen.csv"]
+    assert (data / "raw" / "schulen" / "schulen.csv").is_file()
+    assert (data / "raw" / "provenance.json").is_file()

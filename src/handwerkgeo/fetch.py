@@ -527,7 +527,7 @@ def fetch(
                         previous=files.get(entry.path),
                     )
                 except DataSourceError as exc:
-                    logger.error("%s", exc)
+                    logger.debug("fetch failed: %s", exc)
                     errors.append(str(exc))
                     continue
                 logger.info("%s %s (%s)", result["action"], entry.path, layer.name)
@@ -659,7 +659,7 @@ def layer_info(
             features += count
             if crs and crs not in crs_seen:
                 crs_seen.append(crs)
-        if not crs_seen and layer.crs:
+        if n_present and not crs_seen and layer.crs:
             crs_seen.append(f"{layer.crs} (declared)")
         rows.append(
             {

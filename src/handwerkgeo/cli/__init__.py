@@ -46,6 +46,9 @@ def _root(
 
 
 # --- command groups (one module each) -------------------------------------------------
+from handwerkgeo.cli.data import data_app  # noqa: E402
+
+app.add_typer(data_app, name="data")
 
 
 def main() -> None:

@@ -1,0 +1,141 @@
+"""``handwerkgeo data``: fetch the source data and show what was fetched."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+
+from handwerkgeo.errors import DataSourceError
+from handwerkgeo.fetch import fetch, layer_info
+
+__all__ = ["data_app"]
+
+data_app = typer.Typer(
+    help="Fetch the public source data (from a mirror or the internet) and show it.",
+    no_args_is_help=True,
+)
+
+_INFO_HEADERS = {
+    "name": "layer",
+    "files": "files",
+    "features": "features",
+    "crs": "CRS",
+    "licence": "licence",
+    "attribution": "attribution",
+}
+
+
+@data_app.command("fetch")
+def fetch_command(
+    mirror: Annotated[
+        Path | None,
+        typer.Option(
+            "--mirror",
+            help="Local mirror of the public sources (default: $HANDWERKGEO_DATA_MIRROR; "
+            "without one the files are downloaded).",
+            file_okay=False,
+        ),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", help="Data directory (default: $HANDWERKGEO_DATA_DIR or ./data)."
+        ),
+    ] = None,
+    layer: Annotated[
+        list[str] | None,
+        typer.Option("--layer", help="Fetch only this layer (repeat for more). Default: all."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Fetch again even if up to date.")] = False,
+    timeout_s: Annotated[
+        float, typer.Option("--timeout", help="Network timeout per download, seconds.")
+    ] = 60.0,
+) -> None:
+    """Copy or download every source file, verify its checksum and record provenance."""
+
+    def show(result: dict[str, Any]) -> None:
+        typer.echo(f"{result['action']:<10}  {result['layer']:<24}  {result['path']}")
+
+    try:
+        results = fetch(
+            mirror=mirror,
+            data_dir=data_dir,
+            layers=layer or None,
+            force=force,
+            timeout_s=timeout_s,
+            progress=show,
+        )
+    except DataSourceError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    counts = pd.Series([r["action"] for r in results]).value_counts()
+    summary = ", ".join(f"{n} {action}" for action, n in counts.items())
+    typer.echo(f"{len(results)} file(s): {summary}")
+
+
+def _table(df: pd.DataFrame) -> str:
+    """A plain-text table (Markdown pipe syntax), readable in a terminal and in README."""
+    cells = [[("" if pd.isna(v) else str(v)) for v in row] for row in df.itertuples(index=False)]
+    headers = list(df.columns)
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    numeric = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
+
+    def fmt(values: list[str]) -> str:
+        parts = [
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
+        ]
+        return "| " + " | ".join(parts) + " |"
+
+    rule = (
+        "|"
+        + "|".join(
+            "-" * (w + 1) + ":" if num else "-" * (w + 2)
+            for w, num in zip(widths, numeric, strict=True)
+        )
+        + "|"
+    )
+    return "\n".join([fmt(headers), rule, *(fmt(r) for r in cells)])
+
+
+@data_app.command("info")
+def info_command(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", help="Data directory (default: $HANDWERKGEO_DATA_DIR or ./data)."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON records instead of a table.")
+    ] = False,
+) -> None:
+    """Show each layer: files, features (as read), CRS, licence and attribution."""
+    try:
+        info = layer_info(data_dir)
+    except DataSourceError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if as_json:
+        records = [
+            {k: (None if pd.isna(v) else v) for k, v in row.items()}
+            for row in info.astype(object).to_dict(orient="records")
+        ]
+        typer.echo(json.dumps(records, indent=2, ensure_ascii=False, default=int))
+        return
+    shown = info.copy()
+    shown["files"] = [
+        f"{f}" if f == n else f"{f}/{n}"
+        for f, n in zip(shown["fetched"], shown["files"], strict=True)
+    ]
+    shown = shown[list(_INFO_HEADERS)].rename(columns=_INFO_HEADERS)
+    typer.echo(_table(shown))
+    missing = info.loc[info["fetched"] < info["files"], "name"].tolist()
+    if missing:
+        typer.echo(
+            f"\nnot (fully) fetched: {', '.join(missing)}. Run `handwerkgeo data fetch`.",
+        )
