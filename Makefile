@@ -35,7 +35,8 @@ data: $(VENV)/.installed
 	$(HWG) data fetch
 
 demo: $(VENV)/.installed data
-	$(HWG) demo --out outputs
+	$(HWG) data fetch
+	$(HWG) data info
 
 test: $(VENV)/.installed sysdeps
 	$(VENV)/bin/ruff check src tests benchmarks notebooks
