@@ -1,0 +1,549 @@
+"""Collect-all-problems validation: problems, rejects table, report, and raising.
+
+Readers find *every* problem of an input first (missing columns, duplicate ids, invalid
+geometries, bad areas, coordinates outside Düsseldorf …), then either raise one error that
+lists them all or return the usable rows together with a rejects table. The planner fixes
+the file once, not ten times.
+
+Row numbers in messages and in the rejects table are 1-based record numbers without the
+header: row 1 is the first feature of a GIS file or the first data line of a CSV/XLSX
+(which is line 2 of the spreadsheet).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from handwerkgeo.errors import (
+    DuplicateIdError,
+    EncodingError,
+    HandwerkgeoError,
+    InvalidGeometryError,
+    MissingColumnError,
+    NoCrsError,
+    OutsideAreaError,
+    ValidationError,
+)
+
+__all__ = [
+    "REJECT_COLUMNS",
+    "Problem",
+    "RowIssue",
+    "ValidationReport",
+    "build_report",
+    "check_geometries",
+    "duplicate_issues",
+    "find_column",
+    "normalize_key",
+    "parse_numbers",
+    "raise_for_report",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Columns of every rejects table.
+REJECT_COLUMNS = ["row", "plot_id", "reason", "fix"]
+
+#: Problem kind → error class raised when it is the only kind of problem.
+_ERROR_OF_KIND: dict[str, type[HandwerkgeoError]] = {
+    "missing_column": MissingColumnError,
+    "duplicate_id": DuplicateIdError,
+    "invalid_geometry": InvalidGeometryError,
+    "empty_geometry": InvalidGeometryError,
+    "geometry_type": InvalidGeometryError,
+    "no_crs": NoCrsError,
+    "encoding": EncodingError,
+    "outside_city": OutsideAreaError,
+}
+
+#: Kinds that concern the whole file: no row of it can be used while they remain.
+FATAL_KINDS = frozenset({"missing_column", "no_crs", "encoding", "empty_file", "unreadable"})
+
+_MAX_LISTED = 10
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One kind of problem of an input, with the rows it concerns and how to fix it.
+
+    Attributes
+    ----------
+    kind
+        Machine-readable kind, e.g. ``"duplicate_id"``, ``"invalid_geometry"``,
+        ``"no_crs"``, ``"outside_city"``.
+    message
+        What is wrong, naming rows and ids.
+    fix
+        What the user should do.
+    rows
+        1-based row numbers concerned (empty for file-level problems).
+    """
+
+    kind: str
+    message: str
+    fix: str
+    rows: tuple[int, ...] = ()
+
+    @property
+    def fatal(self) -> bool:
+        """Whether the problem concerns the whole file (no row is usable)."""
+        return self.kind in FATAL_KINDS
+
+    def __str__(self) -> str:
+        return f"{self.message} Fix: {self.fix}"
+
+
+@dataclass(frozen=True)
+class RowIssue:
+    """A problem of one row: ``pos`` is the 0-based position in the input table."""
+
+    pos: int
+    kind: str
+    reason: str
+    fix: str
+
+
+@dataclass
+class ValidationReport:
+    """Result of validating an input.
+
+    Attributes
+    ----------
+    name
+        What was validated (file name).
+    usable
+        The rows that passed, in canonical form (EPSG:25832). Empty when a file-level
+        problem (no CRS, missing id column, unreadable file …) prevents any use.
+    rejects
+        One row per rejected input row: ``row`` (1-based), ``plot_id``, ``reason``, ``fix``.
+    problems
+        Every problem found, grouped by kind.
+    notes
+        Remarks that do not reject anything (repaired geometries, inferred CRS …).
+    n_rows
+        Number of rows read from the input.
+    """
+
+    name: str
+    usable: gpd.GeoDataFrame
+    rejects: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    n_rows: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """``True`` when there is no problem: every row is usable."""
+        return not self.problems
+
+    @property
+    def fatal(self) -> bool:
+        """``True`` when a file-level problem makes the whole input unusable."""
+        return any(p.fatal for p in self.problems)
+
+    @property
+    def messages(self) -> list[str]:
+        """The problems as plain lines (what is wrong, then the fix)."""
+        return [str(p) for p in self.problems]
+
+    def summary(self) -> str:
+        """One line: rows read, usable, rejected, problems."""
+        return (
+            f"{self.name}: {self.n_rows} row(s) read, {len(self.usable)} usable, "
+            f"{len(self.rejects)} rejected, {len(self.problems)} problem(s)"
+        )
+
+
+def normalize_key(value: object) -> str:
+    """Normalise a column name or vocabulary key for matching.
+
+    Case-folds, spells umlauts out (``ä`` → ``ae``, ``ß`` → ``ss``), turns ``²`` into
+    ``2`` and drops everything that is not a letter or a digit.
+
+    Examples
+    --------
+    >>> normalize_key("Fläche [m²]")
+    'flaechem2'
+    >>> normalize_key("Industrie- und Gewerbefläche")
+    'industrieundgewerbeflaeche'
+    """
+    text = str(value).casefold().replace("²", "2").replace("ß", "ss")
+    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue")):
+        text = text.replace(a, b)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return re.sub(r"[^a-z0-9]", "", text)
+
+
+def find_column(columns: Iterable[object], candidates: Sequence[str]) -> str | None:
+    """Return the first column whose normalised name equals a normalised candidate.
+
+    Candidates are tried in order, so the first candidate wins over later ones.
+
+    Examples
+    --------
+    >>> find_column(["ID", "Fläche"], ["plot_id", "id"])
+    'ID'
+    """
+    by_key: dict[str, str] = {}
+    for c in columns:
+        by_key.setdefault(normalize_key(c), str(c))
+    for cand in candidates:
+        hit = by_key.get(normalize_key(cand))
+        if hit is not None:
+            return hit
+    return None
+
+
+_GERMAN_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")
+_ENGLISH_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+$")
+_COMMA_DECIMAL = re.compile(r"^[+-]?[\d.]*,\d+$")
+
+
+def detect_decimal(values: Iterable[object]) -> str:
+    """Return ``","`` if any text value uses a decimal comma, else ``"."``.
+
+    ``"1.234,5"`` and ``"12,5"`` count as decimal commas; ``"1,234"`` alone is ambiguous
+    and does not.
+    """
+    for v in values:
+        if isinstance(v, str):
+            s = re.sub(r"[\s\u00a0\u202f']", "", v)
+            if _COMMA_DECIMAL.match(s) and not _ENGLISH_THOUSANDS.match(s):
+                return ","
+    return "."
+
+
+def parse_numbers(
+    values: Iterable[object], *, decimal: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Parse numbers written in German or English style.
+
+    Parameters
+    ----------
+    values
+        Numbers or text such as ``"1.234,5"``, ``"1234.5"``, ``"38 757"``, ``"2500 m²"``.
+    decimal
+        Decimal separator, ``","`` or ``"."``. ``None`` detects it from the values
+        (:func:`detect_decimal`). With ``","`` a dot only groups thousands
+        (``"2.500"`` → 2500); with ``"."`` a comma only groups thousands.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(numbers, bad)``: floats (NaN for missing or unreadable values) and a boolean
+        mask of values that were present but could not be read.
+
+    Examples
+    --------
+    >>> nums, bad = parse_numbers(["1.234,5", "12,5", "", "abc"])
+    >>> nums[:2].tolist(), bad.tolist()
+    ([1234.5, 12.5], [False, False, False, True])
+    """
+    vals = list(values)
+    if decimal is None:
+        decimal = detect_decimal(vals)
+    if decimal not in {",", "."}:
+        msg = f"decimal must be ',' or '.', got {decimal!r}"
+        raise ValueError(msg)
+    out = np.full(len(vals), np.nan)
+    bad = np.zeros(len(vals), dtype=bool)
+    for i, v in enumerate(vals):
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+            continue
+        if isinstance(v, bool | np.bool_):
+            bad[i] = True
+            continue
+        if isinstance(v, int | float | np.integer | np.floating):
+            out[i] = float(v)
+            continue
+        s = re.sub(r"[\s\u00a0\u202f']", "", str(v))
+        s = re.sub(r"(m2|m²|qm|sqm)$", "", s, flags=re.IGNORECASE)
+        if not s:
+            continue
+        if "," in s and "." in s:  # both: the last one is the decimal separator
+            if s.rfind(",") > s.rfind("."):
+                s = s.replace(".", "").replace(",", ".")
+            else:
+                s = s.replace(",", "")
+        elif "," in s:
+            if decimal == ",":
+                s = s.replace(",", ".")
+            elif _ENGLISH_THOUSANDS.match(s):
+                s = s.replace(",", "")
+            else:
+                bad[i] = True
+                continue
+        elif decimal == "," and _GERMAN_THOUSANDS.match(s):
+            s = s.replace(".", "")
+        try:
+            out[i] = float(s)
+        except ValueError:
+            bad[i] = True
+    return out, bad
+
+
+def describe_rows(rows: Sequence[int], labels: Sequence[str] | None = None) -> str:
+    """``"rows 3, 5 and 7"``, listing at most ten and saying how many more."""
+    items = [
+        f"{r} ({labels[k]})" if labels is not None and labels[k] else str(r)
+        for k, r in enumerate(rows)
+    ]
+    shown = items[:_MAX_LISTED]
+    more = len(items) - len(shown)
+    text = ", ".join(shown)
+    if more:
+        text += f" and {more} more"
+    return ("row " if len(items) == 1 else "rows ") + text
+
+
+def check_geometries(
+    geoms: gpd.GeoSeries,
+    *,
+    allow_points: bool = True,
+    repair: bool = False,
+) -> tuple[gpd.GeoSeries, list[RowIssue], list[str]]:
+    """Check geometries for emptiness, type and validity.
+
+    Parameters
+    ----------
+    geoms
+        The geometries, positionally aligned with the input rows.
+    allow_points
+        Accept ``Point`` geometries (coordinate listings).
+    repair
+        Repair invalid polygons with :func:`shapely.make_valid` (keeping the polygonal
+        part) instead of rejecting them; each repair is reported in the notes.
+
+    Returns
+    -------
+    tuple
+        ``(geoms, issues, notes)``: the (possibly repaired, 2D) geometries, one issue per
+        bad row, and notes about repairs.
+    """
+    arr = np.asarray(geoms.array, dtype=object)
+    arr = np.asarray(shapely.force_2d(arr), dtype=object)
+    issues: list[RowIssue] = []
+    notes: list[str] = []
+    missing = shapely.is_missing(arr)
+    empty = ~missing & shapely.is_empty(arr)
+    types = np.where(missing | empty, -1, shapely.get_type_id(arr))
+    for pos in np.flatnonzero(missing | empty):
+        issues.append(
+            RowIssue(
+                int(pos),
+                "empty_geometry",
+                "geometry is missing" if missing[pos] else "geometry is empty",
+                "draw the plot outline (or give its coordinates) or delete the row",
+            )
+        )
+    polygonal = np.isin(types, [3, 6])  # Polygon, MultiPolygon
+    point = types == 0
+    wrong = ~(missing | empty) & ~polygonal & ~(point & allow_points)
+    for pos in np.flatnonzero(wrong):
+        gtype = shapely.get_type_id(arr[pos])
+        name = arr[pos].geom_type
+        if gtype in (1, 2, 5):
+            fix = (
+                "plots must be areas: close the outline into a polygon or export the polygon layer"
+            )
+        elif gtype == 0:
+            fix = "this input expects plot outlines (polygons), not points"
+        elif gtype == 4:
+            fix = "give one point per row, not a MultiPoint"
+        else:
+            fix = "give one Polygon or MultiPolygon per plot"
+        issues.append(RowIssue(int(pos), "geometry_type", f"geometry is a {name}", fix))
+    check = np.flatnonzero(polygonal)
+    if len(check):
+        valid = shapely.is_valid(arr[check])
+        for pos in check[~valid]:
+            reason = shapely.is_valid_reason(arr[pos])
+            if repair:
+                fixed = _polygonal_part(shapely.make_valid(arr[pos]))
+                if fixed is not None:
+                    arr[pos] = fixed
+                    notes.append(
+                        f"row {pos + 1}: invalid geometry ({reason}) repaired with "
+                        "shapely.make_valid; check the repaired outline"
+                    )
+                    continue
+            issues.append(
+                RowIssue(
+                    int(pos),
+                    "invalid_geometry",
+                    f"invalid geometry: {reason}",
+                    "fix the outline in a GIS (e.g. QGIS 'Fix geometries') or read with "
+                    "repair=True to apply shapely.make_valid",
+                )
+            )
+    out = gpd.GeoSeries(arr, index=geoms.index, crs=geoms.crs)
+    return out, issues, notes
+
+
+def _polygonal_part(geom: Any) -> Any:
+    """The polygonal part of a repaired geometry, or ``None`` if there is none."""
+    if geom is None or geom.is_empty:
+        return None
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    if not parts:
+        return None
+    merged = shapely.union_all(parts)
+    return merged if not merged.is_empty else None
+
+
+def duplicate_issues(ids: pd.Series, *, what: str = "plot_id") -> list[RowIssue]:
+    """One issue per row whose id occurs more than once (all occurrences are rejected)."""
+    present = ids.notna() & (ids.astype("string").str.len() > 0)
+    dup = ids[present].duplicated(keep=False)
+    issues: list[RowIssue] = []
+    if not dup.any():
+        return issues
+    positions = np.flatnonzero(present.to_numpy())[dup.to_numpy()]
+    values = ids.to_numpy()
+    rows_of: dict[str, list[int]] = {}
+    for pos in positions:
+        rows_of.setdefault(str(values[pos]), []).append(int(pos) + 1)
+    for pos in positions:
+        value = str(values[pos])
+        others = ", ".join(str(r) for r in rows_of[value])
+        issues.append(
+            RowIssue(
+                int(pos),
+                "duplicate_id",
+                f"{what} {value!r} occurs {len(rows_of[value])} times (rows {others})",
+                f"give each plot a unique {what}",
+            )
+        )
+    return issues
+
+
+def build_report(
+    name: str,
+    frame: gpd.GeoDataFrame,
+    *,
+    ids: Sequence[object] | None,
+    row_issues: Sequence[RowIssue],
+    file_problems: Sequence[Problem] = (),
+    notes: Sequence[str] = (),
+    row_offset_note: str = "",
+) -> ValidationReport:
+    """Assemble a :class:`ValidationReport` from row issues and file-level problems.
+
+    Rows with at least one issue go into the rejects table (one line per row, reasons
+    joined with ``"; "``); the other rows are usable unless a file-level problem is fatal.
+    Problems are grouped by kind, each naming its rows.
+    """
+    n = len(frame)
+    id_text = ["" if ids is None else _id_text(ids[i]) for i in range(n)]
+    by_pos: dict[int, list[RowIssue]] = {}
+    for issue in row_issues:
+        by_pos.setdefault(issue.pos, []).append(issue)
+    rejects = pd.DataFrame(
+        {
+            "row": pd.Series([p + 1 for p in sorted(by_pos)], dtype="int64"),
+            "plot_id": pd.Series([id_text[p] for p in sorted(by_pos)], dtype="string"),
+            "reason": pd.Series(
+                ["; ".join(i.reason for i in by_pos[p]) for p in sorted(by_pos)], dtype="string"
+            ),
+            "fix": pd.Series(
+                ["; ".join(dict.fromkeys(i.fix for i in by_pos[p])) for p in sorted(by_pos)],
+                dtype="string",
+            ),
+        },
+        columns=REJECT_COLUMNS,
+    )
+    problems = list(file_problems)
+    kinds: dict[str, list[RowIssue]] = {}
+    for issue in row_issues:
+        kinds.setdefault(issue.kind, []).append(issue)
+    for kind, issues in kinds.items():
+        issues = sorted(issues, key=lambda i: i.pos)
+        details = [
+            f"row {i.pos + 1}{_label(id_text[i.pos])}: {i.reason}" for i in issues[:_MAX_LISTED]
+        ]
+        more = len(issues) - len(details)
+        message = f"{_KIND_TITLE.get(kind, kind)} in {len(issues)} row(s){row_offset_note}: " + (
+            "; ".join(details)
+        )
+        if more:
+            message += f"; and {more} more (see the rejects table)"
+        fixes = "; ".join(dict.fromkeys(i.fix for i in issues))
+        problems.append(
+            Problem(kind, message + ".", fixes + ".", tuple(sorted({i.pos + 1 for i in issues})))
+        )
+    fatal = any(p.fatal for p in problems)
+    keep = np.ones(n, dtype=bool)
+    if by_pos:
+        keep[list(by_pos)] = False
+    usable = frame.iloc[0:0] if fatal else frame.iloc[np.flatnonzero(keep)]
+    usable = usable.reset_index(drop=True)
+    return ValidationReport(
+        name=name,
+        usable=usable,
+        rejects=rejects,
+        problems=problems,
+        notes=list(notes),
+        n_rows=n,
+    )
+
+
+_KIND_TITLE = {
+    "duplicate_id": "duplicate plot ids",
+    "missing_id": "missing plot ids",
+    "invalid_geometry": "invalid geometries",
+    "empty_geometry": "missing or empty geometries",
+    "geometry_type": "wrong geometry types",
+    "missing_area": "points without plot area",
+    "bad_area": "unusable area values",
+    "outside_city": "coordinates outside Düsseldorf",
+}
+
+
+def _label(id_text: str) -> str:
+    return f" (plot_id {id_text!r})" if id_text else ""
+
+
+def _id_text(value: object) -> str:
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, float) and np.isnan(value):
+        return ""
+    return str(value)
+
+
+def raise_for_report(report: ValidationReport) -> None:
+    """Raise one error listing every problem of ``report``; do nothing when it is ok.
+
+    When all problems are of kinds that map to one specific error (e.g. only duplicate
+    ids → :class:`~handwerkgeo.errors.DuplicateIdError`), that error is raised; otherwise
+    :class:`~handwerkgeo.errors.ValidationError`. Either carries ``.problems`` (list of
+    str) and ``.rejects`` (the rejects table).
+    """
+    if report.ok:
+        return
+    lines = report.messages
+    classes = [_ERROR_OF_KIND.get(p.kind) for p in report.problems]
+    first = classes[0]
+    err: HandwerkgeoError
+    if first is not None and all(c is first for c in classes):
+        body = "\n".join(f"  - {line}" for line in lines)
+        err = first(f"{report.name}: {len(lines)} problem(s) found:\n{body}")
+        err.problems = lines  # type: ignore[attr-defined]
+        err.rejects = report.rejects  # type: ignore[attr-defined]
+        err.name = report.name  # type: ignore[attr-defined]
+    else:
+        err = ValidationError(report.name, lines, report.rejects)
+    raise err
