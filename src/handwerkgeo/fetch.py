@@ -343,25 +343,26 @@ def _fetch_one(
     if not force and target.is_file():
         digest = _sha256_file(target)
         if digest == entry.sha256:
-            result = {
+            stat = target.stat()
+            result: dict[str, Any] = {
                 "layer": layer.name,
                 "path": entry.path,
                 "target": str(target),
                 "action": "up to date",
                 "sha256": digest,
-                "bytes": target.stat().st_size,
+                "bytes": stat.st_size,
             }
             if previous is not None and previous.get("sha256") == digest:
                 result["source"] = previous.get("source")
                 return result, None
             # placed by hand (e.g. downloaded from the landing page): record it now
-            mtime = dt.datetime.fromtimestamp(target.stat().st_mtime, dt.UTC)
+            mtime = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC)
             record = _record(
                 layer,
                 source=str(target),
                 source_type="manual",
                 digest=digest,
-                nbytes=result["bytes"],
+                nbytes=stat.st_size,
                 retrieved_at=mtime.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
             )
             result["source"] = str(target)
@@ -489,11 +490,9 @@ def fetch(
 
     Examples
     --------
-    >>> import tempfile, handwerkgeo.settings as s
-    >>> if s.mirror_dir() is not None:  # doctest: +SKIP
-    ...     out = fetch(data_dir=tempfile.mkdtemp(), layers=["schools"])
-    ...     [r["action"] for r in out]
-    ['copied']
+    >>> out = fetch(mirror="../shared/data/duesseldorf", layers=["schools"])  # doctest: +SKIP
+    >>> [(r["action"], r["path"]) for r in out]  # doctest: +SKIP
+    [('copied', 'schulen/schulen.csv')]
     """
     man = manifest if isinstance(manifest, Manifest) else load_manifest(manifest)
     selected = _select(man, layers)

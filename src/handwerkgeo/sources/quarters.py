@@ -58,10 +58,12 @@ def normalise_name(name: str) -> str:
     return "".join(ch for ch in text if ch.isalnum())
 
 
-def _default_path(path: str | os.PathLike[str] | None, data_dir: object) -> Path:
+def _default_path(
+    path: str | os.PathLike[str] | None, data_dir: str | os.PathLike[str] | None
+) -> Path:
     if path is not None:
         return Path(path)
-    return layer_paths("stadtteile", data_dir)[0]  # type: ignore[arg-type]
+    return layer_paths("stadtteile", data_dir)[0]
 
 
 def _as_code(value: object, width: int) -> str | None:
@@ -183,8 +185,10 @@ def read_stadtteile(
     Examples
     --------
     >>> st = read_stadtteile()  # doctest: +SKIP
-    >>> st.loc[st.stadtteil_code == "011", ["stadtteil_name", "bezirk_code"]].values.tolist()
-    [['Altstadt', '01']]
+    >>> st.set_index("stadtteil_code").loc["011", "stadtteil_name"]  # doctest: +SKIP
+    'Altstadt'
+    >>> st.crs.to_epsg(), st.attrs["source_crs"]  # doctest: +SKIP
+    (25832, 'EPSG:4647')
     """
     src = _default_path(path, data_dir)
     raw = gpd.read_file(src, engine="pyogrio")
