@@ -28,7 +28,7 @@ from typing import IO, Any
 
 import pandas as pd
 import yaml
-from filelock import FileLock
+from filelock import FileLock, Timeout
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from handwerkgeo import settings
@@ -509,7 +509,17 @@ def fetch(
 
     results: list[dict[str, Any]] = []
     errors: list[str] = []
-    with FileLock(str(raw / ".fetch.lock"), timeout=600):
+    lock = FileLock(str(raw / ".fetch.lock"), timeout=600)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        msg = (
+            f"another `handwerkgeo data fetch` has been writing to {raw} for 10 minutes; wait "
+            f"for it to finish, or delete {raw / '.fetch.lock'} if no fetch is running"
+        )
+        raise DataSourceError(msg) from exc
+    with contextlib.ExitStack() as stack:
+        stack.callback(lock.release)
         provenance = read_provenance(data_dir)
         files: dict[str, Any] = dict(provenance.get("files", {}))
         changed = False
