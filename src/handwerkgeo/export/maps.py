@@ -1,0 +1,640 @@
+"""Interactive score maps (Folium/Leaflet) as one self-contained HTML file.
+
+The map shows the total score as a classed choropleth (five viridis classes on fixed
+breaks 0-20-40-60-80-100; excluded plots grey), one toggleable layer per criterion
+(utility 0–1, same classes), the top-N plots with their rank, optional context layers
+(Stadtteile with names, stops, cycling network), a legend and a title block with the
+date, the configuration hash and the data sources with licences and attribution.
+Clicking a plot opens its score card (German by default).
+
+Size discipline: the plots are not written as per-feature GeoJSON with per-feature styles
+and popups. One compact JSON document holds the geometry (simplified in EPSG:25832,
+reprojected to EPSG:4326 only here, quantised to 1e-5 degrees ≈ 1 m and delta-encoded)
+and the score columns (column-wise, rounded). A small script (``templates/map.js``)
+builds canvas-rendered Leaflet layers, styles and score cards from it in the browser,
+escaping every value. A whole-city 100 m grid (~22,500 cells) stays well below 5 MB;
+see ``benchmarks/bench_map.py`` and the README for measured numbers.
+
+With ``offline=True`` (default) Leaflet is inlined from the installed folium-offline
+package, so the file opens without any network access.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import logging
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from folium.map import Layer
+from folium.template import Template
+
+from handwerkgeo.crs import check_crs
+from handwerkgeo.errors import MissingColumnError, ValidationError
+from handwerkgeo.export._labels import (
+    CLASS_BREAKS,
+    CLASS_COLOURS,
+    COLOUR_EXCLUDED,
+    COLOUR_NO_DATA,
+    OSM_ATTRIBUTION,
+    TEXT,
+    Criterion,
+    attribution_lines,
+    attributions,
+    check_lang,
+    criteria_of,
+    run_of,
+    validate_scored,
+)
+from handwerkgeo.export._offline import (
+    LEAFLET_CSS_URL,
+    LEAFLET_JS_URL,
+    atomic_write_text,
+    leaflet_assets,
+    template_text,
+)
+
+__all__ = ["DEFAULT_MAX_POLYGONS", "export_map", "map_payload"]
+
+logger = logging.getLogger(__name__)
+
+#: Largest number of plots/cells drawn as vectors in one map (a 100 m city grid has ~22,500).
+DEFAULT_MAX_POLYGONS = 60_000
+_Q = 1e5  # quantisation: 1e-5 degrees ≈ 0.7 m (lon) × 1.1 m (lat) in Düsseldorf
+_LARGE = 3_000  # above this many features, cells are drawn without outlines
+
+
+# --- geometry encoding ----------------------------------------------------------------------
+
+
+def _enc_coords(coords: np.ndarray, *, ring: bool) -> list[int]:
+    """Quantise to 1e-5 degrees and delta-encode: [x0, y0, dx1, dy1, ...] (lon, lat)."""
+    a = np.asarray(coords, dtype=float)[:, :2]
+    if ring and len(a) > 1:
+        a = a[:-1]  # closing vertex is implied
+    q = np.round(a * _Q).astype(np.int64)
+    if len(q) > 1:
+        q[1:] = np.diff(q, axis=0)
+    return q.ravel().tolist()  # type: ignore[no-any-return]
+
+
+def _enc_polygonal(geom: Any) -> list[Any] | None:
+    """Encode a (Multi)Polygon as a list of polygons, each a list of encoded rings."""
+    if geom is None or geom.is_empty:
+        return None
+    polys = [g for g in shapely.get_parts(geom) if g.geom_type == "Polygon" and not g.is_empty]
+    if not polys:
+        return None
+    out = []
+    for p in polys:
+        rings = [_enc_coords(np.asarray(p.exterior.coords), ring=True)]
+        rings += [_enc_coords(np.asarray(r.coords), ring=True) for r in p.interiors]
+        out.append(rings)
+    return out
+
+
+def _enc_feature(geom: Any) -> list[Any] | None:
+    """Polygons → list of polygons; Points → [x, y]; anything else → None."""
+    if geom is None or geom.is_empty:
+        return None
+    if geom.geom_type == "Point":
+        return _enc_coords(np.asarray(geom.coords), ring=False)
+    if geom.geom_type == "MultiPoint":
+        return _enc_coords(np.asarray(geom.centroid.coords), ring=False)
+    return _enc_polygonal(geom)
+
+
+def _enc_lines(geom: Any) -> list[list[int]]:
+    if geom is None or geom.is_empty:
+        return []
+    parts = shapely.get_parts(
+        shapely.line_merge(geom) if geom.geom_type == "MultiLineString" else geom
+    )
+    return [
+        _enc_coords(np.asarray(g.coords), ring=False)
+        for g in parts
+        if g.geom_type == "LineString" and len(g.coords) > 1
+    ]
+
+
+def _to_wgs84(geoms: gpd.GeoSeries, simplify_m: float) -> gpd.GeoSeries:
+    g = geoms
+    if simplify_m > 0:
+        g = g.simplify(simplify_m, preserve_topology=True)
+    return g.to_crs("EPSG:4326")
+
+
+def _enc_point(pt: Any) -> list[int]:
+    return [round(pt.x * _Q), round(pt.y * _Q)]
+
+
+# --- column encoding ------------------------------------------------------------------------
+
+
+def _num_list(values: Any, decimals: int) -> list[float | int | None]:
+    v = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    r = np.round(v, decimals)
+    if decimals == 0:
+        return [None if np.isnan(x) else int(x) for x in r]
+    return [None if np.isnan(x) else float(x) for x in r]
+
+
+def _raw_list(values: pd.Series) -> list[Any]:
+    """Raw criterion values: numbers rounded by magnitude, booleans, text; NaN → None."""
+    if pd.api.types.is_bool_dtype(values):
+        return [None if pd.isna(x) else bool(x) for x in values]
+    if pd.api.types.is_numeric_dtype(values):
+        v = values.to_numpy(dtype=float, na_value=np.nan)
+        out: list[Any] = []
+        for x in v:
+            if np.isnan(x):
+                out.append(None)
+            elif abs(x) >= 100:
+                out.append(round(float(x)))
+            else:
+                out.append(round(float(x), 3))
+        return out
+    res: list[Any] = []
+    for x in values:
+        if x is None or (not isinstance(x, str | bool | np.bool_) and pd.isna(x)):
+            res.append(None)
+        elif isinstance(x, bool | np.bool_):
+            res.append(bool(x))
+        elif isinstance(x, int | float | np.integer | np.floating):
+            res.append(round(float(x), 3))
+        else:
+            res.append(str(x))
+    return res
+
+
+def _lookup(values: pd.Series) -> tuple[list[str], list[int]]:
+    """Dictionary-encode strings: (unique values with "" first, index per row)."""
+    s = values.astype(object).where(values.notna(), "").map(str)
+    uniq = ["", *sorted(set(s) - {""})]
+    pos = {u: i for i, u in enumerate(uniq)}
+    return uniq, [pos[x] for x in s]
+
+
+def _bool_list(values: pd.Series) -> list[int]:
+    return [1 if (not pd.isna(x) and bool(x)) else 0 for x in values]
+
+
+# --- payload --------------------------------------------------------------------------------
+
+
+def _texts(lang: str) -> dict[str, str]:
+    return dict(TEXT[lang])
+
+
+def _title_html(
+    run: dict[str, Any],
+    lang: str,
+    title: str | None,
+    attributions: Sequence[str],
+    notes: Sequence[str],
+) -> str:
+    t = TEXT[lang]
+    e = html.escape
+    created = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
+    meta = [f"{e(t['created'])}: {e(created)}"]
+    if run.get("scored_at"):
+        meta.append(f"{e(t['scored_at'])}: {e(str(run['scored_at']))}")
+    if run.get("config_hash"):
+        meta.append(f"{e(t['config_hash'])}: <code>{e(str(run['config_hash'])[:12])}</code>")
+    if run.get("version"):
+        meta.append(f"{e(t['version'])}: {e(str(run['version']))}")
+    parts = [
+        f'<div class="hwg-h1">{e(title or t["title"])}</div>',
+        f'<div class="hwg-meta">{" · ".join(meta)}</div>',
+    ]
+    parts += [f'<div class="hwg-note">{e(n)}</div>' for n in notes]
+    if attributions:
+        items = "".join(f"<li>{e(a)}</li>" for a in attributions)
+        parts.append(f"<details><summary>{e(t['sources'])}</summary><ul>{items}</ul></details>")
+    return "".join(parts)
+
+
+def _context_payload(
+    stadtteile: gpd.GeoDataFrame | None,
+    stops: gpd.GeoDataFrame | None,
+    cycling: gpd.GeoDataFrame | None,
+) -> dict[str, Any]:
+    ctx: dict[str, Any] = {}
+    if stadtteile is not None and len(stadtteile):
+        check_crs(stadtteile, name="stadtteile")
+        if "stadtteil_name" not in stadtteile.columns:
+            msg = (
+                "stadtteile needs a 'stadtteil_name' column "
+                "(read it with handwerkgeo's Stadtteile reader)."
+            )
+            raise MissingColumnError(msg)
+        geo = _to_wgs84(stadtteile.geometry, 10.0)
+        labels = stadtteile.geometry.representative_point().to_crs("EPSG:4326")
+        ctx["stadtteile"] = {
+            "name": [("" if pd.isna(n) else str(n)) for n in stadtteile["stadtteil_name"]],
+            "geom": [_enc_polygonal(g) for g in geo],
+            "label": [_enc_point(p) for p in labels],
+        }
+    if stops is not None and len(stops):
+        check_crs(stops, name="stops")
+        pts = stops.geometry.representative_point().to_crs("EPSG:4326")
+        names = stops["name"] if "name" in stops.columns else pd.Series([""] * len(stops))
+        ctx["stops"] = {
+            "name": [("" if pd.isna(n) else str(n)) for n in names],
+            "xy": [_enc_point(p) for p in pts],
+        }
+    if cycling is not None and len(cycling):
+        check_crs(cycling, name="cycling")
+        geo = _to_wgs84(cycling.geometry, 5.0)
+        lines: list[list[int]] = []
+        for g in geo:
+            lines.extend(_enc_lines(g))
+        ctx["cycling"] = {"lines": lines}
+    return ctx
+
+
+def map_payload(
+    scored: gpd.GeoDataFrame,
+    *,
+    top_n: int = 10,
+    lang: str = "de",
+    stadtteile: gpd.GeoDataFrame | None = None,
+    stops: gpd.GeoDataFrame | None = None,
+    cycling: gpd.GeoDataFrame | None = None,
+    title: str | None = None,
+    simplify_m: float = 1.0,
+    extra_attributions: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The compact JSON document a map is drawn from (see the module docstring).
+
+    Exposed for testing and for embedding the same data in other web pages.
+
+    Returns
+    -------
+    dict
+        JSON-serialisable; keys ``n``, ``crit``, ``score``, ``rank``, ``geom`` … and
+        ``notes`` (human-readable lines on plots that could not be drawn).
+    """
+    lang = check_lang(lang)
+    gdf = validate_scored(scored)
+    run = run_of(gdf)
+    crits: list[Criterion] = criteria_of(gdf, lang)
+    n = len(gdf)
+
+    geo = _to_wgs84(gdf.geometry, simplify_m)
+    geom = [_enc_feature(g) for g in geo]
+    undrawn = [str(pid) for pid, g in zip(gdf["plot_id"], geom, strict=True) if g is None]
+    notes = []
+    if undrawn:
+        shown = ", ".join(undrawn[:10]) + (" …" if len(undrawn) > 10 else "")
+        notes.append(f"{TEXT[lang]['not_drawn'].format(n=len(undrawn))}: {shown}")
+        logger.warning(
+            "%d plot(s) have no polygon or point geometry and are not drawn on the map: %s",
+            len(undrawn),
+            shown,
+        )
+
+    rank = pd.to_numeric(gdf["rank"], errors="coerce")
+    excluded = gdf["excluded"].fillna(False).astype(bool)
+    reasons, reason_idx = _lookup(
+        gdf["exclusion_reason"]
+        if "exclusion_reason" in gdf
+        else pd.Series([""] * n, index=gdf.index)
+    )
+    missing, missing_idx = _lookup(
+        gdf["missing_criteria"]
+        if "missing_criteria" in gdf
+        else pd.Series([""] * n, index=gdf.index)
+    )
+    names = gdf["name"] if "name" in gdf.columns else None
+
+    # top N: the best N ranks among drawable, not excluded plots
+    order = rank.where(~excluded).to_numpy(dtype=float, na_value=np.nan)
+    cand = [i for i in np.argsort(order, kind="stable") if not np.isnan(order[i])]
+    top = [int(i) for i in cand[: max(int(top_n), 0)]]
+    rep = gdf.geometry.iloc[top].representative_point().to_crs("EPSG:4326") if top else []
+    top_pts = [_enc_point(p) if not p.is_empty else None for p in rep]
+
+    p_top = {}
+    for col in gdf.columns:
+        m = re.match(r"^p_top_(\d+)$", str(col))
+        if m:
+            p_top[m.group(1)] = _num_list(gdf[col] * 100, 0)
+
+    lines = list(dict.fromkeys([*attribution_lines(run, lang), *extra_attributions]))
+    short = list(dict.fromkeys([*attributions(run), *extra_attributions]))
+
+    bounds = (
+        geo.total_bounds if n and not geo.is_empty.all() else np.array([6.69, 51.12, 6.94, 51.35])
+    )
+
+    payload: dict[str, Any] = {
+        "lang": lang,
+        "text": _texts(lang),
+        "colours": {
+            "classes": list(CLASS_COLOURS),
+            "excluded": COLOUR_EXCLUDED,
+            "noData": COLOUR_NO_DATA,
+        },
+        "breaks": list(CLASS_BREAKS),
+        "large": n > _LARGE,
+        "n": n,
+        "nRanked": int(rank.notna().sum()),
+        "crit": [{"k": c.name, "label": c.label, "unit": c.unit, "w": c.weight} for c in crits],
+        "id": [str(x) for x in gdf["plot_id"]],
+        "name": None if names is None else [None if pd.isna(x) else str(x) for x in names],
+        "score": _num_list(gdf["score_total"], 1),
+        "rank": _num_list(rank, 0),
+        "excl": _bool_list(excluded),
+        "reasons": reasons,
+        "reason": reason_idx,
+        "cov": _num_list(gdf["coverage"] * 100, 0) if "coverage" in gdf else None,
+        "missingNames": missing,
+        "missing": missing_idx,
+        "pTop": p_top,
+        "rp05": _num_list(gdf["rank_p05"], 0) if "rank_p05" in gdf else None,
+        "rp95": _num_list(gdf["rank_p95"], 0) if "rank_p95" in gdf else None,
+        "raw": {c.name: _raw_list(gdf[f"raw_{c.name}"]) for c in crits if f"raw_{c.name}" in gdf},
+        "u": {c.name: _num_list(gdf[f"u_{c.name}"], 2) for c in crits if f"u_{c.name}" in gdf},
+        "c": {
+            c.name: _num_list(gdf[f"contrib_{c.name}"], 1)
+            for c in crits
+            if f"contrib_{c.name}" in gdf
+        },
+        "fb": {
+            c.name: _bool_list(gdf[f"fallback_{c.name}"])
+            for c in crits
+            if f"fallback_{c.name}" in gdf
+        },
+        "geom": geom,
+        "top": top,
+        "topPt": top_pts,
+        "ctx": _context_payload(stadtteile, stops, cycling),
+        "bounds": [[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]],
+        "titleHtml": _title_html(run, lang, title, lines, notes),
+        "attributions": short,
+        "notes": notes,
+    }
+    return payload
+
+
+def _json_for_html(obj: Any) -> str:
+    """JSON safe to embed in ``<script type="application/json">`` (no ``<`` at all)."""
+    s = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return s.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+# --- folium elements ------------------------------------------------------------------------
+
+
+class _Raw(Element):
+    """An element that outputs its text as it is.
+
+    branca's ``Element`` renders its text as a Jinja template: user data (a plot named
+    ``{{ ... }}``) or minified JavaScript would be evaluated. This one never is.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self._text
+
+
+class _HwgData(MacroElement):
+    """Embeds the payload and builds the map's layers from it with the map script."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var hwg = HWG.init({{ this._parent.get_name() }},
+            JSON.parse(document.getElementById("hwg-data").textContent));
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data_json: str) -> None:
+        super().__init__()
+        self._name = "HwgData"
+        self.data_json = data_json
+
+    def render(self, **kwargs: Any) -> None:
+        figure = self.get_root()
+        tag = f'<script type="application/json" id="hwg-data">{self.data_json}</script>'
+        figure.html.add_child(_Raw(tag), name="hwg_data")  # type: ignore[attr-defined]
+        super().render(**kwargs)
+
+
+def _no_template(text: str) -> str:
+    """Escape for HTML and neutralise Jinja delimiters (folium re-renders script output)."""
+    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
+
+
+class _HwgLayer(Layer):
+    """A layer built by the map script (``HWG.layer(kind, key)``); listed in the LayerControl."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = hwg.layer({{ this.kind|tojson }}, {{ this.key|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, kind: str, key: int | None, name: str, *, show: bool) -> None:
+        # Leaflet's layer control inserts names as HTML: escape them here.
+        super().__init__(name=_no_template(name), overlay=True, control=True, show=show)
+        self._name = "HwgLayer"
+        self.kind = kind
+        self.key = key
+
+
+class _HwgReady(MacroElement):
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        hwg.ready();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "HwgReady"
+
+
+# --- public API -----------------------------------------------------------------------------
+
+
+def export_map(
+    scored: gpd.GeoDataFrame,
+    path: str | os.PathLike[str],
+    *,
+    top_n: int = 10,
+    lang: str = "de",
+    offline: bool = True,
+    stadtteile: gpd.GeoDataFrame | None = None,
+    stops: gpd.GeoDataFrame | None = None,
+    cycling: gpd.GeoDataFrame | None = None,
+    basemap: str | None = None,
+    basemap_attribution: str | None = None,
+    title: str | None = None,
+    max_polygons: int = DEFAULT_MAX_POLYGONS,
+    simplify_m: float = 1.0,
+) -> Path:
+    """Write an interactive score map as one HTML file.
+
+    Parameters
+    ----------
+    scored
+        Scored frame (output of ``handwerkgeo.scoring.score_plots``) in EPSG:25832. Not
+        modified.
+    path
+        Output ``.html`` file; written atomically.
+    top_n
+        Number of best-ranked (not excluded) plots marked with their rank.
+    lang
+        ``"de"`` (default) or ``"en"`` for every label, legend and score card.
+    offline
+        Inline Leaflet (from folium-offline) so the file needs no network (default). With
+        ``False`` Leaflet is linked from its CDN.
+    stadtteile, stops, cycling
+        Optional context layers in EPSG:25832: Stadtteile (``stadtteil_name``), stops
+        (``name``), cycling network (lines).
+    basemap
+        Optional tile layer: a folium/xyzservices name (``"OpenStreetMap"``,
+        ``"CartoDB positron"``) or a URL template. ``None`` (default) draws no basemap;
+        the map is complete without one. A basemap needs network access when viewed.
+    basemap_attribution
+        Attribution of a URL-template basemap (required by Leaflet for custom URLs).
+    title
+        Title of the map; default "Standortbewertung Handwerkerhöfe Düsseldorf".
+    max_polygons
+        Refuse frames with more features than this (they would make the file too large
+        and slow); filter first, e.g. ``scored[scored["rank"] <= 5000]``.
+    simplify_m
+        Simplification tolerance in metres applied in EPSG:25832 before export.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+
+    Raises
+    ------
+    MissingColumnError, NoCrsError, UnexpectedCrsError
+        If ``scored`` is not a scored frame in EPSG:25832.
+    ValidationError
+        If ``scored`` has more than ``max_polygons`` rows.
+    DataSourceError
+        If ``offline=True`` and folium-offline is not installed.
+
+    Examples
+    --------
+    >>> export_map(scored, "karte.html", stadtteile=stadtteile)  # doctest: +SKIP
+    PosixPath('karte.html')
+    """
+    lang = check_lang(lang)
+    if len(scored) > max_polygons:
+        raise ValidationError(
+            "scored",
+            [
+                f"{len(scored)} plots/cells exceed max_polygons={max_polygons}; the map file "
+                "would be too large to open quickly. Map a subset (e.g. the best-ranked "
+                "cells) or raise max_polygons."
+            ],
+        )
+    t = TEXT[lang]
+    extra: list[str] = []
+    if basemap is not None and (
+        "openstreetmap" in basemap.lower() or "tile.osm" in basemap.lower()
+    ):
+        extra.append(OSM_ATTRIBUTION)
+    if basemap_attribution:
+        extra.append(basemap_attribution)
+    payload = map_payload(
+        scored,
+        top_n=top_n,
+        lang=lang,
+        stadtteile=stadtteile,
+        stops=stops,
+        cycling=cycling,
+        title=title,
+        simplify_m=simplify_m,
+        extra_attributions=extra,
+    )
+
+    (s, w), (nth, e) = payload["bounds"]
+    m = folium.Map(
+        location=[(s + nth) / 2, (w + e) / 2],
+        zoom_start=12,
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=False,  # metric-only scale bar added by the map script
+    )
+    page_title = html.escape(title or t["title"])
+    fig = m.get_root()
+    fig.title = page_title  # type: ignore[attr-defined]
+    # Only Leaflet is needed (no jQuery, Bootstrap or icon fonts).
+    if offline:
+        js, css = leaflet_assets()
+        m.default_js = []
+        m.default_css = []
+        fig.header.add_child(_Raw(f"<style>{css}</style>"), name="leaflet_css")  # type: ignore[attr-defined]
+        fig.header.add_child(_Raw(f"<script>{js}</script>"), name="leaflet")  # type: ignore[attr-defined]
+    else:
+        m.default_js = [("leaflet", LEAFLET_JS_URL)]
+        m.default_css = [("leaflet_css", LEAFLET_CSS_URL)]
+    fig.header.add_child(_Raw(f"<style>{template_text('map.css')}</style>"), name="hwg_css")  # type: ignore[attr-defined]
+    fig.header.add_child(_Raw(f"<script>{template_text('map.js')}</script>"), name="hwg_js")  # type: ignore[attr-defined]
+
+    if basemap is not None:
+        if offline:
+            logger.warning(
+                "a basemap was requested: the offline map needs network access to show it"
+            )
+        folium.TileLayer(
+            basemap, attr=basemap_attribution, name=t["basemap"], overlay=False, control=False
+        ).add_to(m)
+
+    m.add_child(_HwgData(_json_for_html(payload)))
+    _HwgLayer("score", None, t["score_layer"], show=True).add_to(m)
+    for i, c in enumerate(payload["crit"]):
+        if c["k"] in payload["u"]:
+            _HwgLayer("utility", i, t["utility_layer"].format(label=c["label"]), show=False).add_to(
+                m
+            )
+    if payload["top"]:
+        _HwgLayer("top", None, t["top_n"].format(n=len(payload["top"])), show=True).add_to(m)
+    ctx = payload["ctx"]
+    if "stadtteile" in ctx:
+        _HwgLayer("stadtteile", None, t["stadtteile"], show=True).add_to(m)
+    if "cycling" in ctx:
+        _HwgLayer("cycling", None, t["cycling"], show=False).add_to(m)
+    if "stops" in ctx:
+        _HwgLayer("stops", None, t["stops"], show=False).add_to(m)
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    m.add_child(_HwgReady())
+
+    out = atomic_write_text(path, fig.render())
+    logger.info(
+        "map written to %s: %d plots, %d criteria, %.1f MB, offline=%s",
+        out,
+        payload["n"],
+        len(payload["crit"]),
+        out.stat().st_size / 1e6,
+        offline,
+    )
+    return out
