@@ -80,7 +80,7 @@ def test_search_area_errors_list_valid_values() -> None:
         geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)],
         crs=CRS,
     )
-    geom, label = search_area(st, stadtteil="flingern-süd")
+    geom, label = search_area(st, stadtteil="flingern sued")
     assert label.startswith("Stadtteil Flingern-Süd") and geom.area == 1
     assert search_area(st, bezirk=2)[1] == "Stadtbezirk 2"
     assert search_area(st)[0].area == 2

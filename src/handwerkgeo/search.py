@@ -67,7 +67,8 @@ def search_area(
     bezirk
         Stadtbezirk number (``3``, ``"3"`` or ``"03"``).
     stadtteil
-        Stadtteil code (``"021"``, ``21``) or name (``"Flingern-Süd"``, case-insensitive).
+        Stadtteil code (``"021"``, ``21``) or name (``"Flingern-Süd"``; compared ignoring
+        case, spaces, hyphens and umlaut spelling, so ``"flingern sued"`` matches too).
 
     Raises
     ------
@@ -91,7 +92,10 @@ def search_area(
         if s.isdigit():
             sel = stadtteile[stadtteile["stadtteil_code"] == f"{int(s):03d}"]
         else:
-            sel = stadtteile[stadtteile["stadtteil_name"].str.casefold() == s.casefold()]
+            from handwerkgeo.sources.quarters import normalise_name
+
+            wanted = normalise_name(s)
+            sel = stadtteile[stadtteile["stadtteil_name"].map(normalise_name) == wanted]
         if sel.empty:
             valid = ", ".join(
                 f"{c} {n}"
