@@ -20,6 +20,7 @@ __all__ = [
     "KNOWN_CRS",
     "check_crs",
     "outside_city",
+    "raise_if_outside",
     "to_canonical",
 ]
 
