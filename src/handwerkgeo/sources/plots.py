@@ -32,6 +32,7 @@ import io
 import logging
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -481,18 +482,21 @@ def _read_vector(
     options: dict[str, Any] = {}
     if path.suffix.lower() in {".gml", ".xml"}:
         options = {"WRITE_GFS": "NO", "DOWNLOAD_SCHEMA": "NO"}
-    if layer is None:
-        layers = pyogrio.list_layers(path, **options)
-        if len(layers) > 1:
-            names = ", ".join(str(x) for x in layers[:, 0])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = gpd.read_file(path, layer=layer, encoding=encoding, **options)
+    for w in caught:
+        text = str(w.message)
+        if layer is None and "More than one layer found" in text:
+            names = text.split(":", 1)[-1].split(". Specify")[0].strip()
             problem = v.Problem(
                 "unreadable",
-                f"{path.name} has {len(layers)} layers ({names}).",
+                f"{path.name} has several layers ({names}).",
                 "say which layer holds the plots: layer='…' in Python or --layer on the "
                 "command line",
             )
             return None, [problem], meta
-    frame = gpd.read_file(path, layer=layer, encoding=encoding, **options)
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return frame, [], meta
 
 
