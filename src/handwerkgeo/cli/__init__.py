@@ -50,6 +50,10 @@ from handwerkgeo.cli.data import data_app  # noqa: E402
 
 app.add_typer(data_app, name="data")
 
+from handwerkgeo.cli.register import register_app  # noqa: E402
+
+app.add_typer(register_app, name="register")
+
 
 def main() -> None:
     """Entry point of the ``handwerkgeo`` console script."""

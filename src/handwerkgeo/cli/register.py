@@ -1,0 +1,200 @@
+"""``handwerkgeo register``: keep a site register of listed plots and re-score it in batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+
+from handwerkgeo.errors import HandwerkgeoError
+
+__all__ = ["register_app"]
+
+register_app = typer.Typer(
+    help="Site register: add listed plots, re-score them in batch, show the runs.",
+    no_args_is_help=True,
+)
+
+RegisterOpt = Annotated[
+    Path,
+    typer.Option("--register", help="The site register (GeoPackage); created by `add`."),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="Scoring configuration YAML (default: the packaged one)."),
+]
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory (default: $HANDWERKGEO_DATA_DIR or ./data)."),
+]
+MapOpt = Annotated[
+    bool, typer.Option("--map", help="Also write an offline map of the run (karte.html).")
+]
+WaitOpt = Annotated[
+    float,
+    typer.Option(
+        "--wait", help="Seconds to wait while another process writes the register (0: fail)."
+    ),
+]
+EngineOpt = Annotated[
+    str,
+    typer.Option("--engine", help="single: this process; dask: a Dask cluster (scale-out)."),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option("--workers", help="Local Dask workers (--engine dask; default: CPUs)."),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Address of an existing Dask scheduler (tcp://host:8786)."),
+]
+LangOpt = Annotated[
+    str, typer.Option("--lang", help="Language of the change report headers: de or en.")
+]
+
+
+def _config(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from handwerkgeo.config import load_config
+
+    return load_config(path)
+
+
+def _engine(engine: str) -> str:
+    if engine not in ("single", "dask"):
+        typer.echo(f"Error: --engine must be 'single' or 'dask', not {engine!r}", err=True)
+        raise typer.Exit(2)
+    return engine
+
+
+def _report(rep: Any) -> None:
+    if rep.no_op:
+        typer.echo(rep.message)
+    else:
+        typer.echo(
+            f"run {rep.run_id} ({rep.kind}): {rep.n_plots} plots ranked, {rep.n_scored} scored "
+            f"(new {rep.n_new}, changed {rep.n_changed}, unchanged {rep.n_unchanged}), "
+            f"{rep.n_rejected} rejected"
+        )
+        typer.echo(f"change report: {rep.reports_dir}")
+        if rep.map_path is not None:
+            typer.echo(f"map: {rep.map_path}")
+    if rep.n_rejected:
+        typer.echo(f"{rep.n_rejected} row(s) rejected:", err=True)
+        for r in rep.rejects.head(50).itertuples():
+            row = "" if pd.isna(r.row) else f"row {r.row}, "
+            typer.echo(f"  {row}plot {r.plot_id}: {r.reason}", err=True)
+        if rep.n_rejected > 50:
+            typer.echo(f"  … and {rep.n_rejected - 50} more (see the rejects layer)", err=True)
+
+
+@register_app.command("add")
+def add_command(
+    new_plots: Annotated[Path, typer.Argument(help="Plots file (GeoPackage, GeoJSON, CSV …).")],
+    register: RegisterOpt,
+    config: ConfigOpt = None,
+    id_col: Annotated[
+        str | None, typer.Option("--id-col", help="Column with the plot ids.")
+    ] = None,
+    crs: Annotated[
+        str | None, typer.Option("--crs", help="EPSG code of a file without CRS, e.g. 25832.")
+    ] = None,
+    data_dir: DataDirOpt = None,
+    rescore_if_stale: Annotated[
+        bool,
+        typer.Option(
+            "--rescore",
+            help="If the config or the data changed since the latest run, re-score every plot "
+            "in this run (default: refuse and ask for `register rescore`).",
+        ),
+    ] = False,
+    make_map: MapOpt = False,
+    wait: WaitOpt = 0.0,
+    engine: EngineOpt = "single",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    lang: LangOpt = "de",
+) -> None:
+    """Add new or changed plots to the register and score them (ranks are global)."""
+    from handwerkgeo.register import add_plots
+
+    epsg: str | None = None
+    if crs is not None:
+        epsg = crs if ":" in crs else f"EPSG:{crs}"
+    try:
+        rep = add_plots(
+            register,
+            new_plots,
+            config=_config(config),
+            data_dir=data_dir,
+            id_col=id_col,
+            crs=epsg,
+            rescore_if_stale=rescore_if_stale,
+            wait_s=wait,
+            engine=_engine(engine),  # type: ignore[arg-type]
+            workers=workers,
+            scheduler=scheduler,
+            language=lang,
+            make_map=make_map,
+        )
+    except HandwerkgeoError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    _report(rep)
+
+
+@register_app.command("rescore")
+def rescore_command(
+    register: RegisterOpt,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    make_map: MapOpt = False,
+    wait: WaitOpt = 0.0,
+    engine: EngineOpt = "single",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    lang: LangOpt = "de",
+) -> None:
+    """Score every plot of the register again (after a change of config or data)."""
+    from handwerkgeo.register import rescore
+
+    try:
+        rep = rescore(
+            register,
+            config=_config(config),
+            data_dir=data_dir,
+            wait_s=wait,
+            engine=_engine(engine),  # type: ignore[arg-type]
+            workers=workers,
+            scheduler=scheduler,
+            language=lang,
+            make_map=make_map,
+        )
+    except HandwerkgeoError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    _report(rep)
+
+
+@register_app.command("show")
+def show_command(register: RegisterOpt) -> None:
+    """List the runs of the register (newest last)."""
+    from handwerkgeo.register import read_register
+
+    try:
+        tables = read_register(register, layers=("plots", "runs"))
+    except HandwerkgeoError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    runs = tables["runs"]
+    plots = tables["plots"]
+    n_active = int(plots["active"].astype(bool).sum())
+    typer.echo(f"{register}: {n_active} plots (current versions), {len(runs)} run(s)")
+    if runs.empty:
+        return
+    cols = ["seq", "run_id", "kind", "finished_at", "version", "config_hash", "engine"]
+    cols += ["n_plots", "n_scored", "n_new", "n_changed", "n_rejected"]
+    typer.echo(runs[cols].to_string(index=False))
