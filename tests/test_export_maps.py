@@ -6,8 +6,10 @@ docs/design.md; the other export test modules import it from here.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import zlib
 from pathlib import Path
 
 import geopandas as gpd
@@ -175,9 +177,14 @@ def make_cycling() -> gpd.GeoDataFrame:
 
 
 def _data(html_text: str) -> dict:
-    m = re.search(r'<script type="application/json" id="hwg-data">(.*?)</script>', html_text, re.S)
+    """The data document embedded in a map (plain JSON or deflate + base64)."""
+    m = re.search(
+        r'<script[^>]* id="hwg-data" data-encoding="([^"]+)"[^>]*>(.*?)</script>', html_text, re.S
+    )
     assert m, "embedded data missing"
-    return json.loads(m.group(1))
+    if m.group(1) == "deflate-base64":
+        return json.loads(zlib.decompress(base64.b64decode(m.group(2))).decode("utf-8"))
+    return json.loads(m.group(2))
 
 
 def test_export_map_writes_self_contained_html(tmp_path: Path) -> None:

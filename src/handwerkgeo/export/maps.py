@@ -21,12 +21,14 @@ package, so the file opens without any network access.
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import html
 import json
 import logging
 import os
 import re
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -65,12 +67,15 @@ from handwerkgeo.export._offline import (
     template_text,
 )
 
-__all__ = ["DEFAULT_MAX_POLYGONS", "export_map", "map_payload"]
+__all__ = ["COMPRESS_ABOVE_BYTES", "DEFAULT_MAX_POLYGONS", "export_map", "map_payload"]
 
 logger = logging.getLogger(__name__)
 
 #: Largest number of plots/cells drawn as vectors in one map (a 100 m city grid has ~22,500).
 DEFAULT_MAX_POLYGONS = 60_000
+#: Embedded data larger than this is zlib-compressed and base64-encoded (decoded in the
+#: browser with DecompressionStream: Chrome/Edge ≥ 80, Firefox ≥ 113, Safari ≥ 16.4).
+COMPRESS_ABOVE_BYTES = 1_000_000
 _Q = 1e5  # quantisation: 1e-5 degrees ≈ 0.7 m (lon) × 1.1 m (lat) in Düsseldorf
 _LARGE = 3_000  # above this many features, cells are drawn without outlines
 
@@ -366,9 +371,14 @@ def map_payload(
         "rp05": _num_list(gdf["rank_p05"], 0) if "rank_p05" in gdf else None,
         "rp95": _num_list(gdf["rank_p95"], 0) if "rank_p95" in gdf else None,
         "raw": {c.name: _raw_list(gdf[f"raw_{c.name}"]) for c in crits if f"raw_{c.name}" in gdf},
-        "u": {c.name: _num_list(gdf[f"u_{c.name}"], 2) for c in crits if f"u_{c.name}" in gdf},
+        # utilities as integer percent, contributions as integer tenths of points
+        "u": {
+            c.name: _num_list(pd.to_numeric(gdf[f"u_{c.name}"], errors="coerce") * 100, 0)
+            for c in crits
+            if f"u_{c.name}" in gdf
+        },
         "c": {
-            c.name: _num_list(gdf[f"contrib_{c.name}"], 1)
+            c.name: _num_list(pd.to_numeric(gdf[f"contrib_{c.name}"], errors="coerce") * 10, 0)
             for c in crits
             if f"contrib_{c.name}" in gdf
         },
@@ -419,21 +429,33 @@ class _HwgData(MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        var hwg = HWG.init({{ this._parent.get_name() }},
-            JSON.parse(document.getElementById("hwg-data").textContent));
+        var hwg = HWG.init({{ this._parent.get_name() }}, document.getElementById("hwg-data"));
         {% endmacro %}
         """
     )
 
-    def __init__(self, data_json: str) -> None:
+    def __init__(self, payload: dict[str, Any], *, compress: bool | None, error_text: str) -> None:
         super().__init__()
         self._name = "HwgData"
-        self.data_json = data_json
+        text = _json_for_html(payload)
+        if compress is None:
+            compress = len(text) > COMPRESS_ABOVE_BYTES
+        if compress:
+            blob = base64.b64encode(zlib.compress(text.encode("utf-8"), 9)).decode("ascii")
+            self.tag = (
+                '<script type="application/octet-stream" id="hwg-data" '
+                f'data-encoding="deflate-base64" data-error="{html.escape(error_text)}">'
+                f"{blob}</script>"
+            )
+        else:
+            self.tag = (
+                '<script type="application/json" id="hwg-data" data-encoding="json" '
+                f'data-error="{html.escape(error_text)}">{text}</script>'
+            )
 
     def render(self, **kwargs: Any) -> None:
         figure = self.get_root()
-        tag = f'<script type="application/json" id="hwg-data">{self.data_json}</script>'
-        figure.html.add_child(_Raw(tag), name="hwg_data")  # type: ignore[attr-defined]
+        figure.html.add_child(_Raw(self.tag), name="hwg_data")  # type: ignore[attr-defined]
         super().render(**kwargs)
 
 
@@ -493,6 +515,7 @@ def export_map(
     title: str | None = None,
     max_polygons: int = DEFAULT_MAX_POLYGONS,
     simplify_m: float = 1.0,
+    compress: bool | None = None,
 ) -> Path:
     """Write an interactive score map as one HTML file.
 
@@ -526,6 +549,9 @@ def export_map(
         and slow); filter first, e.g. ``scored[scored["rank"] <= 5000]``.
     simplify_m
         Simplification tolerance in metres applied in EPSG:25832 before export.
+    compress
+        Compress the embedded data (zlib + base64, decoded by the browser); ``None``
+        (default) compresses when it exceeds :data:`COMPRESS_ABOVE_BYTES`.
 
     Returns
     -------
@@ -609,7 +635,7 @@ def export_map(
             basemap, attr=basemap_attribution, name=t["basemap"], overlay=False, control=False
         ).add_to(m)
 
-    m.add_child(_HwgData(_json_for_html(payload)))
+    m.add_child(_HwgData(payload, compress=compress, error_text=t["old_browser"]))
     _HwgLayer("score", None, t["score_layer"], show=True).add_to(m)
     for i, c in enumerate(payload["crit"]):
         if c["k"] in payload["u"]:

@@ -1,7 +1,9 @@
 /* handwerkgeo map script: builds the layers of an exported score map from the JSON
- * document embedded in the page (id "hwg-data"). Every value from the data is escaped
- * before it is shown. Geometry is quantised to 1e-5 degrees and delta-encoded:
- * [x0, y0, dx1, dy1, ...] with x = longitude, y = latitude. */
+ * document embedded in the page (element id "hwg-data"; plain JSON, or zlib-deflated and
+ * base64-encoded for large maps, decoded with the browser's DecompressionStream). Every
+ * value from the data is escaped before it is shown. Geometry is quantised to 1e-5
+ * degrees and delta-encoded: [x0, y0, dx1, dy1, ...] with x = longitude, y = latitude.
+ * Utilities are stored as integer percent, contributions as integer tenths of points. */
 var HWG = (function () {
   "use strict";
 
@@ -33,10 +35,22 @@ var HWG = (function () {
     return g && g.length === 2 && typeof g[0] === "number";
   }
 
-  function init(map, D) {
-    var T = D.text;
+  function load(el) {
+    if (el.getAttribute("data-encoding") !== "deflate-base64") {
+      return Promise.resolve(JSON.parse(el.textContent));
+    }
+    var bin = atob(el.textContent.trim());
+    var bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+    return new Response(stream).text().then(JSON.parse);
+  }
+
+  function init(map, el) {
+    var D = null, T = null, readyAsked = false, started = false;
     var numFmt = {};
-    var locale = D.lang === "de" ? "de-DE" : "en-GB";
+    var locale = "de-DE";
+    var all = [];
 
     function fmt(v, d) {
       if (v === null || v === undefined || (typeof v === "number" && !isFinite(v))) return "–";
@@ -66,7 +80,7 @@ var HWG = (function () {
 
     function fill(i, ci) {
       if (D.excl[i]) return D.colours.excluded;
-      var k = ci === null ? classOf(D.score[i], 100) : classOf(D.u[D.crit[ci].k][i], 1);
+      var k = ci === null ? classOf(D.score[i], 100) : classOf(D.u[D.crit[ci].k][i], 100);
       return k < 0 ? D.colours.noData : D.colours.classes[k];
     }
 
@@ -121,8 +135,8 @@ var HWG = (function () {
           "</th></tr></thead><tbody>";
         D.crit.forEach(function (c) {
           var raw = D.raw[c.k] ? D.raw[c.k][i] : null;
-          var u = D.u[c.k] ? D.u[c.k][i] : null;
-          var con = D.c[c.k] ? D.c[c.k][i] : null;
+          var u = D.u[c.k] && D.u[c.k][i] !== null ? D.u[c.k][i] / 100 : null;
+          var con = D.c[c.k] && D.c[c.k][i] !== null ? D.c[c.k][i] / 10 : null;
           var fb = D.fb[c.k] && D.fb[c.k][i] ? " *" : "";
           h += "<tr><td>" + esc(c.label) + "</td><td>" + esc(fmtRaw(raw, c.unit) + fb) +
             "</td><td>" + esc(fmt(u, 2)) + "</td><td>" + esc(fmt(con, 1)) + "</td></tr>";
@@ -143,23 +157,32 @@ var HWG = (function () {
         .openOn(map);
     }
 
-    var Lazy = L.FeatureGroup.extend({
-      initialize: function (builder) {
-        L.FeatureGroup.prototype.initialize.call(this, []);
-        this._builder = builder;
-        this._built = false;
-      },
-      onAdd: function (m) {
-        this.build();
-        L.FeatureGroup.prototype.onAdd.call(this, m);
-      },
-      build: function () {
-        if (!this._built) {
-          this._built = true;
-          this._builder(this);
-        }
-      },
-    });
+    // A layer group filled on first display (and only once the data is decoded).
+    var Lazy = null;
+    function lazy(builder) {
+      if (!Lazy) {
+        Lazy = L.FeatureGroup.extend({
+          initialize: function (b) {
+            L.FeatureGroup.prototype.initialize.call(this, []);
+            this._builder = b;
+            this._built = false;
+          },
+          onAdd: function (m) {
+            this.build();
+            L.FeatureGroup.prototype.onAdd.call(this, m);
+          },
+          build: function () {
+            if (!this._built && D) {
+              this._built = true;
+              this._builder(this);
+            }
+          },
+        });
+      }
+      var lyr = new Lazy(builder);
+      all.push(lyr);
+      return lyr;
+    }
 
     var geoms = null;
     function geometry(i) {
@@ -172,7 +195,7 @@ var HWG = (function () {
     }
 
     function surface(ci) {
-      var group = new Lazy(function (grp) {
+      var group = lazy(function (grp) {
         var large = D.large;
         for (var i = 0; i < D.n; i++) {
           var g = geometry(i);
@@ -204,7 +227,7 @@ var HWG = (function () {
     }
 
     function topLayer() {
-      return new Lazy(function (grp) {
+      return lazy(function (grp) {
         D.top.forEach(function (i, k) {
           var g = geometry(i);
           if (g && !isPoint(D.geom[i])) {
@@ -233,73 +256,64 @@ var HWG = (function () {
       });
     }
 
-    function stadtteileLayer() {
+    function stadtteileLayer(grp) {
       var S = D.ctx.stadtteile;
-      return new Lazy(function (grp) {
-        S.geom.forEach(function (g) {
-          if (g) {
-            grp.addLayer(
-              L.polygon(decodePolys(g), {
-                fill: false,
-                color: "#444444",
-                weight: 1.2,
-                dashArray: "4 3",
-                interactive: false,
-              })
-            );
-          }
-        });
-        S.label.forEach(function (p, k) {
+      S.geom.forEach(function (g) {
+        if (g) {
           grp.addLayer(
-            L.marker([p[1] / 1e5, p[0] / 1e5], {
-              icon: L.divIcon({ className: "hwg-label", html: esc(S.name[k]), iconSize: null }),
+            L.polygon(decodePolys(g), {
+              fill: false,
+              color: "#444444",
+              weight: 1.2,
+              dashArray: "4 3",
               interactive: false,
-              keyboard: false,
             })
           );
-        });
+        }
+      });
+      S.label.forEach(function (p, k) {
+        grp.addLayer(
+          L.marker([p[1] / 1e5, p[0] / 1e5], {
+            icon: L.divIcon({ className: "hwg-label", html: esc(S.name[k]), iconSize: null }),
+            interactive: false,
+            keyboard: false,
+          })
+        );
       });
     }
 
-    function stopsLayer() {
+    function stopsLayer(grp) {
       var S = D.ctx.stops;
-      return new Lazy(function (grp) {
-        S.xy.forEach(function (p, k) {
-          grp.addLayer(
-            L.circleMarker([p[1] / 1e5, p[0] / 1e5], {
-              radius: 3,
-              color: "#000000",
-              weight: 1,
-              fillColor: "#ffffff",
-              fillOpacity: 1,
-            }).bindTooltip(esc(S.name[k]))
-          );
-        });
+      S.xy.forEach(function (p, k) {
+        grp.addLayer(
+          L.circleMarker([p[1] / 1e5, p[0] / 1e5], {
+            radius: 3,
+            color: "#000000",
+            weight: 1,
+            fillColor: "#ffffff",
+            fillOpacity: 1,
+          }).bindTooltip(esc(S.name[k]))
+        );
       });
     }
 
-    function cyclingLayer() {
-      var S = D.ctx.cycling;
-      return new Lazy(function (grp) {
-        S.lines.forEach(function (a) {
-          grp.addLayer(
-            L.polyline(decode(a), { color: "#c51b7d", weight: 1.5, opacity: 0.8, interactive: false })
-          );
-        });
+    function cyclingLayer(grp) {
+      D.ctx.cycling.lines.forEach(function (a) {
+        grp.addLayer(
+          L.polyline(decode(a), { color: "#c51b7d", weight: 1.5, opacity: 0.8, interactive: false })
+        );
       });
     }
 
     var layers = { score: null, top: null, utility: {}, stadtteile: null, stops: null, cycling: null };
 
     function layer(kind, key) {
-      var lyr;
-      if (kind === "score") lyr = layers.score = surface(null);
-      else if (kind === "utility") lyr = layers.utility[D.crit[key].k] = surface(key);
-      else if (kind === "top") lyr = layers.top = topLayer();
-      else if (kind === "stadtteile") lyr = layers.stadtteile = stadtteileLayer();
-      else if (kind === "stops") lyr = layers.stops = stopsLayer();
-      else if (kind === "cycling") lyr = layers.cycling = cyclingLayer();
-      return lyr;
+      if (kind === "score") return (layers.score = surface(null));
+      if (kind === "utility") return (layers.utility[key] = surface(key));
+      if (kind === "top") return (layers.top = topLayer());
+      if (kind === "stadtteile") return (layers.stadtteile = lazy(function (g) { stadtteileLayer(g); }));
+      if (kind === "stops") return (layers.stops = lazy(function (g) { stopsLayer(g); }));
+      return (layers.cycling = lazy(function (g) { cyclingLayer(g); }));
     }
 
     function addControls() {
@@ -339,17 +353,58 @@ var HWG = (function () {
       });
     }
 
-    addControls();
-    map.fitBounds(D.bounds, { padding: [10, 10] });
-
-    function ready() {
-      if (layers.score) layers.score.build();
+    function start() {
+      if (started || !D || !readyAsked) return;
+      started = true;
+      addControls();
+      map.fitBounds(D.bounds, { padding: [10, 10] });
+      all.forEach(function (lyr) {
+        if (map.hasLayer(lyr)) lyr.build();
+      });
+      window.hwgReadyAt = performance.now();
       window.hwgReady = true;
       document.documentElement.setAttribute("data-hwg-ready", "1");
+      // the canvas is drawn on the next animation frame; record when that has happened
+      requestAnimationFrame(function () {
+        requestAnimationFrame(function () {
+          window.hwgPaintedAt = performance.now();
+        });
+      });
     }
 
-    var api = { map: map, data: D, layers: layers, layer: layer, ready: ready, card: card, esc: esc };
+    function fail(err) {
+      var div = document.createElement("div");
+      div.className = "hwg-error";
+      div.textContent = (el.getAttribute("data-error") || "") + " (" + err + ")";
+      document.body.appendChild(div);
+      window.hwgError = String(err);
+      if (window.console) console.error(err);
+    }
+
+    var api = {
+      map: map,
+      data: null,
+      layers: layers,
+      layer: layer,
+      ready: function () {
+        readyAsked = true;
+        start();
+      },
+      card: card,
+      esc: esc,
+    };
     window.hwg = api;
+    try {
+      load(el).then(function (d) {
+        D = api.data = d;
+        T = D.text;
+        locale = D.lang === "de" ? "de-DE" : "en-GB";
+        window.hwgDataAt = performance.now();
+        start();
+      }, fail);
+    } catch (err) {
+      fail(err);
+    }
     return api;
   }
 
