@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -335,3 +336,13 @@ def test_vrr_stops_sibling_lines_and_bbox(vrr: tuple[Path, Path]) -> None:
 def test_vrr_stops_missing_file(tmp_path: Path) -> None:
     with pytest.raises(DataSourceError, match="does not exist"):
         read_vrr_stops(tmp_path / "stops.json")
+
+
+def test_vrr_default_paths_from_data_dir(vrr: tuple[Path, Path], tmp_path: Path) -> None:
+    with pytest.raises(DataSourceError, match="data fetch"):
+        read_vrr_stops(data_dir=tmp_path)
+    raw = tmp_path / "raw" / "oepnv"
+    raw.mkdir(parents=True)
+    for f in vrr:
+        shutil.copy(f, raw / f.name)
+    assert read_vrr_stops(data_dir=tmp_path)["stop_category"].notna().all()

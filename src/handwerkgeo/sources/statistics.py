@@ -953,7 +953,10 @@ def bezirk_indicators(
         ``unemployment_share`` (fraction of the labour force), ``sgb2_persons``,
         ``sgb2_share`` (persons in SGB II households as a fraction of the population
         under 65), ``dwellings``. ``attrs["city"]`` holds the whole-city values (the
-        same in every workbook; a disagreement raises).
+        same in every workbook; a disagreement raises). Population and dwellings of the
+        Bezirke add up to the city; employees, unemployed and SGB II persons add up to
+        0.1–2.2 % less (persons the statistics cannot assign to a Bezirk), so use the
+        city values, not the Bezirk sums, as the reference.
 
     Raises
     ------
