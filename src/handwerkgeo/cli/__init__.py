@@ -54,6 +54,10 @@ from handwerkgeo.cli.register import register_app  # noqa: E402
 
 app.add_typer(register_app, name="register")
 
+from handwerkgeo.cli.plots import plots_app  # noqa: E402
+
+app.add_typer(plots_app, name="plots")
+
 
 def main() -> None:
     """Entry point of the ``handwerkgeo`` console script."""
