@@ -1240,7 +1240,7 @@ def read_population_2012_2024(
 
 
 def _check_code_coverage(codes: Iterable[str], name: str) -> None:
-    covered = set()
+    covered: set[str] = set()
     for c in codes:
         covered.update(_MERGED_PARTS if c == MERGED_UNTERBILK_HAFEN else (c,))
     missing = sorted(set(STADTTEILE) - covered)
@@ -1659,7 +1659,7 @@ def split_unterbilk_hafen(
             w = {c: float(table.at[nearest, c]) for c in _MERGED_PARTS}
             how = f"split by the {nearest} population shares"
         else:
-            w = {c: float(shares[c]) for c in _MERGED_PARTS}  # type: ignore[index]
+            w = {c: float(shares[c]) for c in _MERGED_PARTS}
             how = "split by the given shares"
         for c in _MERGED_PARTS:
             r = row.copy()
