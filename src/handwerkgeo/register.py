@@ -1169,7 +1169,7 @@ def _merge_versions(
     prev_version = table.groupby("plot_id")["plot_version"].max()
     first_seen = table.groupby("plot_id")["first_seen"].min()
     rows["plot_version"] = rows["plot_id"].map(prev_version).fillna(0).astype("int64") + 1
-    rows["first_seen"] = rows["plot_id"].map(first_seen).fillna(now).astype(str)
+    rows["first_seen"] = [now if pd.isna(v) else str(v) for v in rows["plot_id"].map(first_seen)]
     rows["last_changed"] = now
     rows["valid_to"] = ""
     rows["active"] = True
