@@ -29,3 +29,72 @@ def mirror() -> Path:
             pytest.fail("HANDWERKGEO_REQUIRE_MIRROR is set but the data mirror was not found")
         pytest.skip("Düsseldorf data mirror not found (set HANDWERKGEO_DATA_MIRROR)")
     return m
+
+
+# --- street network fixtures (sources.osm, network, criteria.accessibility) -----------
+
+
+@pytest.fixture(scope="session")
+def central_ways(mirror: Path):
+    """The 16,666 OSM ways of the central street extract, EPSG:25832."""
+    from handwerkgeo.sources.osm import read_osm_ways
+
+    folder = mirror / "osm" / "strassennetz_zentrum"
+    return read_osm_ways(sorted(folder.glob("level_*.json")))
+
+
+@pytest.fixture(scope="session")
+def central_graph(central_ways):
+    """Walking graph of the central extract, every vertex a node."""
+    from handwerkgeo.sources.osm import graph_from_ways
+
+    return graph_from_ways(central_ways)
+
+
+@pytest.fixture(scope="session")
+def central_network(central_graph):
+    """Network (largest component) of the central extract."""
+    from handwerkgeo.network import prepare_network
+
+    return prepare_network(central_graph)
+
+
+@pytest.fixture(scope="session")
+def mirror_stops(mirror: Path):
+    """The 630 VRR stops read directly from the mirror JSON (stop_id, platform_count), 25832."""
+    import json
+
+    import geopandas as gpd
+    import pandas as pd
+
+    with open(mirror / "oepnv" / "stops-duesseldorf.json", encoding="utf-8") as f:
+        raw = pd.DataFrame(json.load(f)["stops"])
+    frame = pd.DataFrame(
+        {"stop_id": raw["id"], "name": raw["name"], "platform_count": raw["platformCount"]}
+    )
+    points = gpd.points_from_xy(raw["lon"], raw["lat"])
+    return gpd.GeoDataFrame(frame, geometry=points, crs="EPSG:4326").to_crs("EPSG:25832")
+
+
+@pytest.fixture
+def grid_graph():
+    """A 6 × 6 street grid with 100 m blocks in EPSG:25832 (origin 340000/5680000)."""
+    import networkx as nx
+    from shapely.geometry import LineString
+
+    x0, y0, step, n = 340_000.0, 5_680_000.0, 100.0, 6
+    G = nx.MultiDiGraph(crs="EPSG:25832")
+    for i in range(n):
+        for j in range(n):
+            G.add_node(i * n + j, x=x0 + i * step, y=y0 + j * step)
+    for i in range(n):
+        for j in range(n):
+            for di, dj in ((1, 0), (0, 1)):
+                if i + di < n and j + dj < n:
+                    a, b = i * n + j, (i + di) * n + (j + dj)
+                    for u, v in ((a, b), (b, a)):
+                        geom = LineString(
+                            [(G.nodes[u]["x"], G.nodes[u]["y"]), (G.nodes[v]["x"], G.nodes[v]["y"])]
+                        )
+                        G.add_edge(u, v, length=step, geometry=geom)
+    return G

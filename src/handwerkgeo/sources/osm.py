@@ -18,9 +18,9 @@ Every graph is a :class:`networkx.MultiDiGraph` in the form osmnx uses: graph at
 
 Edge lengths are measured in EPSG:25832, the CRS in which snapping distances and
 straight-line fallbacks are measured too, so that every distance of an analysis has the
-same yardstick. In Düsseldorf (6.7–6.9° E, 3° west of the zone's central meridian) the UTM
-scale factor is 0.99989–0.99990: projected lengths are 0.010–0.011 % shorter than
-geodesic lengths (about 1 cm per 100 m).
+same yardstick. In Düsseldorf (6.68–6.94° E, 2–2.3° west of the zone's central meridian)
+the UTM scale factor is 0.99985–0.99992: projected lengths are 0.008–0.015 % shorter than
+geodesic lengths (at most 1.5 cm per 100 m).
 """
 
 from __future__ import annotations
@@ -281,7 +281,7 @@ def graph_from_ways(
         another way (or visited twice by the same way); an edge runs between consecutive
         nodes along a way and keeps the intermediate vertices in its geometry. Both
         graphs give the same shortest-path lengths between their common nodes; the first
-        has more nodes to snap to (finer snapping), the second is ~3× smaller.
+        has more nodes to snap to (finer snapping), the second ~2.5× fewer nodes.
 
     Returns
     -------
