@@ -110,10 +110,13 @@ def read_alkis_parcels(
     for note in notes:
         logger.warning("%s: %s", p.name, note)
     if issues:
-        bad = sorted({i.pos for i in issues})
+        bad_rows = sorted({i.pos for i in issues})
         listed = "; ".join(f"row {i.pos + 1}: {i.reason}" for i in issues[:10])
         logger.warning(
-            "%s: %d parcel(s) without a usable polygon are left out (%s)", p.name, len(bad), listed
+            "%s: %d parcel(s) without a usable polygon are left out (%s)",
+            p.name,
+            len(bad_rows),
+            listed,
         )
     gdf = gdf.set_geometry(geoms)
     keep = np.ones(len(gdf), dtype=bool)

@@ -206,8 +206,8 @@ def read_plots(
     ...     "id;Rechtswert;Hochwert;Fläche\\nA;344500;5679500;3.200,5\\n", encoding="utf-8"
     ... )
     >>> plots = read_plots(d / "plots.csv", crs="EPSG:25832")
-    >>> plots.loc[0, ["plot_id", "area_m2", "is_point"]].tolist()
-    ['A', 3200.5, True]
+    >>> plots.loc[0, "plot_id"], float(plots.loc[0, "area_m2"]), bool(plots.loc[0, "is_point"])
+    ('A', 3200.5, True)
     """
     if on_invalid not in ("raise", "reject"):
         msg = f"on_invalid must be 'raise' or 'reject', got {on_invalid!r}"

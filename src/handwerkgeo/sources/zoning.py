@@ -153,7 +153,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict
 
 _UniqueKeyLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 
 
@@ -919,6 +919,7 @@ def read_commercial_areas(
         status_labels.append(text)
     zvals = _values(gdf[zcol]) if zcol else [None] * len(gdf)
     for zval in zvals:
+        entry: ZoneEntry | None
         if zcol is None:
             entry, table, label = ZoneEntry(voc.commercial_default), "labels", ""
         else:
@@ -1025,7 +1026,9 @@ def zoning_for_plots(plots: gpd.GeoDataFrame, zoning: gpd.GeoDataFrame) -> pd.Da
     share = np.zeros(n)
     zg = np.asarray(zoning.geometry.array, dtype=object)
     ok = ~(shapely.is_missing(zg) | shapely.is_empty(zg))
-    invalid = ok & ~shapely.is_valid(np.where(ok, zg, None))
+    usable = zg.copy()
+    usable[~ok] = None
+    invalid = ok & ~shapely.is_valid(usable)
     if invalid.any():
         zg = zg.copy()
         zg[invalid] = shapely.make_valid(zg[invalid])
@@ -1043,7 +1046,9 @@ def zoning_for_plots(plots: gpd.GeoDataFrame, zoning: gpd.GeoDataFrame) -> pd.Da
     pg = np.asarray(plots.geometry.array, dtype=object)
     if n == 0 or not ok.any():
         return _zone_frame(plots.index, cat, src, conf, share)
-    tree = shapely.STRtree(np.where(ok, zg, None))
+    usable = zg.copy()
+    usable[~ok] = None
+    tree = shapely.STRtree(usable)
     types = shapely.get_type_id(pg)
     poly = np.flatnonzero(np.isin(types, [3, 6]))
     pts = np.flatnonzero(types == 0)
