@@ -174,3 +174,29 @@ def test_plot_bezirk_outside_is_missing(two_bezirke) -> None:
     plots = gpd.GeoDataFrame(geometry=[Point(500, 500), Point(99999, 0)], crs=CRS)
     codes = plot_bezirk(plots, two_bezirke)
     assert codes.iloc[0] == "01" and pd.isna(codes.iloc[1])
+
+
+def test_city_values_from_attrs_win(two_bezirke, shares) -> None:
+    plots = gpd.GeoDataFrame(geometry=[Point(10, 10)], crs=CRS)
+    ind = pd.DataFrame(
+        {"sgb2_share": [0.05, 0.20]}, index=pd.Index(["01", "02"], name="bezirk_code")
+    )
+    ind.attrs["city"] = {"sgb2_share": 0.10}
+    assert social_indicator(plots, bezirke=two_bezirke, bezirk_indicators=ind).iloc[0] == (
+        pytest.approx(0.5)
+    )
+    wide = pd.DataFrame(
+        {
+            "landuse_residential": [0.6, 0.2],
+            "landuse_commercial": [0.1, 0.4],
+            "landuse_agri_forest": [0.3, 0.4],
+        },
+        index=pd.Index(["01", "02"], name="bezirk_code"),
+    )
+    wide.attrs["city"] = {
+        "landuse_residential": 0.5,
+        "landuse_commercial": 0.25,
+        "landuse_agri_forest": 0.25,
+    }
+    r = jobs_housing_ratio(plots, bezirke=two_bezirke, bezirk_shares=wide)
+    assert r.iloc[0] == pytest.approx((0.1 / 0.6) / (0.25 / 0.5))

@@ -338,8 +338,10 @@ def jobs_housing_ratio(
     Employees by *place of work* are not published per Stadtbezirk (the profiles count
     employees at their place of residence), so the proxy uses land: (commercial + ½ mixed
     building land) / residential building land of the Bezirk's Realnutzung, divided by the
-    same ratio for the whole city. The city ratio is the mean over the Bezirke weighted by
-    ``bezirk_weights`` (e.g. Bezirk areas; default equal weights).
+    same ratio for the whole city. The city ratio comes from ``bezirk_shares.attrs["city"]``
+    (the whole-city column of the profiles, as set by
+    :func:`handwerkgeo.sources.statistics.realnutzung_shares`) or else from the Bezirk
+    shares weighted by ``bezirk_weights`` (e.g. Bezirk areas; default equal weights).
 
     Returns
     -------
@@ -354,7 +356,16 @@ def jobs_housing_ratio(
     )
     jobs = table["commercial"] + 0.5 * table["mixed"]
     housing = table["residential"]
-    city = float((jobs * w).sum() / (housing * w).sum())
+    city_shares = bezirk_shares.attrs.get("city") or {}
+    if city_shares and bezirk_weights is None:
+        city_table = bezirk_class_shares(
+            pd.DataFrame([{**city_shares, "bezirk_code": "city"}])
+        ).iloc[0]
+        city = float(
+            (city_table["commercial"] + 0.5 * city_table["mixed"]) / city_table["residential"]
+        )
+    else:
+        city = float((jobs * w).sum() / (housing * w).sum())
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = (jobs / housing.where(housing > 0)) / city
     codes = plot_bezirk(plots, bezirke)
@@ -381,6 +392,8 @@ def social_indicator(
         ``sgb2``/``sgb_ii``/``sgbii``.
     weight_column
         Column to weight the city average with (population); equal weights if absent.
+        Not used when ``bezirk_indicators.attrs["city"]`` holds the city value (as
+        :func:`handwerkgeo.sources.statistics.bezirk_indicators` sets it).
 
     Returns
     -------
@@ -408,7 +421,11 @@ def social_indicator(
     else:
         w = pd.Series(1.0, index=df.index)
     ok = value.notna()
-    city = float((value[ok] * w[ok]).sum() / w[ok].sum())
+    city_value = (bezirk_indicators.attrs.get("city") or {}).get(column)
+    if city_value is not None and np.isfinite(city_value) and city_value > 0:
+        city = float(city_value)
+    else:
+        city = float((value[ok] * w[ok]).sum() / w[ok].sum())
     rel = pd.Series((value / city).to_numpy(), index=df["bezirk_code"])
     codes = plot_bezirk(plots, bezirke)
     out = rel.reindex(pd.Index(codes.to_numpy(), dtype=object)).to_numpy(dtype=float)
