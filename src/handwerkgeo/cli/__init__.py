@@ -58,6 +58,11 @@ from handwerkgeo.cli.plots import plots_app  # noqa: E402
 
 app.add_typer(plots_app, name="plots")
 
+from handwerkgeo.cli.score import config_app, score_command  # noqa: E402
+
+app.add_typer(config_app, name="config")
+app.command("score")(score_command)
+
 
 def main() -> None:
     """Entry point of the ``handwerkgeo`` console script."""
