@@ -153,7 +153,7 @@ def test_bezirk_class_shares_long_format() -> None:
 
 
 def test_jobs_housing_and_social(two_bezirke, shares) -> None:
-    plots = gpd.GeoDataFrame(geometry=[Point(10, 10), Point(1500, 10), Point(-9, -9)], crs=CRS)
+    plots = gpd.GeoDataFrame(geometry=[Point(10, 10), Point(1500, 10), Point(-900, -900)], crs=CRS)
     r = jobs_housing_ratio(plots, bezirke=two_bezirke, bezirk_shares=shares)
     j = np.array([0.1 + 0.05, 0.4]) / np.array([0.6, 0.2])
     city = (0.15 + 0.4) / (0.6 + 0.2)
@@ -200,3 +200,18 @@ def test_city_values_from_attrs_win(two_bezirke, shares) -> None:
     }
     r = jobs_housing_ratio(plots, bezirke=two_bezirke, bezirk_shares=wide)
     assert r.iloc[0] == pytest.approx((0.1 / 0.6) / (0.25 / 0.5))
+
+
+def test_plot_in_boundary_gap_gets_nearest_bezirk(two_bezirke) -> None:
+    plots = gpd.GeoDataFrame(geometry=[box(2010, 10, 2100, 100), box(5000, 0, 5010, 10)], crs=CRS)
+    codes = plot_bezirk(plots, two_bezirke)
+    assert codes.iloc[0] == "02" and pd.isna(codes.iloc[1])
+
+
+def test_sgb2_share_preferred_over_counts(two_bezirke) -> None:
+    plots = gpd.GeoDataFrame(geometry=[Point(10, 10)], crs=CRS)
+    ind = pd.DataFrame(
+        {"bezirk_code": ["01", "02"], "sgb2_persons": [100, 900], "sgb2_share": [0.1, 0.3]}
+    )
+    s = social_indicator(plots, bezirke=two_bezirke, bezirk_indicators=ind, weight_column=None)
+    assert s.iloc[0] == pytest.approx(0.1 / 0.2)

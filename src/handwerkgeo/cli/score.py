@@ -139,6 +139,7 @@ def score_command(
     if out.suffix.lower() != ".gpkg":
         raise _fail(ValueError(f"--out must end in .gpkg, not {out.name!r}"))
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         cfg = load_config(config)
         frame = read_plots(plots, crs=_crs_option(crs), id_col=id_col)
         ctx = load_context(data_dir, network=network)

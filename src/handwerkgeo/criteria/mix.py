@@ -172,8 +172,13 @@ def hill_number(shares: object, q: float) -> np.ndarray | float:
 # --- Bezirk helpers -----------------------------------------------------------------------
 
 
-def plot_bezirk(plots: gpd.GeoDataFrame, bezirke: gpd.GeoDataFrame) -> pd.Series:
+def plot_bezirk(
+    plots: gpd.GeoDataFrame, bezirke: gpd.GeoDataFrame, *, max_snap_m: float = 250.0
+) -> pd.Series:
     """Stadtbezirk code of each plot (the Bezirk containing its representative point).
+
+    A plot whose representative point lies in no Bezirk (a gap or the edge of the boundary
+    layer) gets the nearest Bezirk within ``max_snap_m`` (0 m when it overlaps one).
 
     Returns
     -------
@@ -190,9 +195,20 @@ def plot_bezirk(plots: gpd.GeoDataFrame, bezirke: gpd.GeoDataFrame) -> pd.Series
         geometry=plots.geometry.representative_point().to_numpy(),
         crs=plots.crs,
     )
-    joined = gpd.sjoin(pts, bezirke[["bezirk_code", "geometry"]], predicate="within", how="left")
+    bez = bezirke[["bezirk_code", "geometry"]]
+    joined = gpd.sjoin(pts, bez, predicate="within", how="left")
     joined = joined.drop_duplicates("_pos").sort_values("_pos")
-    return pd.Series(joined["bezirk_code"].to_numpy(), index=plots.index, name="bezirk_code")
+    codes = joined["bezirk_code"].to_numpy(dtype=object)
+    lost = pd.isna(codes)
+    if lost.any():
+        # plots straddling a gap of the boundary layer: the nearest Bezirk within max_snap_m
+        geoms = gpd.GeoDataFrame(
+            {"_pos": np.flatnonzero(lost)}, geometry=plots.geometry.to_numpy()[lost], crs=plots.crs
+        )
+        near = gpd.sjoin_nearest(geoms, bez, how="inner", max_distance=max_snap_m)
+        near = near.drop_duplicates("_pos")
+        codes[near["_pos"].to_numpy()] = near["bezirk_code"].to_numpy()
+    return pd.Series(codes, index=plots.index, name="bezirk_code")
 
 
 def bezirk_class_shares(bezirk_shares: pd.DataFrame) -> pd.DataFrame:
@@ -388,8 +404,8 @@ def social_indicator(
     bezirk_indicators
         One row per Bezirk with ``bezirk_code`` (column or index) and an SGB II share column.
     column
-        Name of the SGB II share column; default the first column whose name contains
-        ``sgb2``/``sgb_ii``/``sgbii``.
+        Name of the SGB II share column; default ``sgb2_share``, else the first column
+        naming SGB II and a share (``anteil``, ``quote``, ``share``, ``pct``).
     weight_column
         Column to weight the city average with (population); equal weights if absent.
         Not used when ``bezirk_indicators.attrs["city"]`` holds the city value (as
@@ -407,7 +423,9 @@ def social_indicator(
             raise MissingColumnError(msg)
         df = df.reset_index()
     if column is None:
-        column = next((c for c in df.columns if re.search(r"sgb_?2|sgb_?ii", str(c).lower())), None)
+        sgb = [c for c in df.columns if re.search(r"sgb_?2|sgb_?ii", str(c).lower())]
+        shares = [c for c in sgb if re.search(r"share|quot|anteil|pct|%", str(c).lower())]
+        column = "sgb2_share" if "sgb2_share" in df.columns else next(iter(shares), None)
     if column is None or column not in df.columns:
         msg = (
             f"Bezirk indicators have no SGB II share column ({column or 'sgb2…'}); "
