@@ -314,3 +314,43 @@ def test_score_raw_100k_is_fast() -> None:
     assert s["rank"].notna().sum() == (~s["excluded"]).sum()
     assert elapsed < 3.0  # typically ~0.3 s; generous for a shared CI machine
     assert math.isfinite(s["score_total"].max())
+
+
+def test_network_and_population_criteria() -> None:
+    """With a network the accessibility functions measure along it (no fallback)."""
+    pytest.importorskip("handwerkgeo.criteria.accessibility")
+    network = pytest.importorskip("handwerkgeo.network")
+    import networkx as nx
+
+    G = nx.MultiDiGraph(crs=CRS)
+    G.add_nodes_from((i, {"x": X0 + 100.0 * i, "y": Y0}) for i in range(21))
+    for i in range(20):
+        G.add_edge(i, i + 1, length=100.0)
+        G.add_edge(i + 1, i, length=100.0)
+    plots = gpd.GeoDataFrame(
+        {"plot_id": ["a", "b"]},
+        geometry=[box(X0 - 40, Y0 + 10, X0 + 40, Y0 + 50), Point(X0 + 2000, Y0 + 30)],
+        crs=CRS,
+    )
+    pop = gpd.GeoDataFrame(
+        {"population": [5000.0, 1000.0]},
+        geometry=[Point(X0 + 2000, Y0 + 30), Point(X0 + 9000, Y0)],
+        crs=CRS,
+    )
+    ctx = ScoringContext(
+        network=network.prepare_network(G),
+        stops=gpd.GeoDataFrame(
+            {"stop_id": ["s"], "stop_category": [2]}, geometry=[Point(X0 + 500, Y0)], crs=CRS
+        ),
+        motorway_junctions=gpd.GeoDataFrame(geometry=[Point(X0 + 1000, Y0)], crs=CRS),
+        population=pop,
+    )
+    raw = compute_raw(plots, ctx)
+    assert not raw["fallback_transit"].any() and not raw["fallback_motorway"].any()
+    # representative point of plot a lies ~30 m off node 0: 500 m along the network + snap
+    assert 520 <= raw.loc[0, "raw_transit"] <= 560
+    assert 1020 <= raw.loc[0, "raw_motorway"] <= 1060
+    assert raw.loc[0, "aux_transit_stop_category"] == 2
+    # plot b sits on the best population centre: city-wide normalisation gives 1
+    assert raw.loc[1, "raw_customer_potential"] == pytest.approx(1.0)
+    assert 0 < raw.loc[0, "raw_customer_potential"] < 1

@@ -590,7 +590,7 @@ def compute_raw(
         circuity = float(params(name).get("circuity", _DEFAULT_CIRCUITY))
         fn = _accessibility("network_distance_to")
         if ctx.network is not None and fn is not None:
-            res = fn(plots, ctx.network, targets)
+            res = fn(plots, ctx.network, targets, circuity=circuity)
             out[f"raw_{name}"] = res["dist_m"].to_numpy()
             out[f"fallback_{name}"] = res["fallback"].to_numpy(dtype=bool)
         else:
@@ -615,8 +615,9 @@ def compute_raw(
             return
         stops = ctx.stops
         fn = _accessibility("transit_access")
+        circuity = float(params("transit").get("circuity", _DEFAULT_CIRCUITY))
         if ctx.network is not None and fn is not None:
-            res = fn(plots, ctx.network, stops)
+            res = fn(plots, ctx.network, stops, circuity=circuity)
             out["raw_transit"] = res["stop_walk_m"].to_numpy(dtype=float)
             out["fallback_transit"] = res["fallback"].to_numpy(dtype=bool)
             if "stop_category_nearest" in res:
@@ -627,7 +628,6 @@ def compute_raw(
                 if extra in res:
                     out[f"aux_{extra}"] = res[extra].to_numpy()
         else:
-            circuity = float(params("transit").get("circuity", _DEFAULT_CIRCUITY))
             dist, pos = _straight_nearest(plots, stops)
             out["raw_transit"] = dist * circuity
             out["fallback_transit"] = np.isfinite(dist)
@@ -653,7 +653,11 @@ def compute_raw(
             return
         pop, col = _population_layer(ctx)
         half = float(params("customer_potential").get("half_distance_m", 3000.0))
-        res = fn(plots, pop, pop_col=col, half_distance_m=half)
+        # normalise by the city-wide maximum (the best Stadtteil centre), not by the best
+        # plot of this batch: scores of different batches stay comparable
+        centres = gpd.GeoDataFrame(geometry=pop.geometry.centroid.to_numpy(), crs=pop.crs)
+        ref = float(np.nanmax(fn(centres, pop, pop_col=col, half_distance_m=half, normalise=False)))
+        res = fn(plots, pop, pop_col=col, half_distance_m=half, normalise=ref if ref > 0 else True)
         out["raw_customer_potential"] = np.asarray(res, dtype=float)
 
     def landuse_mix() -> None:
