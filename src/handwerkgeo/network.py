@@ -40,7 +40,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import geopandas as gpd
 import networkx as nx
@@ -76,7 +76,7 @@ logger = logging.getLogger(__name__)
 #: Upper bound on the cells of one dense block of search results (float64 → 128 MB).
 _BLOCK_CELLS = 16_000_000
 
-Geoms = gpd.GeoSeries | gpd.GeoDataFrame
+Geoms: TypeAlias = gpd.GeoSeries | gpd.GeoDataFrame
 
 
 @dataclass(frozen=True, eq=False)
