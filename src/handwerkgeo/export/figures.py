@@ -88,7 +88,7 @@ def _scale_bar(ax: Axes, lang: str) -> None:
             else f"{m:.0f} m"
         )
 
-    for pos, m in ((0, 0.0), (half, half), (length, float(length))):
+    for pos, m in ((0, 0.0), (length, float(length))):
         text = "0" if m == 0 else label(m)
         ax.text(
             bx + pos,

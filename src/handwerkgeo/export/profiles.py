@@ -1,0 +1,444 @@
+"""Site profiles (Standortsteckbriefe): one page per plot, HTML and PDF, plus an index.
+
+Each profile shows the plot's name and key facts (rank, score, Stadtteil, area), a
+location map of the plot and the scored plots around it, the score card (total, rank,
+coverage, robustness, exclusion reason) and per criterion the raw value, utility and
+contribution, with a horizontal bar chart of the contributions against the most a
+criterion can give. Images are inline PNG (base64): the HTML files need nothing else.
+Every value is HTML-escaped (Jinja2 autoescape).
+
+The PDF renders the same content on one A4 page with matplotlib (``PdfPages``), so no
+HTML-to-PDF engine is needed.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import io
+import logging
+import os
+import re
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import jinja2
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+
+from handwerkgeo.crs import check_crs
+from handwerkgeo.errors import MissingColumnError, ValidationError
+from handwerkgeo.export._labels import (
+    CLASS_COLOURS,
+    COLOUR_NO_DATA,
+    TEXT,
+    Criterion,
+    attribution_lines,
+    check_lang,
+    class_index,
+    criteria_of,
+    format_number,
+    plot_title,
+    run_of,
+    score_card,
+    validate_scored,
+)
+from handwerkgeo.export._offline import atomic_write_bytes, atomic_write_text, template_text
+from handwerkgeo.export.figures import _draw_map, _north_arrow, _scale_bar
+
+__all__ = ["export_profiles", "profile_filename"]
+
+logger = logging.getLogger(__name__)
+
+_A4_PORTRAIT_IN = (8.27, 11.69)
+
+
+def profile_filename(plot_id: object, taken: set[str] | None = None) -> str:
+    """A safe file stem for a plot id (letters, digits, ``-``, ``_``), unique within ``taken``.
+
+    Examples
+    --------
+    >>> profile_filename("Flur 12/3 <a>")
+    'Flur_12_3__a_'
+    """
+    stem = re.sub(r"[^A-Za-z0-9_-]", "_", str(plot_id))[:80] or "plot"
+    if taken is None:
+        return stem
+    candidate, k = stem, 2
+    while candidate.lower() in taken:
+        candidate = f"{stem}-{k}"
+        k += 1
+    taken.add(candidate.lower())
+    return candidate
+
+
+def _png(fig: Figure, dpi: int = 150) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _location(
+    ax: Axes,
+    gdf: gpd.GeoDataFrame,
+    i: int,
+    stadtteile: gpd.GeoDataFrame | None,
+    context_m: float,
+    lang: str,
+) -> None:
+    geom = gdf.geometry.iloc[i]
+    if geom is None or geom.is_empty:
+        ax.text(0.5, 0.5, TEXT[lang]["no_data"], ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return
+    minx, miny, maxx, maxy = geom.bounds
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    half = max(maxx - minx, maxy - miny) / 2 + context_m
+    extent = (cx - half, cy - half, cx + half, cy + half)
+    near = gdf.iloc[gdf.sindex.query(geom.buffer(context_m * 1.5))]
+    st = None
+    if stadtteile is not None and len(stadtteile):
+        st = stadtteile.iloc[stadtteile.sindex.query(geom.buffer(context_m * 2))]
+    _draw_map(ax, near, stadtteile=st, top_n=0, lang=lang, extent=extent)
+    target = gdf.iloc[[i]]
+    if geom.geom_type in ("Point", "MultiPoint"):
+        target.plot(
+            ax=ax, facecolor="none", edgecolor="#d62728", markersize=120, linewidth=2, zorder=7
+        )
+    else:
+        target.boundary.plot(ax=ax, color="#d62728", linewidth=2.2, zorder=7)
+    ax.set_xlim(extent[0], extent[2])
+    ax.set_ylim(extent[1], extent[3])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    _scale_bar(ax, lang)
+    _north_arrow(ax)
+
+
+def _bars(ax: Axes, row: pd.Series, crits: list[Criterion], lang: str) -> None:
+    t = TEXT[lang]
+    labels = [c.label if len(c.label) <= 38 else c.label[:37] + "…" for c in crits]
+    contrib = np.array(
+        [pd.to_numeric(row.get(f"contrib_{c.name}"), errors="coerce") for c in crits], dtype=float
+    )
+    util = np.array(
+        [pd.to_numeric(row.get(f"u_{c.name}"), errors="coerce") for c in crits], dtype=float
+    )
+    weights = np.array([np.nan if c.weight is None else c.weight for c in crits], dtype=float)
+    y = np.arange(len(crits))[::-1]
+    if np.isfinite(weights).all() and weights.sum() > 0:
+        ax.barh(y, 100 * weights / weights.sum(), color="#e6e6e6", edgecolor="none", height=0.7)
+    colours = [COLOUR_NO_DATA if k < 0 else CLASS_COLOURS[k] for k in class_index(util, 1.0)]
+    ax.barh(
+        y, np.nan_to_num(contrib), color=colours, edgecolor="#333333", linewidth=0.4, height=0.7
+    )
+    for yy, v, u in zip(y, contrib, util, strict=True):
+        text = t["no_data"] if np.isnan(u) else format_number(v, lang, 1)
+        ax.text(np.nan_to_num(v) + 0.2, yy, text, va="center", fontsize=6.5, parse_math=False)
+    ax.set_yticks(y, labels, fontsize=7)
+    for lab in ax.get_yticklabels():
+        lab.set_parse_math(False)
+    ax.set_xlabel(t["contributions_title"], fontsize=7)
+    ax.tick_params(axis="x", labelsize=7)
+    top = np.nanmax(
+        np.r_[
+            np.nan_to_num(contrib), 100 * weights / np.nansum(weights) if np.nansum(weights) else 1
+        ]
+    )
+    ax.set_xlim(0, float(top) * 1.25 + 0.5)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def _stadtteil_names(gdf: gpd.GeoDataFrame, stadtteile: gpd.GeoDataFrame | None) -> list[str]:
+    if stadtteile is None or not len(stadtteile):
+        return [""] * len(gdf)
+    pts = gpd.GeoDataFrame(geometry=gdf.geometry.representative_point(), crs=gdf.crs)
+    pts = pts.reset_index(drop=True)
+    joined = gpd.sjoin(
+        pts, stadtteile[["stadtteil_name", "geometry"]], how="left", predicate="within"
+    )
+    joined = joined[~joined.index.duplicated(keep="first")].sort_index()
+    return ["" if pd.isna(v) else str(v) for v in joined["stadtteil_name"]]
+
+
+def _footer(run: dict[str, Any], lang: str) -> str:
+    t = TEXT[lang]
+    created = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
+    parts = [f"{t['created']}: {created}"]
+    if run["config_hash"]:
+        parts.append(f"{t['config_hash']}: {str(run['config_hash'])[:12]}")
+    if run["version"]:
+        parts.append(f"handwerkgeo {run['version']}")
+    lines = attribution_lines(run, lang)
+    if lines:
+        parts.append(f"{t['sources']}: " + "; ".join(lines))
+    return " · ".join(parts)
+
+
+def _pdf_page(
+    card: dict[str, Any],
+    meta: list[tuple[str, str]],
+    excluded_reason: str | None,
+    draw_location: Any,
+    draw_bars: Any,
+    crit_rows: list[list[str]],
+    footer: str,
+    lang: str,
+) -> bytes:
+    t = TEXT[lang]
+    fig = Figure(figsize=_A4_PORTRAIT_IN)
+    title = textwrap.shorten(f"{t['profile_title']}: {card['title']}", 200, placeholder=" …")
+    fig.text(
+        0.06,
+        0.965,
+        textwrap.fill(title, 70),
+        fontsize=13,
+        weight="bold",
+        va="top",
+        parse_math=False,
+    )
+    meta_text = " · ".join(f"{a}: {b}" for a, b in meta)
+    fig.text(0.06, 0.905, textwrap.fill(meta_text, 120), fontsize=8, va="top", parse_math=False)
+    if excluded_reason is not None:
+        reason = textwrap.shorten(f"{t['excluded']}: {excluded_reason}", 300, placeholder=" …")
+        fig.text(
+            0.06,
+            0.885,
+            textwrap.fill(reason, 110),
+            fontsize=8,
+            va="top",
+            color="#b00000",
+            parse_math=False,
+        )
+    ax_map = fig.add_axes((0.06, 0.56, 0.42, 0.30))
+    draw_location(ax_map)
+    ax_sum = fig.add_axes((0.52, 0.56, 0.42, 0.30))
+    ax_sum.set_axis_off()
+    summary = [[a, textwrap.shorten(b, 60, placeholder=" …")] for a, b in card["summary"]]
+    tbl = ax_sum.table(cellText=summary, loc="upper left", cellLoc="left", edges="horizontal")
+    _style_table(tbl, 7.5)
+    ax_bars = fig.add_axes((0.33, 0.33, 0.6, 0.2))
+    draw_bars(ax_bars)
+    ax_tab = fig.add_axes((0.06, 0.04, 0.88, 0.25))
+    ax_tab.set_axis_off()
+    header = [t["criterion"], t["weight"], t["raw"], t["utility"], t["contribution"]]
+    tbl2 = ax_tab.table(
+        cellText=crit_rows or [[""] * 5],
+        colLabels=header,
+        loc="upper left",
+        cellLoc="left",
+        edges="horizontal",
+    )
+    _style_table(tbl2, 7)
+    fig.text(
+        0.06,
+        0.012,
+        textwrap.fill(footer, 170),
+        fontsize=5.5,
+        color="#444444",
+        va="bottom",
+        parse_math=False,
+    )
+    buf = io.BytesIO()
+    with PdfPages(buf, metadata={"Title": title, "Creator": "handwerkgeo"}) as pdf:
+        pdf.savefig(fig)
+    return buf.getvalue()
+
+
+def _style_table(tbl: Any, size: float) -> None:
+    tbl.auto_set_font_size(False)
+    tbl.set_fontsize(size)
+    for cell in tbl.get_celld().values():
+        cell.get_text().set_parse_math(False)
+        cell.set_linewidth(0.3)
+    ncols = max(col for _, col in tbl.get_celld()) + 1
+    tbl.auto_set_column_width(list(range(ncols)))
+
+
+def export_profiles(
+    scored: gpd.GeoDataFrame,
+    out_dir: str | os.PathLike[str],
+    *,
+    lang: str = "de",
+    stadtteile: gpd.GeoDataFrame | None = None,
+    pdf: bool = True,
+    top_n: int | None = None,
+    max_profiles: int = 500,
+    context_m: float = 400.0,
+) -> dict[str, Any]:
+    """Write one site profile (Standortsteckbrief) per plot and an ``index.html``.
+
+    Parameters
+    ----------
+    scored
+        Scored frame in EPSG:25832 (output of ``handwerkgeo.scoring.score_plots``).
+    out_dir
+        Folder for ``index.html``, ``<plot_id>.html`` and ``<plot_id>.pdf``; created
+        when missing. Every file is written atomically.
+    lang
+        ``"de"`` (default) or ``"en"``.
+    stadtteile
+        Optional Stadtteile (EPSG:25832, ``stadtteil_name``): names the plot's Stadtteil
+        and draws boundaries on the location map.
+    pdf
+        Also write a one-page A4 PDF per plot (rendered with matplotlib).
+    top_n
+        Only the best ``top_n`` ranked plots; ``None`` (default) profiles every plot.
+    max_profiles
+        Refuse to write more profiles than this (a city grid has thousands of cells).
+    context_m
+        Radius of the surroundings on the location map, in metres.
+
+    Returns
+    -------
+    dict
+        ``index`` (path of index.html), ``html`` and ``pdf`` (lists of paths).
+
+    Raises
+    ------
+    ValidationError
+        If more than ``max_profiles`` profiles would be written.
+
+    Examples
+    --------
+    >>> export_profiles(scored, "steckbriefe", top_n=10)  # doctest: +SKIP
+    """
+    lang = check_lang(lang)
+    t = TEXT[lang]
+    gdf = validate_scored(scored).reset_index(drop=True)
+    if stadtteile is not None:
+        check_crs(stadtteile, name="stadtteile")
+        if "stadtteil_name" not in stadtteile.columns:
+            msg = "stadtteile needs a 'stadtteil_name' column (read it with handwerkgeo's reader)."
+            raise MissingColumnError(msg)
+    run = run_of(gdf)
+    crits = criteria_of(gdf, lang)
+    rank = pd.to_numeric(gdf["rank"], errors="coerce").astype(float)
+    order = list(
+        np.lexsort(
+            (
+                -pd.to_numeric(gdf["score_total"], errors="coerce").fillna(-1).to_numpy(),
+                rank.fillna(np.inf).to_numpy(),
+            )
+        )
+    )
+    if top_n is not None:
+        order = [i for i in order if not np.isnan(rank.iloc[i])][: max(int(top_n), 0)]
+    if len(order) > max_profiles:
+        raise ValidationError(
+            "scored",
+            [
+                f"{len(order)} profiles would be written, more than max_profiles={max_profiles}. "
+                "Pass top_n (e.g. top_n=50) or raise max_profiles."
+            ],
+        )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    tpl = env.from_string(template_text("profile.html.j2"))
+    tpl_index = env.from_string(template_text("profiles_index.html.j2"))
+    footer = _footer(run, lang)
+    quarters = _stadtteil_names(gdf, stadtteile)
+    n_ranked = int(rank.notna().sum())
+    taken: set[str] = {"index"}
+    written_html: list[Path] = []
+    written_pdf: list[Path] = []
+    entries = []
+    for i in order:
+        row = gdf.iloc[i]
+        card = score_card(row, crits, lang, n_ranked=n_ranked)
+        weights = {c.name: c.weight for c in crits}
+        for r in card["rows"]:
+            w = weights.get(r["name"])
+            r["weight"] = (
+                "–" if w is None else format_number(w, lang, 0 if float(w).is_integer() else 1)
+            )
+        geom = row.geometry
+        area = row.get("area_m2")
+        if (area is None or pd.isna(area)) and geom is not None and not geom.is_empty:
+            area = geom.area
+        meta: list[tuple[str, str]] = [(t["plot_id"], str(row["plot_id"]))]
+        if quarters[i]:
+            meta.append((t["stadtteil"], quarters[i]))
+        if area is not None and not pd.isna(area) and float(area) > 0:
+            meta.append((t["area"], format_number(area, lang, 0)))
+        if geom is not None and not geom.is_empty:
+            p = geom.representative_point()
+            meta.append(
+                ("ETRS89/UTM32 (EPSG:25832)", f"E {p.x:,.0f} · N {p.y:,.0f}".replace(",", " "))
+            )
+        excluded = bool(row.get("excluded")) if not pd.isna(row.get("excluded")) else False
+        reason = row.get("exclusion_reason") if excluded else None
+        reason_s = (
+            None if not excluded else ("" if reason is None or pd.isna(reason) else str(reason))
+        )
+
+        def draw_location(ax: Axes, i: int = i) -> None:
+            _location(ax, gdf, i, stadtteile, context_m, lang)
+
+        def draw_bars(ax: Axes, row: pd.Series = row) -> None:
+            _bars(ax, row, crits, lang)
+
+        fig_loc = Figure(figsize=(3.6, 3.4))
+        draw_location(fig_loc.add_axes((0.02, 0.02, 0.96, 0.96)))
+        height = 0.28 * max(len(crits), 1) + 0.8
+        fig_bars = Figure(figsize=(7.0, height))
+        draw_bars(fig_bars.add_axes((0.34, 0.6 / height, 0.6, 1 - 0.75 / height)))
+        stem = profile_filename(row["plot_id"], taken)
+        html_text = tpl.render(
+            lang=lang,
+            t=t,
+            card=card,
+            meta=meta,
+            excluded_reason=reason_s,
+            location_png=_png(fig_loc),
+            bars_png=_png(fig_bars),
+            any_fallback=any(r["fallback"] for r in card["rows"]),
+            footer=footer,
+        )
+        written_html.append(atomic_write_text(out / f"{stem}.html", html_text))
+        pdf_name = None
+        if pdf:
+            crit_rows = [
+                [
+                    textwrap.shorten(r["label"], 40, placeholder="…"),
+                    r["weight"],
+                    r["raw"] + (" *" if r["fallback"] else ""),
+                    r["utility"],
+                    r["contribution"],
+                ]
+                for r in card["rows"]
+            ]
+            data = _pdf_page(
+                card, meta, reason_s, draw_location, draw_bars, crit_rows, footer, lang
+            )
+            written_pdf.append(atomic_write_bytes(out / f"{stem}.pdf", data))
+            pdf_name = f"{stem}.pdf"
+        entries.append(
+            {
+                "rank": "–" if np.isnan(rank.iloc[i]) else str(int(rank.iloc[i])),
+                "plot_id": str(row["plot_id"]),
+                "name": plot_title(row) if "name" in gdf.columns else "",
+                "score": format_number(row.get("score_total"), lang, 1),
+                "excluded": t["yes"] if excluded else "",
+                "html": f"{stem}.html",
+                "pdf": pdf_name,
+            }
+        )
+    meta_index = f"{t['config_hash']}: {str(run['config_hash'])[:12]}" if run["config_hash"] else ""
+    index = atomic_write_text(
+        out / "index.html",
+        tpl_index.render(
+            lang=lang, t=t, title=t["title"], meta=meta_index, entries=entries, footer=footer
+        ),
+    )
+    if not pdf:
+        logger.info("profiles: PDF output switched off (pdf=False)")
+    logger.info("%d site profiles written to %s", len(written_html), out)
+    return {"index": index, "html": written_html, "pdf": written_pdf}
