@@ -225,3 +225,25 @@ def test_with_weights_unknown_and_policy_off() -> None:
     assert "social_mix" not in off.active_criteria()
     assert "social_mix" in cfg.active_criteria()
     assert sum(off.weights.values()) == pytest.approx(98)
+
+
+def test_cli_config_show_and_validate(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from handwerkgeo.cli import app
+
+    runner = CliRunner()
+    shown = runner.invoke(app, ["config", "show"])
+    assert shown.exit_code == 0
+    assert "# Every weight" in shown.output and default_config().hash in shown.output
+    resolved = runner.invoke(app, ["config", "show", "--resolved"])
+    assert yaml.safe_load(resolved.output)["criteria"]["transit"]["weight"] == 10
+    ok = runner.invoke(app, ["config", "validate", str(DEFAULT_YAML)])
+    assert ok.exit_code == 0 and "OK" in ok.output
+    data = default_config().to_dict()
+    data["criteria"]["transit"]["breakpoints"][2] = [700, 0.0]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data), "utf-8")
+    res = runner.invoke(app, ["config", "validate", str(bad)])
+    assert res.exit_code == 1
+    assert "criteria.transit.breakpoints[2]" in res.output

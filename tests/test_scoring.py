@@ -354,3 +354,94 @@ def test_network_and_population_criteria() -> None:
     # plot b sits on the best population centre: city-wide normalisation gives 1
     assert raw.loc[1, "raw_customer_potential"] == pytest.approx(1.0)
     assert 0 < raw.loc[0, "raw_customer_potential"] < 1
+
+
+def _example_plots() -> Path:
+    from importlib import resources
+
+    return Path(str(resources.files("handwerkgeo") / "data" / "example_plots.geojson"))
+
+
+def test_cli_score_without_fetched_data(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from handwerkgeo.cli import app
+
+    out = tmp_path / "res" / "scores.gpkg"
+    res = CliRunner().invoke(
+        app,
+        [
+            "score",
+            str(_example_plots()),
+            "--out",
+            str(out),
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--no-network",
+            "--top",
+            "3",
+            "--sensitivity-runs",
+            "50",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "Criteria without data" in res.output and "Top 3:" in res.output
+    scored = read_scored(out)
+    assert "p_top_3" in scored.columns and scored.attrs["run"]["sensitivity"]["runs"] == 50
+    table = pd.read_csv(out.with_suffix(".csv"))
+    assert table["rank"].iloc[0] == 1 and len(table) == len(scored)
+    bad = CliRunner().invoke(app, ["score", str(_example_plots()), "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 1 and ".gpkg" in bad.output
+
+
+@pytest.mark.mirror
+def test_cli_score_with_real_data(mirror: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from handwerkgeo.cli import app
+    from handwerkgeo.fetch import fetch
+
+    data = tmp_path / "data"
+    fetch(
+        mirror=mirror,
+        data_dir=data,
+        layers=[
+            "stadtteile",
+            "bezirk_profiles",
+            "population_migration",
+            "vrr_stops",
+            "vrr_lines",
+            "cycling_network",
+        ],
+    )
+    out = tmp_path / "scores.gpkg"
+    res = CliRunner().invoke(
+        app,
+        [
+            "score",
+            str(_example_plots()),
+            "--out",
+            str(out),
+            "--data-dir",
+            str(data),
+            "--no-network",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    s = read_scored(out)
+    for k in (
+        "transit",
+        "cycling",
+        "customer_potential",
+        "landuse_mix",
+        "jobs_housing",
+        "social_mix",
+    ):
+        assert s[f"raw_{k}"].notna().all(), k
+    assert s["fallback_transit"].all()  # --no-network: straight line × circuity
+    # Bezirk-relative indicators are around 1 for the city average
+    assert s["raw_social_mix"].between(0.2, 3).all()
+    assert s["raw_jobs_housing"].between(0.05, 20).all()
+    assert s["raw_customer_potential"].between(0, 1.2).all()
+    names = {src["layer"] for src in s.attrs["run"]["sources"]}
+    assert {"stadtteile", "vrr_stops", "cycling_network"} <= names
