@@ -289,3 +289,53 @@ def test_online_mode_links_leaflet_only(tmp_path: Path) -> None:
     srcs = re.findall(r'<script[^>]+src="([^"]+)"', text)
     assert len(srcs) == 1 and srcs[0].endswith("leaflet.js")
     assert "jquery" not in text.lower() and "bootstrap" not in text.lower()
+
+
+@pytest.mark.mirror
+def test_map_cli_with_real_context_layers(tmp_path: Path, mirror: Path) -> None:
+    from typer.testing import CliRunner
+
+    from handwerkgeo.cli import app
+    from handwerkgeo.config import load_config
+    from handwerkgeo.fetch import fetch
+    from handwerkgeo.scoring import write_scored
+
+    data = tmp_path / "data"
+    fetch(
+        mirror=mirror,
+        data_dir=data,
+        layers=["stadtteile", "vrr_stops", "vrr_lines", "cycling_network"],
+    )
+    scored = make_scored(12)
+    scored.attrs["run"]["config"] = load_config(None).to_dict()
+    write_scored(scored, tmp_path / "s.gpkg")
+    out = tmp_path / "out"
+    args = ["map", str(tmp_path / "s.gpkg"), "--out", str(out / "k.html"), "--top", "3"]
+    args += [
+        "--png",
+        str(out / "k.png"),
+        "--xlsx",
+        str(out / "t.xlsx"),
+        "--csv",
+        str(out / "t.csv"),
+    ]
+    args += ["--profiles", str(out / "sb"), "--data-dir", str(data)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    for name in ("k.html", "k.png", "t.xlsx", "t.csv", "sb/index.html"):
+        assert (out / name).is_file()
+    d = _data((out / "k.html").read_text(encoding="utf-8"))
+    assert (
+        len(d["ctx"]["stadtteile"]["name"]) == 50 and "Düsseltal" in d["ctx"]["stadtteile"]["name"]
+    )
+    assert len(d["ctx"]["stops"]["xy"]) == 630
+    assert len(d["ctx"]["cycling"]["lines"]) > 100
+    assert len(d["top"]) == 3
+    assert any("dl-de/zero-2.0" in a for a in d["attributions"])
+    assert any("VRR" in a for a in d["attributions"])
+    assert len(sorted((out / "sb").glob("*.html"))) == 4  # 3 profiles + index
+
+    bad = CliRunner().invoke(
+        app, ["map", str(tmp_path / "missing.gpkg"), "--out", str(out / "x.html")]
+    )
+    assert bad.exit_code == 1 and "not found" in bad.output

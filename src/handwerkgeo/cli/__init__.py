@@ -63,6 +63,10 @@ from handwerkgeo.cli.score import config_app, score_command  # noqa: E402
 app.add_typer(config_app, name="config")
 app.command("score")(score_command)
 
+from handwerkgeo.cli.maps import map_command  # noqa: E402
+
+app.command("map")(map_command)
+
 
 def main() -> None:
     """Entry point of the ``handwerkgeo`` console script."""

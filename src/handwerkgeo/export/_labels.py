@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,7 @@ __all__ = [
     "criteria_of",
     "format_number",
     "format_raw",
+    "merge_sources",
     "plot_title",
     "run_of",
     "score_card",
@@ -529,4 +530,25 @@ def attributions(run: Mapping[str, Any]) -> list[str]:
             out.append(a)
     if _uses_osm(run) and not any(OSM_ATTRIBUTION.lower() in a.lower() for a in out):
         out.append(OSM_ATTRIBUTION)
+    return out
+
+
+def merge_sources(
+    run: Mapping[str, Any], extra: Sequence[Mapping[str, Any]] = ()
+) -> dict[str, Any]:
+    """A copy of ``run`` whose ``sources`` also list ``extra`` (e.g. context layers drawn).
+
+    Sources are deduplicated by name; ``extra`` entries need ``name``, ``licence`` and
+    ``attribution``.
+    """
+    out = dict(run)
+    seen = set()
+    merged = []
+    for src in [*_sources(run), *extra]:
+        key = str(src.get("name") or src.get("attribution") or "")
+        if key in seen:
+            continue
+        seen.add(key)
+        merged.append(dict(src))
+    out["sources"] = merged
     return out

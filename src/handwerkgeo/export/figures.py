@@ -19,7 +19,9 @@ import logging
 import math
 import os
 import textwrap
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -42,6 +44,7 @@ from handwerkgeo.export._labels import (
     check_lang,
     class_index,
     format_number,
+    merge_sources,
     run_of,
     validate_scored,
 )
@@ -139,9 +142,11 @@ def _north_arrow(ax: Axes) -> None:
     )
 
 
-def _footer(scored: gpd.GeoDataFrame, lang: str) -> str:
+def _footer(
+    scored: gpd.GeoDataFrame, lang: str, extra_sources: Sequence[Mapping[str, Any]] = ()
+) -> str:
     t = TEXT[lang]
-    run = run_of(scored)
+    run = merge_sources(run_of(scored), extra_sources)
     created = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
     parts = [f"{t['created']}: {created}"]
     if run["config_hash"]:
@@ -307,6 +312,7 @@ def render_figure(
     top_n: int = 10,
     lang: str = "de",
     title: str | None = None,
+    extra_sources: Sequence[Mapping[str, Any]] = (),
 ) -> Figure:
     """The A4-landscape figure as a matplotlib ``Figure`` (see :func:`export_figure`)."""
     lang = check_lang(lang)
@@ -327,7 +333,13 @@ def render_figure(
     _north_arrow(ax)
     _legend(fig.add_axes((0.77, 0.45, 0.21, 0.45)), lang, len(top))
     fig.text(
-        0.03, 0.015, _footer(gdf, lang), fontsize=6, va="bottom", color="#333333", parse_math=False
+        0.03,
+        0.015,
+        _footer(gdf, lang, extra_sources),
+        fontsize=6,
+        va="bottom",
+        color="#333333",
+        parse_math=False,
     )
     return fig
 
@@ -341,6 +353,7 @@ def export_figure(
     lang: str = "de",
     title: str | None = None,
     dpi: int = 300,
+    extra_sources: Sequence[Mapping[str, Any]] = (),
 ) -> Path:
     """Write the score map as a print figure (A4 landscape), PNG or PDF by file suffix.
 
@@ -360,6 +373,8 @@ def export_figure(
         Figure title; default "Standortbewertung Handwerkerhöfe Düsseldorf".
     dpi
         Resolution of PNG output (300 for print).
+    extra_sources
+        Sources of context layers ({name, licence, attribution}) added to the footer.
 
     Returns
     -------
@@ -387,7 +402,14 @@ def export_figure(
             "(read it with handwerkgeo's Stadtteile reader)."
         )
         raise MissingColumnError(msg)
-    fig = render_figure(scored, stadtteile=stadtteile, top_n=top_n, lang=lang, title=title)
+    fig = render_figure(
+        scored,
+        stadtteile=stadtteile,
+        top_n=top_n,
+        lang=lang,
+        title=title,
+        extra_sources=extra_sources,
+    )
     buf = io.BytesIO()
     meta = (
         {"Title": title or TEXT[lang]["title"], "Creator": "handwerkgeo"} if fmt == "pdf" else None

@@ -29,7 +29,7 @@ import logging
 import os
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,7 @@ from handwerkgeo.export._labels import (
     attributions,
     check_lang,
     criteria_of,
+    merge_sources,
     run_of,
     validate_scored,
 )
@@ -280,6 +281,7 @@ def map_payload(
     title: str | None = None,
     simplify_m: float = 1.0,
     extra_attributions: Sequence[str] = (),
+    extra_sources: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The compact JSON document a map is drawn from (see the module docstring).
 
@@ -337,8 +339,9 @@ def map_payload(
         if m:
             p_top[m.group(1)] = _num_list(gdf[col] * 100, 0)
 
-    lines = list(dict.fromkeys([*attribution_lines(run, lang), *extra_attributions]))
-    short = list(dict.fromkeys([*attributions(run), *extra_attributions]))
+    shown = merge_sources(run, extra_sources)
+    lines = list(dict.fromkeys([*attribution_lines(shown, lang), *extra_attributions]))
+    short = list(dict.fromkeys([*attributions(shown), *extra_attributions]))
 
     bounds = (
         geo.total_bounds if n and not geo.is_empty.all() else np.array([6.69, 51.12, 6.94, 51.35])
@@ -516,6 +519,7 @@ def export_map(
     max_polygons: int = DEFAULT_MAX_POLYGONS,
     simplify_m: float = 1.0,
     compress: bool | None = None,
+    extra_sources: Sequence[Mapping[str, Any]] = (),
 ) -> Path:
     """Write an interactive score map as one HTML file.
 
@@ -549,6 +553,9 @@ def export_map(
         and slow); filter first, e.g. ``scored[scored["rank"] <= 5000]``.
     simplify_m
         Simplification tolerance in metres applied in EPSG:25832 before export.
+    extra_sources
+        Sources of the context layers drawn ({name, licence, attribution} each), shown
+        with the sources of the scoring run in the title block and attribution line.
     compress
         Compress the embedded data (zlib + base64, decoded by the browser); ``None``
         (default) compresses when it exceeds :data:`COMPRESS_ABOVE_BYTES`.
@@ -600,6 +607,7 @@ def export_map(
         title=title,
         simplify_m=simplify_m,
         extra_attributions=extra,
+        extra_sources=extra_sources,
     )
 
     (s, w), (nth, e) = payload["bounds"]

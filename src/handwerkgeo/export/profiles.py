@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import textwrap
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from handwerkgeo.export._labels import (
     class_index,
     criteria_of,
     format_number,
+    merge_sources,
     plot_title,
     run_of,
     score_card,
@@ -271,6 +273,7 @@ def export_profiles(
     top_n: int | None = None,
     max_profiles: int = 500,
     context_m: float = 400.0,
+    extra_sources: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Write one site profile (Standortsteckbrief) per plot and an ``index.html``.
 
@@ -294,6 +297,8 @@ def export_profiles(
         Refuse to write more profiles than this (a city grid has thousands of cells).
     context_m
         Radius of the surroundings on the location map, in metres.
+    extra_sources
+        Sources of context layers ({name, licence, attribution}) added to the footer.
 
     Returns
     -------
@@ -343,7 +348,7 @@ def export_profiles(
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     tpl = env.from_string(template_text("profile.html.j2"))
     tpl_index = env.from_string(template_text("profiles_index.html.j2"))
-    footer = _footer(run, lang)
+    footer = _footer(merge_sources(run, extra_sources), lang)
     quarters = _stadtteil_names(gdf, stadtteile)
     n_ranked = int(rank.notna().sum())
     taken: set[str] = {"index"}

@@ -1,0 +1,161 @@
+"""``handwerkgeo map``: council-ready outputs from a scored GeoPackage.
+
+Writes the interactive offline map and, on request, the print figure (PNG/PDF), the
+tables (XLSX/CSV) and the site profiles. Stadtteile, stops and the cycling network are
+drawn as context when they have been fetched (``handwerkgeo data fetch``).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from handwerkgeo.errors import DataSourceError, HandwerkgeoError
+
+__all__ = ["load_context", "map_command"]
+
+logger = logging.getLogger(__name__)
+
+
+def _source_of(layer: str) -> dict[str, str] | None:
+    from handwerkgeo.fetch import load_manifest
+
+    try:
+        info = load_manifest().layers[layer]
+    except (HandwerkgeoError, KeyError):
+        return None
+    return {"name": info.title, "licence": info.licence, "attribution": info.attribution}
+
+
+def load_context(data_dir: Path | None) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    """Read the fetched context layers; those not fetched are skipped with a log line.
+
+    Returns
+    -------
+    tuple
+        ``({"stadtteile": gdf, "stops": gdf, "cycling": gdf}, sources)`` with only the
+        layers found, and per layer its source entry (name, licence, attribution).
+    """
+    from handwerkgeo.sources.cycling import read_cycling_network
+    from handwerkgeo.sources.quarters import read_stadtteile
+    from handwerkgeo.sources.transit import read_vrr_stops
+
+    readers = {
+        "stadtteile": ("stadtteile", lambda: read_stadtteile(data_dir=data_dir)),
+        "stops": ("vrr_stops", lambda: read_vrr_stops(data_dir=data_dir, with_service=False)),
+        "cycling": ("cycling_network", lambda: read_cycling_network(data_dir=data_dir)),
+    }
+    layers: dict[str, Any] = {}
+    sources: dict[str, dict[str, str]] = {}
+    for key, (layer, read) in readers.items():
+        try:
+            layers[key] = read()
+        except DataSourceError as exc:
+            logger.info("context layer %s not drawn: %s", key, exc)
+            continue
+        src = _source_of(layer)
+        if src:
+            sources[key] = src
+    return layers, sources
+
+
+def _read_scored(path: Path) -> Any:
+    from handwerkgeo.scoring import read_scored
+
+    return read_scored(path)
+
+
+def map_command(
+    scored_path: Annotated[
+        Path, typer.Argument(metavar="SCORED.gpkg", help="Scored GeoPackage (handwerkgeo score).")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Interactive map (.html).")] = Path(
+        "karte.html"
+    ),
+    top: Annotated[int, typer.Option("--top", min=0, help="Mark the best N plots.")] = 10,
+    lang: Annotated[str, typer.Option("--lang", help="Language: de or en.")] = "de",
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline/--online",
+            help="Inline Leaflet (works without internet, default) or link it from its CDN.",
+        ),
+    ] = True,
+    png: Annotated[Path | None, typer.Option("--png", help="Print figure, A4 PNG.")] = None,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Print figure, A4 PDF.")] = None,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Tables as Excel workbook.")] = None,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", help="Table as CSV for German Excel (; and 1,5).")
+    ] = None,
+    csv_plain: Annotated[
+        bool, typer.Option("--csv-plain", help="Write the CSV with , and 1.5 instead.")
+    ] = False,
+    profiles: Annotated[
+        Path | None, typer.Option("--profiles", help="Folder for site profiles (top N).")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Data directory with fetched layers.")
+    ] = None,
+    title: Annotated[str | None, typer.Option("--title", help="Title of map and figure.")] = None,
+    no_context: Annotated[
+        bool, typer.Option("--no-context", help="Do not draw Stadtteile, stops, cycling.")
+    ] = False,
+) -> None:
+    """Write the offline score map and, on request, figures, tables and site profiles."""
+    from handwerkgeo.export.figures import export_figure
+    from handwerkgeo.export.maps import export_map
+    from handwerkgeo.export.profiles import export_profiles
+    from handwerkgeo.export.tables import export_tables
+
+    try:
+        scored = _read_scored(scored_path)
+        ctx, sources = ({}, {}) if no_context else load_context(data_dir)
+        st_sources = [sources["stadtteile"]] if "stadtteile" in sources else []
+        written = [
+            export_map(
+                scored,
+                out,
+                top_n=top,
+                lang=lang,
+                offline=offline,
+                title=title,
+                extra_sources=list(sources.values()),
+                **ctx,
+            )
+        ]
+        for fig_path in (png, pdf):
+            if fig_path is not None:
+                written.append(
+                    export_figure(
+                        scored,
+                        fig_path,
+                        stadtteile=ctx.get("stadtteile"),
+                        top_n=top,
+                        lang=lang,
+                        title=title,
+                        extra_sources=st_sources,
+                    )
+                )
+        if xlsx is not None or csv is not None:
+            res = export_tables(
+                scored, xlsx, csv, lang=lang, csv_format="plain" if csv_plain else "excel-de"
+            )
+            written.extend(res.values())
+        if profiles is not None:
+            res_p = export_profiles(
+                scored,
+                profiles,
+                lang=lang,
+                stadtteile=ctx.get("stadtteile"),
+                top_n=top,
+                extra_sources=st_sources,
+            )
+            written.append(res_p["index"])
+    except (HandwerkgeoError, KeyError, ValueError, OSError) as exc:
+        typer.echo(f"ERROR {exc}", err=True)
+        raise typer.Exit(1) from exc
+    for path in written:
+        typer.echo(str(path))
