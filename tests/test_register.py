@@ -207,7 +207,9 @@ def test_incremental_add_scores_only_new_plots_but_ranks_globally(
     calls: list[list[str]] = []
     add(reg, plots_frame(4), data_dir, scorer=make_scorer(calls))
     rep = add(reg, plots_frame(6), data_dir, scorer=make_scorer(calls))  # p4, p5 new
-    assert calls == [["p0", "p1", "p2", "p3"], ["p4", "p5"]]
+    assert calls[0] == ["p0", "p1", "p2", "p3"]
+    # the new plots, plus three unchanged ones recomputed as a consistency check
+    assert {"p4", "p5"} <= set(calls[1]) and len(calls[1]) == 2 + 3
     assert (rep.n_new, rep.n_unchanged, rep.n_scored, rep.n_plots) == (2, 4, 2, 6)
     runs = reg_mod.read_register(reg)["runs"]
     assert runs["n_scored"].tolist() == [4, 2] and runs["n_plots"].tolist() == [4, 6]
@@ -224,6 +226,33 @@ def test_incremental_add_scores_only_new_plots_but_ranks_globally(
     assert stored.set_index("plot_id").loc["p5", "rank"] == 1  # the new plot ranks first
 
 
+def test_batch_dependent_engine_is_detected_and_scored_in_full(reg: Path, data_dir: Path) -> None:
+    """An engine whose raw criteria depend on the batch (here: divided by the batch maximum)
+    cannot be scored incrementally; the register notices and computes every plot."""
+    base = make_scorer()
+
+    def relative_raw(plots, context, config):
+        out = double_compute_raw(plots, context, config)
+        out["raw_dist"] = out["raw_dist"] / out["raw_dist"].max() * 5000
+        return out
+
+    sc = reg_mod.Scorer(
+        relative_raw, base.score_raw, load_config=base.load_config, load_context=base.load_context
+    )
+    add(reg, plots_frame(4), data_dir, scorer=sc)
+    rep = add(reg, plots_frame(6), data_dir, scorer=sc)
+    assert rep.n_scored == 6
+    stored = reg_mod.read_run(reg, rep.run_id)
+    full = sc.score(
+        reg_mod._scoring_input(plots_frame(6).assign(area_m2=lambda d: d.area, is_point=False)),
+        DoubleConfig(),
+        STOP,
+    )
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(stored[SCORE_COLS]), pd.DataFrame(full[SCORE_COLS]), check_dtype=False
+    )
+
+
 def test_changed_plot_gets_a_new_version(reg: Path, data_dir: Path) -> None:
     first = add(reg, plots_frame(3), data_dir)
     changed = plots_frame(3)
@@ -232,7 +261,8 @@ def test_changed_plot_gets_a_new_version(reg: Path, data_dir: Path) -> None:
     calls: list[list[str]] = []
     rep = add(reg, changed, data_dir, scorer=make_scorer(calls))
     assert (rep.n_changed, rep.n_new, rep.n_unchanged) == (2, 0, 1)
-    assert calls == [["p1", "p2"]]
+    assert calls == [["p0", "p1", "p2"]]  # p0 recomputed as the consistency check
+    assert rep.n_scored == 2
     plots = reg_mod.read_register(reg)["plots"]
     p1 = plots.loc[plots["plot_id"] == "p1"].sort_values("plot_version")
     assert p1["plot_version"].tolist() == [1, 2]
@@ -510,29 +540,37 @@ def _real_engine_or_skip():
     return scoring
 
 
-def test_end_to_end_with_real_score_plots(tmp_path: Path, mirror: Path) -> None:
+@pytest.fixture(scope="module")
+def real_engine(tmp_path_factory: pytest.TempPathFactory, mirror: Path):
+    """The real engine with the context loaded from the data mirror (fetched once)."""
     scoring = _real_engine_or_skip()
     from handwerkgeo.config import load_config
     from handwerkgeo.context import load_context
     from handwerkgeo.fetch import fetch
 
-    data = tmp_path / "data"
+    data = tmp_path_factory.mktemp("register_e2e") / "data"
     fetch(mirror=mirror, data_dir=data)
-    context = load_context(data)
-    config = load_config()
-    listing = plots_frame(6, dx=5_000.0)  # in the city centre area
+    return scoring, load_config(), load_context(data), data
+
+
+def _listing() -> gpd.GeoDataFrame:
+    listing = plots_frame(6, dx=5_000.0)  # in the city
     listing["zoning"] = ["GE", "MI", "WA", "GE", "MU", "GI"]
+    return listing
+
+
+def test_end_to_end_with_real_score_plots(tmp_path: Path, real_engine) -> None:
+    scoring, config, context, data = real_engine
+    listing = _listing()
     reg = tmp_path / "sites.gpkg"
     first = reg_mod.add_plots(reg, listing.iloc[:4], config=config, context=context, data_dir=data)
     second = reg_mod.add_plots(reg, listing, config=config, context=context, data_dir=data)
-    assert (first.n_scored, second.n_scored, second.n_plots) == (4, 2, 6)
+    assert (first.n_scored, second.n_plots, second.n_new) == (4, 6, 2)
     stored = reg_mod.read_run(reg, second.run_id)
-    full = scoring.score_plots(
-        reg_mod._scoring_input(reg_mod._current(reg_mod.read_register(reg)["plots"])),
-        config,
-        context=context,
-    )
+    current = reg_mod._scoring_input(reg_mod._current(reg_mod.read_register(reg)["plots"]))
+    full = scoring.score_plots(current, config, context=context)
     cols = ["plot_id", *stored.attrs["run"]["score_columns"]]
+    assert "score_total" in cols and any(c.startswith("raw_") for c in cols)
     pd.testing.assert_frame_equal(
         pd.DataFrame(stored[cols]), pd.DataFrame(full[cols]), check_dtype=False
     )
@@ -541,3 +579,28 @@ def test_end_to_end_with_real_score_plots(tmp_path: Path, mirror: Path) -> None:
     pd.testing.assert_frame_equal(
         pd.DataFrame(old[cols]), pd.DataFrame(again[cols]), check_dtype=False
     )
+
+
+def test_real_engine_scores_only_new_plots(tmp_path: Path, real_engine) -> None:
+    """Incremental scoring needs raw criteria that depend on the plot alone
+    (docs/design.md: raw_<k> in physical units), not on the other plots of the batch."""
+    scoring, config, context, data = real_engine
+    listing = _listing()
+    whole = scoring.compute_raw(listing, context, config)
+    raw_cols = [c for c in whole.columns if c.startswith("raw_")]
+    drift = set()
+    for part in (slice(0, 2), slice(2, 4), slice(4, 6)):
+        alone = scoring.compute_raw(listing.iloc[part], context, config)
+        drift |= {c for c in raw_cols if not reg_mod._same_values(whole[c].iloc[part], alone[c])}
+    assert not drift, (
+        f"handwerkgeo.scoring.compute_raw gives other values for {sorted(drift)} depending on "
+        "which "
+        "plots are scored together (customer_potential is divided by the batch maximum: "
+        "call criteria.accessibility.customer_potential with normalise=False or a fixed "
+        "reference). The register then has to re-score every plot, and the dask engine "
+        "differs from the single-process one."
+    )
+    reg = tmp_path / "sites.gpkg"
+    reg_mod.add_plots(reg, listing.iloc[:4], config=config, context=context, data_dir=data)
+    rep = reg_mod.add_plots(reg, listing, config=config, context=context, data_dir=data)
+    assert rep.n_scored == 2

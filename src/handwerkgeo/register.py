@@ -163,6 +163,8 @@ _SCORE_BASE: dict[str, str] = {
     "missing_criteria": "str",
 }
 _GEOM_TYPES = ("Polygon", "MultiPolygon", "Point")
+#: Unchanged plots recomputed in an incremental run to check that stored criteria still hold.
+_N_CHECK = 3
 _RUN_ID_RE = re.compile(r"^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{6}$")
 
 #: Environment variables of the crash-safety test hook (see :func:`_pause_point`).
@@ -556,7 +558,9 @@ def geom_hashes(geoms: gpd.GeoSeries, *, grid_m: float = 0.01) -> pd.Series:
     >>> bool(h[0] == h[1])
     True
     """
-    arr = shapely.normalize(shapely.set_precision(np.asarray(geoms.array), grid_m))
+    arr = np.asarray(geoms.array)
+    rounded = shapely.transform(arr, lambda xy: np.round(xy / grid_m) * grid_m)
+    arr = shapely.normalize(rounded)
     wkb = shapely.to_wkb(arr, hex=False, output_dimension=2, byte_order=1)
     return pd.Series([hashlib.sha256(w).hexdigest() for w in wkb], index=geoms.index, dtype=str)
 
@@ -850,22 +854,40 @@ def _score_run(
     opts = {"engine": engine, "dask_options": dask_options}
     if to_compute is not None and previous_scores is not None and len(to_compute) < len(plots):
         todo = plots["plot_id"].isin(to_compute).to_numpy()
-        raw_new = _compute(scorer, plots.loc[todo], config, context_fn(), **opts)
-        raw_cols = [c for c in raw_new.columns if c not in plots.columns]
         prev = previous_scores.set_index("plot_id")
         old_ids = plots.loc[~todo, "plot_id"].to_numpy()
+        # recompute a few unchanged plots with the new ones: their stored criteria must come
+        # out the same, else the engine's criteria depend on the batch and all are computed
+        spread = np.unique(np.linspace(0, len(old_ids) - 1, num=min(_N_CHECK, len(old_ids))))
+        check = plots["plot_id"].isin(np.sort(old_ids)[spread.astype(int)]).to_numpy()
+        raw_new = _compute(scorer, plots.loc[todo | check], config, context_fn(), **opts)
+        raw_cols = [c for c in raw_new.columns if c not in plots.columns]
         if set(raw_cols) <= set(prev.columns) and pd.Index(old_ids).isin(prev.index).all():
-            reused = plots.loc[~todo].copy()
-            for c in raw_cols:
-                reused[c] = pd.array(prev.loc[old_ids, c].to_numpy(), dtype=raw_new[c].dtype)
-            raw = pd.concat([raw_new, reused]).loc[plots.index]
-            logger.info(
-                "computed criteria for %d new or changed plot(s), reused them for %d",
-                int(todo.sum()),
-                len(old_ids),
+            checked = raw_new.loc[check[todo | check]]
+            drift = [
+                c
+                for c in raw_cols
+                if not _same_values(checked[c], prev.loc[checked["plot_id"].to_numpy(), c])
+            ]
+            if not drift:
+                reused = plots.loc[~todo].copy()
+                for c in raw_cols:
+                    reused[c] = pd.array(prev.loc[old_ids, c].to_numpy(), dtype=raw_new[c].dtype)
+                raw = pd.concat([raw_new.loc[~check[todo | check]], reused]).loc[plots.index]
+                logger.info(
+                    "computed criteria for %d new or changed plot(s), reused them for %d",
+                    int(todo.sum()),
+                    len(old_ids),
+                )
+                return score_raw(raw, config), int(todo.sum())
+            logger.warning(
+                "criteria %s of the scoring engine change with the set of plots scored "
+                "together (e.g. normalised by the batch maximum), so stored values cannot be "
+                "reused: computing criteria for every plot",
+                ", ".join(drift),
             )
-            return score_raw(raw, config), int(todo.sum())
-        logger.info("stored raw criteria incomplete; computing criteria for every plot")
+        else:
+            logger.info("stored raw criteria incomplete; computing criteria for every plot")
     raw = _compute(scorer, plots, config, context_fn(), **opts)
     return score_raw(raw, config), len(plots)
 
@@ -880,6 +902,21 @@ def _sql_value(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     return value
+
+
+def _same_values(a: pd.Series, b: pd.Series) -> bool:
+    """Whether two columns of criteria values agree (NaN equals NaN)."""
+    x, y = np.asarray(a), np.asarray(b)
+    if x.dtype.kind in "fiub" and y.dtype.kind in "fiub":
+        return bool(
+            np.allclose(x.astype(float), y.astype(float), rtol=1e-9, atol=0, equal_nan=True)
+        )
+    return bool(
+        (
+            pd.Series(x).fillna("").astype(str).to_numpy()
+            == pd.Series(y).fillna("").astype(str).to_numpy()
+        ).all()
+    )
 
 
 def _append_table(path: Path, layer: str, df: pd.DataFrame) -> None:
@@ -1101,55 +1138,54 @@ def _classify(
     good: gpd.GeoDataFrame, current: gpd.GeoDataFrame, source: str
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.Series]:
     """Split input rows into new / changed / same; reject duplicates with a reason."""
+    ids, gh, ah = good["plot_id"], good["geom_hash"], good["attr_hash"]
     reasons = pd.Series("", index=good.index, dtype=object)
-    counts = good["plot_id"].value_counts()
-    dup_id = good["plot_id"].map(counts) > 1
-    for i in good.index[dup_id]:
-        rows = good.loc[good["plot_id"] == good.at[i, "plot_id"], "_row"].tolist()
-        reasons[i] = (
-            f"plot_id {good.at[i, 'plot_id']} occurs {len(rows)} times in the input (rows "
-            f"{', '.join(map(str, rows))}); keep one row per plot"
+    dup_id = ids.duplicated(keep=False)
+    if dup_id.any():
+        rows = (
+            good.loc[dup_id].groupby("plot_id")["_row"].agg(lambda r: ", ".join(str(x) for x in r))
         )
-    first_geom = good.loc[~dup_id].drop_duplicates("geom_hash")
-    dup_geom = ~dup_id & ~good.index.isin(first_geom.index)
-    by_hash = first_geom.set_index("geom_hash")["plot_id"]
-    for i in good.index[dup_geom]:
-        other = by_hash[good.at[i, "geom_hash"]]
-        reasons[i] = (
-            f"same geometry as plot {other} earlier in the input; if it is the same plot, "
+        counts = ids[dup_id].map(ids.value_counts())
+        reasons[dup_id] = [
+            f"plot_id {p} occurs {c} times in the input (rows {rows[p]}); keep one row per plot"
+            for p, c in zip(ids[dup_id], counts, strict=True)
+        ]
+    sub = good.loc[~dup_id]
+    twin = sub["geom_hash"].duplicated(keep="first")
+    if twin.any():
+        first = sub.loc[~twin].drop_duplicates("geom_hash").set_index("geom_hash")["plot_id"]
+        reasons[sub.index[twin]] = [
+            f"same geometry as plot {first[h]} earlier in the input; if it is the same plot, "
             "keep one row"
-        )
-    cur = current.set_index("plot_id")
-    cur_by_hash = dict(zip(current["geom_hash"], current["plot_id"], strict=True))
+            for h in sub.loc[twin, "geom_hash"]
+        ]
+    cur_geom = current.set_index("plot_id")["geom_hash"]
+    cur_attr = current.set_index("plot_id")["attr_hash"]
+    owner_of = current.drop_duplicates("geom_hash").set_index("geom_hash")["plot_id"]
+    ok = (reasons == "").to_numpy()
+    known = ids.isin(cur_geom.index).to_numpy()
+    same = known & (ids.map(cur_geom) == gh).to_numpy() & (ids.map(cur_attr) == ah).to_numpy()
+    owner = gh.map(owner_of)
+    clash = (owner.notna() & (owner != ids)).to_numpy()
+    other = owner.astype(object).to_numpy()
+    changed_clash = ok & known & ~same & clash
+    reasons[changed_clash] = [
+        f"its new geometry equals that of registered plot {o}" for o in other[changed_clash]
+    ]
+    new_clash = ok & ~known & clash
+    reasons[new_clash] = [
+        f"same geometry as registered plot {o}; if it is the same plot, use plot_id {o}"
+        for o in other[new_clash]
+    ]
     classes = pd.Series("", index=good.index, dtype=object)
-    for i in good.index[reasons == ""]:
-        pid, gh, ah = good.at[i, "plot_id"], good.at[i, "geom_hash"], good.at[i, "attr_hash"]
-        other = cur_by_hash.get(gh)
-        if pid in cur.index:
-            if cur.at[pid, "geom_hash"] == gh and cur.at[pid, "attr_hash"] == ah:
-                classes[i] = "same"
-                continue
-            if other is not None and other != pid:
-                reasons[i] = f"its new geometry equals that of registered plot {other}"
-                continue
-            classes[i] = "changed"
-        elif other is not None:
-            reasons[i] = (
-                f"same geometry as registered plot {other}; if it is the same plot, use "
-                f"plot_id {other}"
-            )
-        else:
-            classes[i] = "new"
-    bad = reasons != ""
+    classes[ok & same] = "same"
+    classes[ok & known & ~same & ~clash] = "changed"
+    classes[ok & ~known & ~clash] = "new"
+    bad = (reasons != "").to_numpy()
     dup_rejects = _rejects_frame(
         [
-            {
-                "source_file": source,
-                "row": good.at[i, "_row"],
-                "plot_id": str(good.at[i, "plot_id"]),
-                "reason": reasons[i],
-            }
-            for i in good.index[bad]
+            {"source_file": source, "row": r, "plot_id": str(p), "reason": why}
+            for r, p, why in zip(good["_row"][bad], ids[bad], reasons[bad], strict=True)
         ]
     )
     if bad.any():
@@ -1466,32 +1502,26 @@ def _change_table(
     t["rank_move"] = t["rank_prev"] - t["rank_now"]
     ex_prev = t["excluded_prev"].astype("boolean")
     ex_now = t["excluded_now"].astype(bool)
-    new = t["version_prev"].isna()
+    new = t["version_prev"].isna().to_numpy()
     changed = ~new & (t["version_prev"].astype("Int64") != t["plot_version"]).fillna(False)
-    labels = []
-    for i in range(len(t)):
-        parts = []
-        if new.iloc[i]:
-            parts.append("new")
-        elif changed.iloc[i]:
-            parts.append("changed")
-        if not new.iloc[i]:
-            if ex_now.iloc[i] and not bool(ex_prev.iloc[i]):
-                parts.append("newly_excluded")
-            elif not ex_now.iloc[i] and bool(ex_prev.iloc[i]):
-                parts.append("readmitted")
-            d = t["score_delta"].iloc[i]
-            if pd.notna(d) and abs(d) > 1e-9:
-                parts.append("score")
-            m = t["rank_move"].iloc[i]
-            if pd.notna(m) and m != 0:
-                parts.append("rank")
-        labels.append(",".join(parts))
+    was_ex = ex_prev.fillna(False).to_numpy(dtype=bool)
+    is_ex = ex_now.to_numpy(dtype=bool)
+    flags = {
+        "new": new,
+        "changed": changed.to_numpy(dtype=bool),
+        "newly_excluded": ~new & is_ex & ~was_ex,
+        "readmitted": ~new & ~is_ex & was_ex,
+        "score": ~new & (t["score_delta"].abs() > 1e-9).fillna(False).to_numpy(dtype=bool),
+        "rank": ~new & (t["rank_move"].fillna(0) != 0).to_numpy(dtype=bool),
+    }
+    names = list(flags)
+    matrix = np.column_stack([flags[k] for k in names])
+    labels = [",".join(n for n, f in zip(names, row, strict=True) if f) for row in matrix]
     t["change"] = labels
     t["excluded_prev"] = ex_prev
     if "name" in plots.columns:
-        names = plots.drop_duplicates("plot_id", keep="last").set_index("plot_id")["name"]
-        t.insert(1, "name", t["plot_id"].map(names))
+        plot_names = plots.drop_duplicates("plot_id", keep="last").set_index("plot_id")["name"]
+        t.insert(1, "name", t["plot_id"].map(plot_names))
     t = t.loc[t["change"] != ""]
     order = ["plot_id", *(["name"] if "name" in t.columns else []), "change", "score_prev"]
     order += ["score_now", "score_delta", "rank_prev", "rank_now", "rank_move"]
