@@ -318,9 +318,9 @@ def test_score_raw_100k_is_fast() -> None:
 
 def test_network_and_population_criteria() -> None:
     """With a network the accessibility functions measure along it (no fallback)."""
-    pytest.importorskip("handwerkgeo.criteria.accessibility")
-    network = pytest.importorskip("handwerkgeo.network")
     import networkx as nx
+
+    from handwerkgeo import network
 
     G = nx.MultiDiGraph(crs=CRS)
     G.add_nodes_from((i, {"x": X0 + 100.0 * i, "y": Y0}) for i in range(21))

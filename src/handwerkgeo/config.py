@@ -177,7 +177,7 @@ class CriterionConfig(_Frozen):
         if bad:
             msg = f"unknown zone categories {bad}; allowed: {', '.join(ZONE_CATEGORIES)}"
             raise ValueError(msg)
-        problems = []
+        problems: list[str] = []
         for zone, bp in value.items():
             try:
                 _check_breakpoints(bp)

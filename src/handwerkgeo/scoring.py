@@ -25,7 +25,7 @@ Examples
 --------
 >>> import numpy as np
 >>> utility([0, 600, 5000, np.nan], [[400, 1.0], [800, 0.5], [1200, 0.0]]).tolist()
-[1.0, 0.875, 0.0, nan]
+[1.0, 0.75, 0.0, nan]
 """
 
 from __future__ import annotations
@@ -200,9 +200,10 @@ def _exclusions(
         idx = np.flatnonzero(mask)
         if not len(idx):
             return
-        new_de = np.array([de_text(i) for i in idx], dtype=object)
-        new_en = np.array([en_text(i) for i in idx], dtype=object)
-        old_de, old_en = de[idx], en[idx]
+        new_de: Any = np.array([de_text(i) for i in idx.tolist()], dtype=object)
+        new_en: Any = np.array([en_text(i) for i in idx.tolist()], dtype=object)
+        old_de: Any = de[idx]
+        old_en: Any = en[idx]
         first = old_de == ""
         de[idx] = np.where(first, new_de, old_de + "; " + new_de)
         en[idx] = np.where(first, new_en, old_en + "; " + new_en)
@@ -231,11 +232,14 @@ def _exclusions(
         if flag and col in raw:
             share = _as_float(raw[col])
             hit = np.isfinite(share) & (share >= f.max_overlap_share)
-            add(
-                hit,
-                lambda i, s=share, d=de_name: f"{_fmt_de(100 * s[i])} % im {d}",
-                lambda i, s=share, e=en_name: f"{100 * s[i]:.0f} % in {e}",
-            )
+
+            def share_de(i: int, s: np.ndarray = share, d: str = de_name) -> str:
+                return f"{_fmt_de(100 * s[i])} % im {d}"
+
+            def share_en(i: int, s: np.ndarray = share, e: str = en_name) -> str:
+                return f"{100 * s[i]:.0f} % in {e}"
+
+            add(hit, share_de, share_en)
     none = coverage <= 0
     add(none, lambda i: "keine Kriterien mit Daten", lambda i: "no criterion has data")
     low = ~none & (coverage < f.min_coverage)
@@ -377,14 +381,6 @@ def score_raw(raw: pd.DataFrame, config: ScoringConfig | None = None) -> pd.Data
 # --- compute_raw -------------------------------------------------------------------------
 
 
-def _accessibility(name: str) -> Callable[..., Any] | None:
-    try:
-        from handwerkgeo.criteria import accessibility
-    except ImportError:
-        return None
-    return getattr(accessibility, name, None)
-
-
 def _straight_nearest(
     plots: gpd.GeoDataFrame, targets: gpd.GeoDataFrame
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -488,6 +484,7 @@ def compute_raw(
         are given.
     """
     from handwerkgeo.context import ScoringContext
+    from handwerkgeo.criteria import accessibility as acc
     from handwerkgeo.criteria import geometry as geo
     from handwerkgeo.criteria import mix
     from handwerkgeo.criteria import zoning as zon
@@ -588,9 +585,8 @@ def compute_raw(
 
     def network_distance(name: str, targets: gpd.GeoDataFrame) -> None:
         circuity = float(params(name).get("circuity", _DEFAULT_CIRCUITY))
-        fn = _accessibility("network_distance_to")
-        if ctx.network is not None and fn is not None:
-            res = fn(plots, ctx.network, targets, circuity=circuity)
+        if ctx.network is not None:
+            res = acc.network_distance_to(plots, ctx.network, targets, circuity=circuity)
             out[f"raw_{name}"] = res["dist_m"].to_numpy()
             out[f"fallback_{name}"] = res["fallback"].to_numpy(dtype=bool)
         else:
@@ -604,20 +600,16 @@ def compute_raw(
 
     def main_road() -> None:
         if need("main_road", "main_roads"):
-            fn = _accessibility("distance_to_lines")
-            if fn is not None:
-                out["raw_main_road"] = np.asarray(fn(plots, ctx.main_roads), dtype=float)
-            else:
-                out["raw_main_road"] = _straight_nearest(plots, ctx.main_roads)[0]
+            lines = ctx.main_roads
+            out["raw_main_road"] = acc.distance_to_lines(plots, lines).to_numpy(dtype=float)
 
     def transit() -> None:
-        if not need("transit", "stops"):
-            return
         stops = ctx.stops
-        fn = _accessibility("transit_access")
+        if not need("transit", "stops") or stops is None:
+            return
         circuity = float(params("transit").get("circuity", _DEFAULT_CIRCUITY))
-        if ctx.network is not None and fn is not None:
-            res = fn(plots, ctx.network, stops, circuity=circuity)
+        if ctx.network is not None:
+            res = acc.transit_access(plots, ctx.network, stops, circuity=circuity)
             out["raw_transit"] = res["stop_walk_m"].to_numpy(dtype=float)
             out["fallback_transit"] = res["fallback"].to_numpy(dtype=bool)
             if "stop_category_nearest" in res:
@@ -637,21 +629,16 @@ def compute_raw(
 
     def cycling() -> None:
         if need("cycling", "cycling"):
-            fn = _accessibility("distance_to_lines")
-            if fn is not None:
-                out["raw_cycling"] = np.asarray(fn(plots, ctx.cycling), dtype=float)
-            else:
-                out["raw_cycling"] = _straight_nearest(plots, ctx.cycling)[0]
+            lines = ctx.cycling
+            out["raw_cycling"] = acc.distance_to_lines(plots, lines).to_numpy(dtype=float)
 
     def customer_potential() -> None:
         if not need("customer_potential", "population"):
             return
-        fn = _accessibility("customer_potential")
-        if fn is None:
-            out["raw_customer_potential"] = np.nan
-            missing["customer_potential"] = "no data: criteria.accessibility is not installed"
-            return
+        fn = acc.customer_potential
         pop, col = _population_layer(ctx)
+        if pop is None or col is None:
+            return
         half = float(params("customer_potential").get("half_distance_m", 3000.0))
         # normalise by the city-wide maximum (the best Stadtteil centre), not by the best
         # plot of this batch: scores of different batches stay comparable

@@ -19,15 +19,14 @@ np.float64(1.0)
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping
-from typing import Any
+from collections.abc import Collection, Mapping
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from handwerkgeo.config import ZONE_CATEGORIES
 from handwerkgeo.crs import check_crs
+from handwerkgeo.sources.zoning import parse_zoning_label, zoning_for_plots
 
 __all__ = ["RESIDENTIAL_ZONES", "distance_to_residential", "zoning_suitability"]
 
@@ -37,70 +36,14 @@ logger = logging.getLogger(__name__)
 RESIDENTIAL_ZONES: frozenset[str] = frozenset({"WS", "WR", "WA", "WB", "FNP_W"})
 
 
-def _label_parser() -> Callable[[object], Any]:
-    try:
-        from handwerkgeo.sources.zoning import parse_zoning_label
-    except ImportError:  # the zoning reader is optional; accept plain categories then
-        logger.debug("sources.zoning not available: zoning labels must be zone categories")
-
-        def parse_zoning_label(label: object) -> str:
-            text = str(label).strip().upper()
-            return text if text in ZONE_CATEGORIES else "UNKNOWN"
-
-    return parse_zoning_label
-
-
-def _category_of(parsed: Any) -> str:
-    if parsed is None:
-        return "UNKNOWN"
-    if isinstance(parsed, str):
-        return parsed
-    if isinstance(parsed, Mapping):
-        return str(parsed.get("zone_category") or "UNKNOWN")
-    if isinstance(parsed, tuple | list) and parsed:
-        return str(parsed[0] or "UNKNOWN")
-    return str(getattr(parsed, "zone_category", "UNKNOWN"))
-
-
 def _largest_overlap(plots: gpd.GeoDataFrame, zoning: gpd.GeoDataFrame) -> pd.DataFrame:
     """zone_category and zone_source of the zoning polygon overlapping each plot most."""
-    try:
-        from handwerkgeo.sources.zoning import zoning_for_plots
-    except ImportError:
-        zoning_for_plots = None
-    if zoning_for_plots is not None:
-        res = zoning_for_plots(plots, zoning)
-        if isinstance(res, pd.Series):
-            res = res.to_frame("zone_category")
-        out = pd.DataFrame(index=plots.index)
-        out["zone_category"] = res["zone_category"].reindex(plots.index).fillna("UNKNOWN")
-        src = res["zone_source"] if "zone_source" in res else pd.Series("", index=res.index)
-        out["zone_source"] = src.reindex(plots.index).fillna("")
-        return out
-    cols = ["zone_category", "geometry"]
-    z = zoning[cols + (["zone_source"] if "zone_source" in zoning else [])].copy()
-    if "zone_source" not in z:
-        z["zone_source"] = ""
-    pos = gpd.GeoDataFrame(
-        {"_pos": np.arange(len(plots))}, geometry=plots.geometry.to_numpy(), crs=plots.crs
-    )
-    poly = pos.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
-    cat = np.full(len(plots), "UNKNOWN", dtype=object)
-    src = np.full(len(plots), "", dtype=object)
-    if poly.any():
-        pieces = gpd.overlay(pos[poly], z, how="intersection", keep_geom_type=True)
-        if len(pieces):
-            pieces["_a"] = pieces.geometry.area
-            best = pieces.sort_values(["_pos", "_a"], ascending=[True, False]).drop_duplicates(
-                "_pos"
-            )
-            cat[best["_pos"].to_numpy()] = best["zone_category"].to_numpy()
-            src[best["_pos"].to_numpy()] = best["zone_source"].to_numpy()
-    if (~poly).any():
-        hit = gpd.sjoin(pos[~poly], z, predicate="within", how="inner").drop_duplicates("_pos")
-        cat[hit["_pos"].to_numpy()] = hit["zone_category"].to_numpy()
-        src[hit["_pos"].to_numpy()] = hit["zone_source"].to_numpy()
-    return pd.DataFrame({"zone_category": cat, "zone_source": src}, index=plots.index)
+    res = zoning_for_plots(plots, zoning)
+    out = pd.DataFrame(index=plots.index)
+    out["zone_category"] = res["zone_category"].reindex(plots.index).fillna("UNKNOWN")
+    src = res["zone_source"] if "zone_source" in res else pd.Series("", index=res.index)
+    out["zone_source"] = src.reindex(plots.index).fillna("")
+    return out
 
 
 def zoning_suitability(
@@ -134,10 +77,9 @@ def zoning_suitability(
     cat = pd.Series("UNKNOWN", index=plots.index, dtype=object)
     src = pd.Series("", index=plots.index, dtype=object)
     if "zoning" in plots.columns:
-        parse = _label_parser()
         labels = plots["zoning"]
         given = labels.notna() & (labels.astype(str).str.strip() != "")
-        parsed = {lab: _category_of(parse(lab)) for lab in pd.unique(labels[given])}
+        parsed = {lab: parse_zoning_label(lab) for lab in pd.unique(labels[given])}
         cat[given] = labels[given].map(parsed)
         src[given & (cat != "UNKNOWN")] = "plot"
         bad = given & (cat == "UNKNOWN")
