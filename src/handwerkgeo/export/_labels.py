@@ -448,7 +448,7 @@ def score_card(
     if _is_missing(rank):
         rank_s = "–"
     else:
-        rank_s = str(int(rank))  # type: ignore[call-overload]
+        rank_s = str(int(float(rank)))  # type: ignore[arg-type]
         if n_ranked:
             rank_s += f" {t['of']} {n_ranked}"
     summary.append((t["rank"], rank_s))

@@ -92,7 +92,7 @@ def _enc_coords(coords: np.ndarray, *, ring: bool) -> list[int]:
     q = np.round(a * _Q).astype(np.int64)
     if len(q) > 1:
         q[1:] = np.diff(q, axis=0)
-    return q.ravel().tolist()  # type: ignore[no-any-return]
+    return list(q.ravel().tolist())
 
 
 def _enc_polygonal(geom: Any) -> list[Any] | None:
@@ -339,9 +339,9 @@ def map_payload(
         if m:
             p_top[m.group(1)] = _num_list(gdf[col] * 100, 0)
 
-    shown = merge_sources(run, extra_sources)
-    lines = list(dict.fromkeys([*attribution_lines(shown, lang), *extra_attributions]))
-    short = list(dict.fromkeys([*attributions(shown), *extra_attributions]))
+    run_shown = merge_sources(run, extra_sources)
+    lines = list(dict.fromkeys([*attribution_lines(run_shown, lang), *extra_attributions]))
+    short = list(dict.fromkeys([*attributions(run_shown), *extra_attributions]))
 
     bounds = (
         geo.total_bounds if n and not geo.is_empty.all() else np.array([6.69, 51.12, 6.94, 51.35])
@@ -456,10 +456,10 @@ class _HwgData(MacroElement):
                 f'data-error="{html.escape(error_text)}">{text}</script>'
             )
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> Any:
         figure = self.get_root()
         figure.html.add_child(_Raw(self.tag), name="hwg_data")  # type: ignore[attr-defined]
-        super().render(**kwargs)
+        return super().render(**kwargs)
 
 
 def _no_template(text: str) -> str:
