@@ -102,7 +102,7 @@ def dask_client(
             n_workers=n,
             threads_per_worker=1,
             processes=processes,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port; never clash with a running cluster
             silence_logs=logging.WARNING,
         ) as cluster,
         Client(cluster) as client,
