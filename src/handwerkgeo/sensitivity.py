@@ -82,7 +82,7 @@ def monte_carlo(
     top_n: int = 10,
     seed: int = 0,
     distribution: Literal["uniform", "normal"] = "uniform",
-    chunk_runs: int = 32,
+    chunk_runs: int = 16,
     n_jobs: int = 2,
 ) -> pd.DataFrame:
     """Monte Carlo weight perturbation: how stable is each plot's rank?
@@ -143,27 +143,43 @@ def monte_carlo(
     # Plots are in plot_id order, so a stable sort breaks ties by plot_id as score_raw
     # does. Ties under random weights need identical utility rows; without such rows the
     # faster unstable sort gives the same ranks.
-    dup = m > 1 and len(np.unique(np.vstack([um_t, mask_t]).T, axis=0)) < m
+    # (identical rows give identical hashes; a rare false alarm only costs speed)
+    probe = np.random.default_rng(12345).random((2, len(names)))
+    row_hash = probe[0] @ um_t + probe[1] @ mask_t
+    dup = m > 1 and len(np.unique(row_hash)) < m
     sort_kind: Literal["stable", "quicksort"] = "stable" if dup else "quicksort"
+    bits = (mask_t.T > 0) @ (1 << np.arange(len(names), dtype=np.int64))
+    uniq_bits, pattern_of = np.unique(bits, return_inverse=True)
+    patterns_t = ((uniq_bits[None, :] >> np.arange(len(names))[:, None]) & 1).astype(float)
     ranks = np.empty((runs, m), dtype=np.uint32)
     ramp = np.arange(1, m + 1, dtype=np.uint32)
 
-    def rank_chunk(start: int) -> None:
-        wc = weights[start : start + chunk_runs]  # b × c
-        with np.errstate(invalid="ignore", divide="ignore"):
-            s = np.einsum("bc,cm->bm", wc, um_t) / np.einsum("bc,cm->bm", wc, mask_t)
-        s = np.where(np.isfinite(s), -s, np.inf)
-        order = np.argsort(s, axis=1, kind=sort_kind)
-        rows = np.arange(start, start + len(wc))[:, None]
-        ranks[rows, order] = ramp
+    starts = list(range(0, runs, chunk_runs))
 
-    starts = range(0, runs, chunk_runs)
-    if n_jobs > 1 and len(starts) > 1:
-        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-            list(pool.map(rank_chunk, starts))
-    else:
-        for start in starts:
-            rank_chunk(start)
+    def rank_runs(worker: int) -> None:
+        # buffers allocated once per thread: fresh large arrays per chunk cost page faults
+        num = np.empty((chunk_runs, m))
+        den = np.empty((chunk_runs, m))
+        for start in starts[worker::n_jobs]:
+            wc = weights[start : start + chunk_runs]  # b × c
+            b = len(wc)
+            s, d = num[:b], den[:b]
+            np.matmul(wc, um_t, out=s)
+            # the denominator depends only on the pattern of criteria with data
+            np.take(wc @ patterns_t, pattern_of, axis=1, out=d)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                np.divide(s, d, out=s)
+            np.negative(s, out=s)
+            s[~np.isfinite(s)] = np.inf  # no weight with data: last
+            for j in range(b):
+                ranks[start + j][np.argsort(s[j], kind=sort_kind)] = ramp
+
+    workers = min(n_jobs, len(starts))
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(rank_runs, range(workers)))
+    elif starts:
+        rank_runs(0)
 
     n = len(scored)
     res = np.full((n, 5), np.nan)
