@@ -35,8 +35,7 @@ data: $(VENV)/.installed
 	$(HWG) data fetch
 
 demo: $(VENV)/.installed data
-	$(HWG) data fetch
-	$(HWG) data info
+	$(HWG) demo --out outputs
 
 test: $(VENV)/.installed sysdeps
 	$(VENV)/bin/ruff check src tests benchmarks notebooks

@@ -309,7 +309,7 @@ def site_search(
     cell_m: float = 100.0,
     shape: CellShape = "square",
     threshold: float | None = None,
-    quantile: float = 0.9,
+    quantile: float = 0.95,
     data_dir: str | None = None,
 ) -> SearchResult:
     """Score candidate cells over the city (or a Bezirk/Stadtteil) and merge candidate sites.

@@ -67,6 +67,14 @@ from handwerkgeo.cli.maps import map_command  # noqa: E402
 
 app.command("map")(map_command)
 
+from handwerkgeo.cli.search import search_command  # noqa: E402
+
+app.command("search")(search_command)
+
+from handwerkgeo.cli.demo import demo_command  # noqa: E402
+
+app.command("demo")(demo_command)
+
 
 def main() -> None:
     """Entry point of the ``handwerkgeo`` console script."""
