@@ -356,13 +356,13 @@ def register_lock(
         )
         raise RegisterLockedError(msg) from None
     try:
-        holder = {
+        info = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "started": _now(),
             "command": " ".join(sys.argv)[:300],
         }
-        atomic_write_text(reg.holder_path, json.dumps(holder))
+        atomic_write_text(reg.holder_path, json.dumps(info))
         yield
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -851,7 +851,12 @@ def _score_run(
             msg = "engine='dask' needs a Scorer with compute_raw and score_raw"
             raise ConfigError(msg)
         return scorer.score(plots, config, context_fn()), len(plots)
-    opts = {"engine": engine, "dask_options": dask_options}
+
+    def compute(subset: gpd.GeoDataFrame) -> pd.DataFrame:
+        return _compute(
+            scorer, subset, config, context_fn(), engine=engine, dask_options=dask_options
+        )
+
     if to_compute is not None and previous_scores is not None and len(to_compute) < len(plots):
         todo = plots["plot_id"].isin(to_compute).to_numpy()
         prev = previous_scores.set_index("plot_id")
@@ -860,7 +865,7 @@ def _score_run(
         # out the same, else the engine's criteria depend on the batch and all are computed
         spread = np.unique(np.linspace(0, len(old_ids) - 1, num=min(_N_CHECK, len(old_ids))))
         check = plots["plot_id"].isin(np.sort(old_ids)[spread.astype(int)]).to_numpy()
-        raw_new = _compute(scorer, plots.loc[todo | check], config, context_fn(), **opts)
+        raw_new = compute(plots.loc[todo | check])
         raw_cols = [c for c in raw_new.columns if c not in plots.columns]
         if set(raw_cols) <= set(prev.columns) and pd.Index(old_ids).isin(prev.index).all():
             checked = raw_new.loc[check[todo | check]]
@@ -888,8 +893,7 @@ def _score_run(
             )
         else:
             logger.info("stored raw criteria incomplete; computing criteria for every plot")
-    raw = _compute(scorer, plots, config, context_fn(), **opts)
-    return score_raw(raw, config), len(plots)
+    return score_raw(compute(plots), config), len(plots)
 
 
 def _sql_value(value: Any) -> Any:
@@ -1007,7 +1011,7 @@ def _run(
         _pause_point("locked")
         started = _now()
         tables = read_register(reg, layers=("plots", "runs"))
-        plots_table: gpd.GeoDataFrame = tables["plots"]  # type: ignore[assignment]
+        plots_table = gpd.GeoDataFrame(tables["plots"])
         runs = tables["runs"]
         latest = runs.iloc[-1] if len(runs) else None
         stale = latest is not None and (
