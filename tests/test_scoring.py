@@ -134,7 +134,9 @@ def test_score_plots_contract(plots, context) -> None:
     np.testing.assert_allclose(s["score_total"], contrib)
     assert ((s["score_total"] >= 0) & (s["score_total"] <= 100)).all()
     # exclusions with German and English reasons
-    assert s.loc[30, "excluded"] and s.loc[30, "exclusion_reason"] == "Gebietsart WA ausgeschlossen"
+    assert s.loc[30, "excluded"] and s.loc[30, "exclusion_reason"] == (
+        "Gebietsart WA (Allgemeines Wohngebiet) ausgeschlossen"
+    )
     assert s.loc[40, "exclusion_reason"].startswith("Fläche 1.600 m² kleiner als Mindestfläche")
     assert s.loc[40, "exclusion_reason_en"].startswith("area 1,600 m² below minimum 2,500")
     assert s.loc[20, "excluded"]

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FIXED_COLUMNS",
+    "ZONE_NAMES",
     "compute_raw",
     "read_scored",
     "score_plots",
@@ -75,6 +76,33 @@ FIXED_COLUMNS: tuple[str, ...] = (
 
 #: Zone categories counted as commercial actual use for the brownfield criterion.
 COMMERCIAL_USE: frozenset[str] = frozenset({"GE", "GI", "SO_COMMERCIAL", "FNP_G"})
+
+#: Names of zone categories in exclusion reasons: German, English.
+ZONE_NAMES: dict[str, tuple[str, str]] = {
+    "WS": ("Kleinsiedlungsgebiet", "small settlement area"),
+    "WR": ("Reines Wohngebiet", "purely residential area"),
+    "WA": ("Allgemeines Wohngebiet", "general residential area"),
+    "WB": ("Besonderes Wohngebiet", "special residential area"),
+    "MD": ("Dorfgebiet", "village area"),
+    "MI": ("Mischgebiet", "mixed area"),
+    "MU": ("Urbanes Gebiet", "urban area"),
+    "MK": ("Kerngebiet", "core area"),
+    "GE": ("Gewerbegebiet", "commercial area"),
+    "GI": ("Industriegebiet", "industrial area"),
+    "SO": ("Sondergebiet", "special area"),
+    "SO_COMMERCIAL": ("Sondergebiet (gewerblich)", "special area (commercial)"),
+    "FNP_G": ("gewerbliche Baufläche (FNP)", "commercial building land (FNP)"),
+    "FNP_M": ("gemischte Baufläche (FNP)", "mixed building land (FNP)"),
+    "FNP_W": ("Wohnbaufläche (FNP)", "residential building land (FNP)"),
+    "FNP_S": ("Sonderbaufläche (FNP)", "special building land (FNP)"),
+    "GREEN": ("Grünfläche", "green space"),
+    "FOREST": ("Wald", "forest"),
+    "WATER": ("Wasserfläche", "water"),
+    "AGRICULTURE": ("Fläche für die Landwirtschaft", "agricultural land"),
+    "TRANSPORT": ("Verkehrsfläche", "transport land"),
+    "COMMUNITY": ("Gemeinbedarfsfläche", "community facilities"),
+    "UNKNOWN": ("unbekannt", "unknown"),
+}
 
 _DEFAULT_CIRCUITY = 1.3
 _SCORE_PREFIXES = ("raw_", "u_", "contrib_", "fallback_", "aux_")
@@ -220,11 +248,16 @@ def _exclusions(
     if "zone_category" in raw and f.excluded_zones:
         zones = raw["zone_category"].to_numpy(dtype=object)
         bad = np.isin(zones, list(f.excluded_zones))
-        add(
-            bad,
-            lambda i: f"Gebietsart {zones[i]} ausgeschlossen",
-            lambda i: f"zone {zones[i]} excluded",
-        )
+
+        def zone_de(i: int) -> str:
+            name = ZONE_NAMES.get(zones[i], (zones[i], zones[i]))[0]
+            return f"Gebietsart {zones[i]} ({name}) ausgeschlossen"
+
+        def zone_en(i: int) -> str:
+            name = ZONE_NAMES.get(zones[i], (zones[i], zones[i]))[1]
+            return f"zone {zones[i]} ({name}) excluded"
+
+        add(bad, zone_de, zone_en)
     for col, flag, de_name, en_name in (
         ("overlap_protected", f.exclude_protected_areas, "Schutzgebiet", "protected area"),
         ("overlap_flood", f.exclude_flood_areas, "Überschwemmungsgebiet", "flood area"),
@@ -811,7 +844,7 @@ def score_plots(
     >>> s[["plot_id", "rank", "excluded"]].values.tolist()
     [['a', 1, False], ['b', <NA>, True]]
     >>> s.loc[1, "exclusion_reason"]
-    'Gebietsart WA ausgeschlossen'
+    'Gebietsart WA (Allgemeines Wohngebiet) ausgeschlossen'
     """
     config = config or default_config()
     base = _prepare_plots(plots, id_col)
