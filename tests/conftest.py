@@ -98,3 +98,24 @@ def grid_graph():
                         )
                         G.add_edge(u, v, length=step, geometry=geom)
     return G
+
+
+# --- fetched data and the loaded scoring context (integration tests) -----------------
+
+
+@pytest.fixture(scope="session")
+def fetched_data_dir(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with every layer fetched from the mirror (once per session)."""
+    from handwerkgeo.fetch import fetch
+
+    data_dir = tmp_path_factory.mktemp("data")
+    fetch(mirror=mirror, data_dir=data_dir)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def duesseldorf_context(fetched_data_dir: Path):
+    """The full scoring context loaded from the fetched Düsseldorf data (once per session)."""
+    from handwerkgeo.context import load_context
+
+    return load_context(fetched_data_dir)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SearchResult",
     "candidate_cells",
+    "criteria_without_data",
     "merge_cells",
     "search_area",
     "site_search",
@@ -297,6 +298,21 @@ def merge_cells(
     sites = sites.reset_index(drop=True)
     sites.insert(0, "site_id", [f"S-{i + 1:03d}" for i in range(len(sites))])
     return sites[[*cols, "geometry"]]
+
+
+def criteria_without_data(scored: pd.DataFrame, *, lang: str = "de") -> list[str]:
+    """Labels of the criteria that had no data for any plot or cell of ``scored``.
+
+    Used to state on maps and in reports what a suitability surface does *not* rate.
+    """
+    info = scored.attrs.get("run", {}).get("criteria", {})
+    key = "label_de" if lang == "de" else "label_en"
+    out = []
+    for col in scored.columns:
+        if col.startswith("raw_") and scored[col].isna().all():
+            name = col.removeprefix("raw_")
+            out.append(str(info.get(name, {}).get(key, name)))
+    return out
 
 
 def site_search(

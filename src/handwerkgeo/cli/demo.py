@@ -42,7 +42,7 @@ def demo_command(
     from handwerkgeo.export.profiles import export_profiles
     from handwerkgeo.export.tables import export_tables
     from handwerkgeo.scoring import score_plots, write_scored
-    from handwerkgeo.search import site_search
+    from handwerkgeo.search import criteria_without_data, site_search
     from handwerkgeo.sensitivity import monte_carlo
     from handwerkgeo.sources.plots import read_plots
 
@@ -90,15 +90,19 @@ def demo_command(
         t1 = time.perf_counter()
         result = site_search(context=ctx, cell_m=cell_m)
         write_search(result, out / "search.gpkg")
+        missing = ", ".join(criteria_without_data(result.surface, lang=lang))
+        title = (
+            f"Standortsuche Handwerkerhöfe – Eignungsfläche Düsseldorf (ohne Daten: {missing})"
+            if lang == "de"
+            else f"Site search for Handwerkerhöfe – suitability, Düsseldorf (no data: {missing})"
+        )
         export_map(
             result.surface,
             out / "search_map.html",
             top_n=0,
             lang=lang,
             stadtteile=ctx.stadtteile,
-            title="Standortsuche Handwerkerhöfe – Eignungsfläche Düsseldorf"
-            if lang == "de"
-            else "Site search for Handwerkerhöfe – suitability surface Düsseldorf",
+            title=title,
             extra_sources=sources,
         )
         t_search = time.perf_counter() - t1
@@ -123,4 +127,5 @@ def demo_command(
         f"{len(result.sites)} candidate sites (cell score ≥ {result.threshold:.1f}) "
         f"in {t_search:.1f} s"
     )
+    typer.echo(f"Criteria without data in the city-wide search: {missing}")
     typer.echo(f"Outputs written to {out}/")

@@ -76,7 +76,7 @@ def search_command(
     """Score a grid of candidate cells and merge the best adjacent cells into sites."""
     from handwerkgeo.config import load_config
     from handwerkgeo.context import load_context
-    from handwerkgeo.search import site_search
+    from handwerkgeo.search import criteria_without_data, site_search
 
     try:
         cfg = load_config(config)
@@ -99,7 +99,9 @@ def search_command(
                 result.surface,
                 map_path,
                 stadtteile=ctx.stadtteile,
-                title=f"Standortsuche Handwerkerhöfe – {result.area_label}",
+                title=f"Standortsuche Handwerkerhöfe – {result.area_label} (ohne Daten: "
+                + ", ".join(criteria_without_data(result.surface))
+                + ")",
                 top_n=0,
                 extra_sources=list(ctx.sources),
             )
