@@ -75,7 +75,7 @@ def test_read_osm_ways_levels_rejects_and_errors(tmp_path):
     got = osm.read_osm_ways({4: b})
     assert got["osmid"].tolist() == [3]
     rejects = got.attrs["rejects"]
-    assert rejects["reason"].tolist() == ["missing or empty geometry", "id is not 'way/NNN'"]
+    assert [r["reason"] for r in rejects] == ["missing or empty geometry", "id is not 'way/NNN'"]
     with pytest.raises(DataSourceError, match="does not exist"):
         osm.read_osm_ways([tmp_path / "level_1.json"])
 

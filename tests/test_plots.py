@@ -321,8 +321,8 @@ def test_reject_mode_returns_usable_rows_and_rejects(plots_gdf, tmp_path, caplog
     with caplog.at_level(logging.WARNING, logger="handwerkgeo.sources.plots"):
         plots = read_plots(path, on_invalid="reject")
     assert plots["plot_id"].tolist() == ["P3"]
-    rejects = plots.attrs["rejects"]
-    assert isinstance(rejects, pd.DataFrame)
+    assert isinstance(plots.attrs["rejects"], list)
+    rejects = pd.DataFrame(plots.attrs["rejects"])
     assert rejects["row"].tolist() == [1, 2]
     assert rejects["reason"].str.contains("occurs 2 times").all()
     assert "2 of 3 plot row(s) rejected" in caplog.text

@@ -729,7 +729,9 @@ def _read_input(
     reader_rejects = plots.attrs.get("rejects")
     records: list[dict[str, Any]] = []
     if isinstance(reader_rejects, pd.DataFrame):
-        for r in reader_rejects.to_dict("records"):
+        reader_rejects = reader_rejects.to_dict("records")
+    if reader_rejects:
+        for r in reader_rejects:
             reason = str(r.get("reason") or "rejected by read_plots")
             if r.get("fix"):
                 reason = f"{reason}; {r['fix']}"

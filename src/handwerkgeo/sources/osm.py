@@ -253,7 +253,7 @@ def read_osm_ways(
     )
     out = out.explode(index_parts=False, ignore_index=True)
     out = to_canonical(out, name="OSM ways")
-    out.attrs["rejects"] = rejects.reset_index(drop=True)
+    out.attrs["rejects"] = rejects.reset_index(drop=True).to_dict("records")
     logger.info("read_osm_ways: %d ways from %d files, in %s", len(out), len(items), CRS)
     return out
 
@@ -813,7 +813,7 @@ def read_pbf_features(
             geometry=gpd.GeoSeries([], crs=CRS),
             crs=CRS,
         )
-        empty.attrs["rejects"] = pd.DataFrame(columns=["osmid", "reason"])
+        empty.attrs["rejects"] = []
         return empty
     frame = raw.rename(columns={"id": "osmid"})
     for c in columns:
@@ -844,7 +844,7 @@ def read_pbf_features(
         crs=frame.crs,
     )
     out = to_canonical(out, name=f"{kind} of {Path(path).name}")
-    out.attrs["rejects"] = rejects
+    out.attrs["rejects"] = rejects.to_dict("records")
     logger.info("read_pbf_features: %d %s from %s, %s", len(out), kind, Path(path).name, CRS)
     return out
 

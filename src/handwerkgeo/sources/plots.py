@@ -150,8 +150,9 @@ def read_plots(
         Column with the plot ids; default the first of ``plot_id``, ``id``, ``flstkennz``.
     on_invalid
         ``"raise"``: raise one error listing every problem. ``"reject"``: return the
-        usable rows with the rejected ones in ``attrs["rejects"]`` (a DataFrame with
-        ``row``, ``plot_id``, ``reason``, ``fix``) and log a warning with the count.
+        usable rows with the rejected ones in ``attrs["rejects"]`` (a list of records with
+        ``row``, ``plot_id``, ``reason``, ``fix``; ``pandas.DataFrame(plots.attrs["rejects"])``
+        makes a table of it) and log a warning with the count.
         File-level problems (no CRS, no id column, unreadable file) raise in both modes.
     layer
         Layer of a multi-layer file (GeoPackage, GML) or sheet of an XLSX file.
@@ -194,9 +195,8 @@ def read_plots(
 
     Notes
     -----
-    ``attrs["rejects"]`` holds a DataFrame; pandas compares ``attrs`` when
-    concatenating frames, so drop it (``plots.attrs.pop("rejects")``) before
-    ``pd.concat`` of several reject-mode results.
+    ``attrs["rejects"]`` holds plain records (a list of dicts), as in every handwerkgeo
+    reader: plain data keeps ``pd.concat`` and ``groupby`` working on the result.
 
     Examples
     --------
@@ -227,7 +227,7 @@ def read_plots(
         v.raise_for_report(report)
     plots = report.usable
     if on_invalid == "reject":
-        plots.attrs["rejects"] = report.rejects
+        plots.attrs["rejects"] = report.rejects.to_dict("records")
         if len(report.rejects):
             logger.warning(
                 "%s: %d of %d plot row(s) rejected (see attrs['rejects'] for the reason "
