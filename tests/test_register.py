@@ -604,3 +604,27 @@ def test_real_engine_scores_only_new_plots(tmp_path: Path, real_engine) -> None:
     reg_mod.add_plots(reg, listing.iloc[:4], config=config, context=context, data_dir=data)
     rep = reg_mod.add_plots(reg, listing, config=config, context=context, data_dir=data)
     assert rep.n_scored == 2
+
+
+def test_cli_add_show_and_locked_register(tmp_path: Path, real_engine) -> None:
+    from typer.testing import CliRunner
+
+    from handwerkgeo.cli import app
+
+    _, _, _, data = real_engine
+    listing = tmp_path / "angebote.gpkg"
+    _listing().to_file(listing)
+    reg = tmp_path / "standorte.gpkg"
+    runner = CliRunner()
+    args = ["register", "add", str(listing), "--register", str(reg), "--data-dir", str(data)]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "6 plots ranked, 6 scored" in res.output
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0 and "nothing new" in res.output
+    res = runner.invoke(app, ["register", "show", "--register", str(reg)])
+    assert res.exit_code == 0 and "1 run(s)" in res.output
+    with reg_mod.register_lock(reg):  # this process holds the lock: a CLI writer must fail
+        res = runner.invoke(app, [*args, "--wait", "0"])
+    assert res.exit_code == 1
+    assert f"pid {os.getpid()}" in res.output and "--wait" in res.output
