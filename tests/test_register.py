@@ -527,6 +527,19 @@ def test_add_from_file_uses_read_plots(tmp_path: Path, reg: Path, data_dir: Path
     assert runs.loc[0, "input_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert set(reg_mod.read_register(reg)["plots"]["source_file"]) == {"angebote.gpkg"}
     assert add(reg, path, data_dir).no_op
+    # rows the reader rejects are recorded with its reason
+    bad = plots_frame(2, start=6)
+    bad.loc[1, "geometry"] = Polygon(
+        [(345_000, 5_680_000), (345_100, 5_680_100), (345_100, 5_680_000), (345_000, 5_680_100)]
+    )
+    bad_path = tmp_path / "mit_fehler.gpkg"
+    bad.to_file(bad_path, layer="plots")
+    rep = add(reg, bad_path, data_dir)
+    assert rep.n_new == 1 and rep.n_rejected == 1
+    rej = reg_mod.read_register(reg)["rejects"]
+    assert rej["plot_id"].tolist() == ["p7"]
+    assert rej["source_file"].tolist() == ["mit_fehler.gpkg"]
+    assert "geometr" in rej["reason"].iloc[0].lower()
 
 
 # --- end to end with the real engine ---------------------------------------------------------
