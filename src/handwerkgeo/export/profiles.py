@@ -57,6 +57,22 @@ __all__ = ["export_profiles", "profile_filename"]
 
 logger = logging.getLogger(__name__)
 
+
+def _shorten(text: str, width: int, ellipsis: str = " …") -> str:
+    """Collapse white space and cut ``text`` at a word boundary to at most ``width`` chars.
+
+    >>> _shorten("Gewerbefläche an der   Henkelstraße in Reisholz", 30)
+    'Gewerbefläche an der …'
+    """
+    text = " ".join(str(text).split())
+    if len(text) <= width:
+        return text
+    cut = text[: max(width - len(ellipsis), 0)]
+    if " " in cut.strip():
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip() + ellipsis
+
+
 _A4_PORTRAIT_IN = (8.27, 11.69)
 
 
@@ -195,7 +211,7 @@ def _pdf_page(
 ) -> bytes:
     t = TEXT[lang]
     fig = Figure(figsize=_A4_PORTRAIT_IN)
-    title = textwrap.shorten(f"{t['profile_title']}: {card['title']}", 200, placeholder=" …")
+    title = _shorten(f"{t['profile_title']}: {card['title']}", 200, " …")
     fig.text(
         0.06,
         0.965,
@@ -208,7 +224,7 @@ def _pdf_page(
     meta_text = " · ".join(f"{a}: {b}" for a, b in meta)
     fig.text(0.06, 0.905, textwrap.fill(meta_text, 120), fontsize=8, va="top", parse_math=False)
     if excluded_reason is not None:
-        reason = textwrap.shorten(f"{t['excluded']}: {excluded_reason}", 300, placeholder=" …")
+        reason = _shorten(f"{t['excluded']}: {excluded_reason}", 300, " …")
         fig.text(
             0.06,
             0.885,
@@ -222,7 +238,7 @@ def _pdf_page(
     draw_location(ax_map)
     ax_sum = fig.add_axes((0.52, 0.56, 0.42, 0.30))
     ax_sum.set_axis_off()
-    summary = [[a, textwrap.shorten(b, 60, placeholder=" …")] for a, b in card["summary"]]
+    summary = [[a, _shorten(b, 60, " …")] for a, b in card["summary"]]
     tbl = ax_sum.table(cellText=summary, loc="upper left", cellLoc="left", edges="horizontal")
     _style_table(tbl, 7.5)
     ax_bars = fig.add_axes((0.33, 0.33, 0.6, 0.2))
@@ -412,7 +428,7 @@ def export_profiles(
         if pdf:
             crit_rows = [
                 [
-                    textwrap.shorten(r["label"], 40, placeholder="…"),
+                    _shorten(r["label"], 40, "…"),
                     r["weight"],
                     r["raw"] + (" *" if r["fallback"] else ""),
                     r["utility"],
