@@ -39,7 +39,8 @@ demo: $(VENV)/.installed data
 
 test: $(VENV)/.installed sysdeps
 	$(VENV)/bin/ruff check src tests benchmarks notebooks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks notebooks
+	$(VENV)/bin/mypy src
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed data

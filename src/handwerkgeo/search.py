@@ -117,8 +117,8 @@ def _square_grid(bounds: tuple[float, ...], cell_m: float) -> tuple[np.ndarray, 
     y0 = math.floor(miny / cell_m) * cell_m
     nx = math.ceil((maxx - x0) / cell_m)
     ny = math.ceil((maxy - y0) / cell_m)
-    col, row = np.meshgrid(np.arange(nx), np.arange(ny))
-    col, row = col.ravel(), row.ravel()
+    col_grid, row_grid = np.meshgrid(np.arange(nx), np.arange(ny))
+    col, row = col_grid.ravel(), row_grid.ravel()
     xs, ys = x0 + col * cell_m, y0 + row * cell_m
     geoms = shapely.box(xs, ys, xs + cell_m, ys + cell_m)
     return geoms, np.column_stack([col, row])
@@ -133,8 +133,8 @@ def _hex_grid(bounds: tuple[float, ...], cell_m: float) -> tuple[np.ndarray, np.
     y0 = math.floor(miny / h) * h
     nx = math.ceil((maxx - x0) / w) + 1
     ny = math.ceil((maxy - y0) / h) + 1
-    col, row = np.meshgrid(np.arange(nx), np.arange(ny))
-    col, row = col.ravel(), row.ravel()
+    col_grid, row_grid = np.meshgrid(np.arange(nx), np.arange(ny))
+    col, row = col_grid.ravel(), row_grid.ravel()
     cx = x0 + col * w + (row % 2) * w / 2
     cy = y0 + row * h
     angles = np.deg2rad(np.arange(6) * 60 + 30)

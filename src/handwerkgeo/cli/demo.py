@@ -57,7 +57,6 @@ def demo_command(
         for col in sens.columns:
             scored[col] = sens[col]
         sources = list(ctx.sources)
-        context_layers = {"stadtteile": ctx.stadtteile, "stops": ctx.stops, "cycling": ctx.cycling}
         write_scored(scored, out / "scores.gpkg")
         export_tables(scored, out / "scores.xlsx", out / "scores.csv", lang=lang)
         export_map(
@@ -69,7 +68,9 @@ def demo_command(
             if lang == "de"
             else "Example plots for Handwerkerhöfe (illustrative)",
             extra_sources=sources,
-            **context_layers,
+            stadtteile=ctx.stadtteile,
+            stops=ctx.stops,
+            cycling=ctx.cycling,
         )
         export_figure(
             scored,
