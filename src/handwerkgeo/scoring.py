@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from handwerkgeo.config import OWNER_CATEGORIES, ScoringConfig, default_config
 from handwerkgeo.crs import check_crs
@@ -542,6 +543,20 @@ def compute_raw(
             return False
         return True
 
+    anchor_cache: list[gpd.GeoDataFrame] = []
+
+    def anchors() -> gpd.GeoDataFrame:
+        # the point each point-based criterion measures from (representative point of a
+        # polygon; points, missing and empty geometries as given), computed once for all
+        if not anchor_cache:
+            geoms = np.asarray(plots.geometry.array)
+            pts = geoms.copy()
+            poly = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+            poly &= shapely.get_type_id(geoms) != 0
+            pts[poly] = shapely.point_on_surface(geoms[poly])
+            anchor_cache.append(gpd.GeoDataFrame(geometry=pts, index=plots.index, crs=plots.crs))
+        return anchor_cache[0]
+
     def plot_column(name: str, col: str) -> None:
         if col in plots.columns:
             out[f"raw_{name}"] = plots[col].to_numpy()
@@ -619,7 +634,7 @@ def compute_raw(
     def network_distance(name: str, targets: gpd.GeoDataFrame) -> None:
         circuity = float(params(name).get("circuity", _DEFAULT_CIRCUITY))
         if ctx.network is not None:
-            res = acc.network_distance_to(plots, ctx.network, targets, circuity=circuity)
+            res = acc.network_distance_to(anchors(), ctx.network, targets, circuity=circuity)
             out[f"raw_{name}"] = res["dist_m"].to_numpy()
             out[f"fallback_{name}"] = res["fallback"].to_numpy(dtype=bool)
         else:
@@ -642,7 +657,7 @@ def compute_raw(
             return
         circuity = float(params("transit").get("circuity", _DEFAULT_CIRCUITY))
         if ctx.network is not None:
-            res = acc.transit_access(plots, ctx.network, stops, circuity=circuity)
+            res = acc.transit_access(anchors(), ctx.network, stops, circuity=circuity)
             out["raw_transit"] = res["stop_walk_m"].to_numpy(dtype=float)
             out["fallback_transit"] = res["fallback"].to_numpy(dtype=bool)
             if "stop_category_nearest" in res:
@@ -677,7 +692,9 @@ def compute_raw(
         # plot of this batch: scores of different batches stay comparable
         centres = gpd.GeoDataFrame(geometry=pop.geometry.centroid.to_numpy(), crs=pop.crs)
         ref = float(np.nanmax(fn(centres, pop, pop_col=col, half_distance_m=half, normalise=False)))
-        res = fn(plots, pop, pop_col=col, half_distance_m=half, normalise=ref if ref > 0 else True)
+        res = fn(
+            anchors(), pop, pop_col=col, half_distance_m=half, normalise=ref if ref > 0 else True
+        )
         out["raw_customer_potential"] = np.asarray(res, dtype=float)
 
     def landuse_mix() -> None:
