@@ -29,7 +29,8 @@ reports its own peak (``peak_rss_mb``) and the growth over the resident memory a
 start (``rss_growth_mb``); it counts everything (numpy, GEOS, scipy), unlike tracemalloc,
 which would also slow the timed code down. Where the reset is not possible the process
 peak so far is reported (``peak_scope: "process"``). ``run_peak_rss_mb`` is the peak of
-the whole run.
+the whole run. ``cpu_seconds`` (CPU time of this process, all threads) beside the wall
+time shows how much other jobs on the machine slowed a step down.
 
 If ``--data-dir`` has no fetched data, the data are fetched first (from
 ``HANDWERKGEO_DATA_MIRROR`` if set, else from the public sources).
@@ -125,11 +126,12 @@ def step(result: dict[str, Any], key: str) -> Iterator[dict[str, Any]]:
     rss0 = _status_kb("VmRSS")
     scoped = _reset_hwm()
     load0 = os.getloadavg()[0]
-    start = time.perf_counter()
+    start, cpu0 = time.perf_counter(), time.process_time()
     try:
         yield rec
     finally:
         rec["seconds"] = round(time.perf_counter() - start, 3)
+        rec["cpu_seconds"] = round(time.process_time() - cpu0, 3)
         hwm = _status_kb("VmHWM") if scoped else None
         peak = hwm / 1024 if hwm is not None else _maxrss_mb()
         rec["peak_rss_mb"] = round(peak, 1)
@@ -339,11 +341,11 @@ def _table(r: dict[str, Any]) -> str:
         ("d) handwerkgeo: 3 transit measures", r["d_network"]["handwerkgeo"]),
         (f"f) Monte Carlo {r['f_monte_carlo']['runs']:,} runs", r["f_monte_carlo"]),
     ]
-    lines = [f"{'measure':<46} {'seconds':>9} {'peak RSS MB':>12} {'growth MB':>10}"]
+    lines = [f"{'measure':<46} {'seconds':>9} {'CPU s':>7} {'peak RSS MB':>12} {'growth MB':>10}"]
     for label, rec in rows:
         lines.append(
-            f"{label:<46} {rec['seconds']:>9.2f} {rec['peak_rss_mb']:>12.0f} "
-            f"{rec.get('rss_growth_mb', float('nan')):>10.0f}"
+            f"{label:<46} {rec['seconds']:>9.2f} {rec['cpu_seconds']:>7.2f} "
+            f"{rec['peak_rss_mb']:>12.0f} {rec.get('rss_growth_mb', float('nan')):>10.0f}"
         )
     d = r["d_network"]
     lines.append(
