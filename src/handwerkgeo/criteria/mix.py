@@ -28,6 +28,7 @@ from collections.abc import Mapping
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from handwerkgeo.crs import check_crs
 from handwerkgeo.errors import MissingColumnError
@@ -172,6 +173,19 @@ def hill_number(shares: object, q: float) -> np.ndarray | float:
 # --- Bezirk helpers -----------------------------------------------------------------------
 
 
+def _boundary_segments(bez: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Two-point line segments of the Bezirk boundaries with the code of their Bezirk."""
+    boundary = shapely.boundary(bez.geometry.to_numpy())
+    parts, part_owner = shapely.get_parts(boundary, return_index=True)
+    coords, ring = shapely.get_coordinates(parts, return_index=True)
+    same = ring[1:] == ring[:-1]
+    starts = coords[:-1][same]
+    ends = coords[1:][same]
+    segs = shapely.linestrings(np.stack([starts, ends], axis=1))
+    owner = part_owner[ring[:-1][same]]
+    return segs, bez["bezirk_code"].to_numpy(dtype=object)[owner]
+
+
 def plot_bezirk(
     plots: gpd.GeoDataFrame, bezirke: gpd.GeoDataFrame, *, max_snap_m: float = 250.0
 ) -> pd.Series:
@@ -202,12 +216,15 @@ def plot_bezirk(
     lost = pd.isna(codes)
     if lost.any():
         # plots straddling a gap of the boundary layer: the nearest Bezirk within max_snap_m
-        geoms = gpd.GeoDataFrame(
-            {"_pos": np.flatnonzero(lost)}, geometry=plots.geometry.to_numpy()[lost], crs=plots.crs
+        # (nearest boundary *segment*: exact distances to small segments are cheap, whereas
+        # distances to whole Bezirk polygons with thousands of vertices are not)
+        seg_geoms, seg_codes = _boundary_segments(bez)
+        tree = shapely.STRtree(seg_geoms)
+        lost_pos = np.flatnonzero(lost)
+        left, right = tree.query_nearest(
+            plots.geometry.to_numpy()[lost], max_distance=max_snap_m, all_matches=False
         )
-        near = gpd.sjoin_nearest(geoms, bez, how="inner", max_distance=max_snap_m)
-        near = near.drop_duplicates("_pos")
-        codes[near["_pos"].to_numpy()] = near["bezirk_code"].to_numpy()
+        codes[lost_pos[left]] = seg_codes[right]
     return pd.Series(codes, index=plots.index, name="bezirk_code")
 
 
