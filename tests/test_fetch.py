@@ -42,6 +42,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@pytest.fixture(autouse=True)
+def _no_mirror_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CI sets HANDWERKGEO_DATA_MIRROR; these tests choose their mirror (or none) themselves."""
+    monkeypatch.delenv("HANDWERKGEO_DATA_MIRROR", raising=False)
+
+
 @pytest.fixture
 def server() -> Iterator[str]:
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
