@@ -119,8 +119,9 @@ def _square_grid(bounds: tuple[float, ...], cell_m: float) -> tuple[np.ndarray, 
     ny = math.ceil((maxy - y0) / cell_m)
     col_grid, row_grid = np.meshgrid(np.arange(nx), np.arange(ny))
     col, row = col_grid.ravel(), row_grid.ravel()
+    # Every edge coordinate from its own grid line index, so that neighbours share it exactly.
     xs, ys = x0 + col * cell_m, y0 + row * cell_m
-    geoms = shapely.box(xs, ys, xs + cell_m, ys + cell_m)
+    geoms = shapely.box(xs, ys, x0 + (col + 1) * cell_m, y0 + (row + 1) * cell_m)
     return geoms, np.column_stack([col, row])
 
 
@@ -135,11 +136,15 @@ def _hex_grid(bounds: tuple[float, ...], cell_m: float) -> tuple[np.ndarray, np.
     ny = math.ceil((maxy - y0) / h) + 1
     col_grid, row_grid = np.meshgrid(np.arange(nx), np.arange(ny))
     col, row = col_grid.ravel(), row_grid.ravel()
-    cx = x0 + col * w + (row % 2) * w / 2
-    cy = y0 + row * h
-    angles = np.deg2rad(np.arange(6) * 60 + 30)
-    ring_x = cx[:, None] + side * np.cos(angles)[None, :]
-    ring_y = cy[:, None] + side * np.sin(angles)[None, :]
+    # Vertices on a lattice of half widths and half sides (integer indices), so that
+    # neighbouring hexagons share their vertices exactly and their edges intersect.
+    ix = 2 * col + (row % 2)
+    iy = 3 * row
+    # vertices at 30°, 90°, …, 330° around the centre, in lattice steps
+    dx = np.array([1, 0, -1, -1, 0, 1])
+    dy = np.array([1, 2, 1, -1, -2, -1])
+    ring_x = x0 + (ix[:, None] + dx[None, :]) * (w / 2)
+    ring_y = y0 + (iy[:, None] + dy[None, :]) * (side / 2)
     coords = np.stack([ring_x, ring_y], axis=-1)
     geoms = shapely.polygons(coords)
     return geoms, np.column_stack([col, row])
