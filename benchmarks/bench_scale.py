@@ -9,16 +9,17 @@ each in a fresh subprocess, and prints one JSON line per run: wall time, peak me
 the main process and of every worker (max RSS), and whether the result equals the
 single-process one.
 
-``--scorer synthetic`` (default) uses a vectorised stand-in for the criteria (plot area,
+``--scorer real`` (default) scores with handwerkgeo.scoring and the context loaded from
+``--data-dir`` (run ``handwerkgeo data fetch`` first). ``--scorer synthetic`` uses a
+vectorised stand-in for the criteria (plot area,
 nearest of 5,000 stops and stops within 800 m via a KD-tree), so that the run measures the
 engine (partitioning, scattering the context, gathering, global ranking) at 1 M plots on a
-2-core machine. ``--scorer real --data-dir DIR`` uses handwerkgeo.scoring with the context
-loaded from DIR (run ``handwerkgeo data fetch`` first); use a smaller ``--n`` there.
+2-core machine, without the cost of the real criteria.
 
 Usage::
 
-    python benchmarks/bench_scale.py --n 1000000
-    python benchmarks/bench_scale.py --n 20000 --scorer real --data-dir data
+    python benchmarks/bench_scale.py --n 1000000 --data-dir data
+    python benchmarks/bench_scale.py --n 1000000 --scorer synthetic
 """
 
 from __future__ import annotations
@@ -201,7 +202,7 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=1_000_000, help="number of synthetic plots")
-    p.add_argument("--scorer", choices=["synthetic", "real"], default="synthetic")
+    p.add_argument("--scorer", choices=["synthetic", "real"], default="real")
     p.add_argument("--data-dir", default=None, help="data directory for --scorer real")
     p.add_argument("--workers", type=int, nargs="*", default=[1, 2])
     p.add_argument("--npartitions", type=int, default=None)
