@@ -32,3 +32,43 @@ def test_all_good_cells_of_a_compact_area_merge_into_one_site(shape: str, cell_m
     assert sites["n_cells"].iloc[0] == len(cells)
     assert sites["area_m2"].iloc[0] == pytest.approx(area.area, rel=1e-9)
     assert isinstance(sites, gpd.GeoDataFrame)
+
+
+# --- register add: the stale-register hint names the configuration ----------------------
+
+
+def test_register_add_stale_hint_repeats_the_config(tmp_path, monkeypatch) -> None:
+    """``register add --config X`` refused as stale must tell to rescore with ``--config X``.
+
+    The hint said only ``register rescore --register REG``: run as printed, that re-scores
+    with the packaged default, and the next ``add --config X`` is refused again.
+    """
+    from importlib import resources
+
+    from typer.testing import CliRunner
+
+    from handwerkgeo import register as reg_mod
+    from handwerkgeo.cli import app
+
+    cfg = tmp_path / "changed.yaml"
+    cfg.write_text(
+        (resources.files("handwerkgeo") / "configs" / "default.yaml").read_text("utf-8"),
+        encoding="utf-8",
+    )
+    reg = tmp_path / "standorte.gpkg"
+
+    def stale(*args, **kwargs):
+        msg = (
+            f"cannot add plots to {reg} incrementally: the configuration changed. Run "
+            f"`handwerkgeo register rescore --register {reg}` first"
+        )
+        raise reg_mod.StaleRegisterError(msg)
+
+    monkeypatch.setattr(reg_mod, "add_plots", stale)
+    plots = tmp_path / "p.gpkg"
+    plots.write_bytes(b"")
+    result = CliRunner().invoke(
+        app, ["register", "add", str(plots), "--register", str(reg), "--config", str(cfg)]
+    )
+    assert result.exit_code == 1
+    assert f"--config {cfg}" in result.output

@@ -119,7 +119,7 @@ def add_command(
     lang: LangOpt = "de",
 ) -> None:
     """Add new or changed plots to the register and score them (ranks are global)."""
-    from handwerkgeo.register import add_plots
+    from handwerkgeo.register import StaleRegisterError, add_plots
 
     epsg: str | None = None
     if crs is not None:
@@ -141,7 +141,11 @@ def add_command(
             make_map=make_map,
         )
     except HandwerkgeoError as exc:
-        typer.echo(f"Error: {exc}", err=True)
+        hint = ""
+        if config is not None and isinstance(exc, StaleRegisterError):
+            # without --config, rescore would use the packaged default, not this file
+            hint = f" Pass the same configuration to rescore: --config {config}"
+        typer.echo(f"Error: {exc}{hint}", err=True)
         raise typer.Exit(1) from exc
     _report(rep)
 
