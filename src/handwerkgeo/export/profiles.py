@@ -238,26 +238,37 @@ def _pdf_page(
     draw_location(ax_map)
     ax_sum = fig.add_axes((0.52, 0.56, 0.42, 0.30))
     ax_sum.set_axis_off()
-    summary = [[a, _shorten(b, 60, " …")] for a, b in card["summary"]]
-    tbl = ax_sum.table(cellText=summary, loc="upper left", cellLoc="left", edges="horizontal")
+    summary = [[_shorten(a, 34, "…"), _shorten(b, 40, " …")] for a, b in card["summary"]]
+    height = min(1.0, 0.085 * max(len(summary), 1))
+    tbl = ax_sum.table(
+        cellText=summary or [["", ""]],
+        cellLoc="left",
+        edges="horizontal",
+        bbox=(0.0, 1.0 - height, 1.0, height),
+    )
     _style_table(tbl, 7.5)
     ax_bars = fig.add_axes((0.33, 0.33, 0.6, 0.2))
     draw_bars(ax_bars)
-    ax_tab = fig.add_axes((0.06, 0.04, 0.88, 0.25))
+    # the footer (sources) takes what it needs at the bottom; the criteria table fits into
+    # the space between footer and bar chart (bbox), so the two never overlap
+    footer_text = textwrap.fill(footer, 170)
+    footer_top = 0.012 + (footer_text.count("\n") + 1) * 5.5 * 1.3 / (_A4_PORTRAIT_IN[1] * 72)
+    table_bottom = min(footer_top + 0.012, 0.2)
+    ax_tab = fig.add_axes((0.06, table_bottom, 0.88, 0.29 - table_bottom))
     ax_tab.set_axis_off()
     header = [t["criterion"], t["weight"], t["raw"], t["utility"], t["contribution"]]
     tbl2 = ax_tab.table(
         cellText=crit_rows or [[""] * 5],
         colLabels=header,
-        loc="upper left",
         cellLoc="left",
         edges="horizontal",
+        bbox=(0.0, 0.0, 1.0, 1.0),
     )
     _style_table(tbl2, 7)
     fig.text(
         0.06,
         0.012,
-        textwrap.fill(footer, 170),
+        footer_text,
         fontsize=5.5,
         color="#444444",
         va="bottom",
