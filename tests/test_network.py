@@ -379,3 +379,123 @@ def test_pairs_within_consistent_with_count(real_case, mirror_stops):
     np.testing.assert_allclose(
         near["dist_m"].to_numpy()[first.index.to_numpy()], first.to_numpy(), atol=1e-9
     )
+
+
+# --- multi_measure: one shared search, the same results as the four functions -------------
+
+
+def _separate(net, origins, targets, *, k, cutoff_m, radius_m, limit_m, weights=None, **kw):
+    return {
+        "nearest": nw.nearest(net, origins, targets, **kw),
+        "k_nearest": nw.k_nearest(net, origins, targets, k=k, cutoff_m=cutoff_m, **kw),
+        "count_within": nw.count_within(
+            net, origins, targets, radius_m=radius_m, weights=weights, **kw
+        ),
+        "pairs_within": nw.pairs_within(net, origins, targets, limit_m=limit_m, **kw),
+    }
+
+
+def _assert_same_as_separate(net, origins, targets, **params):
+    expected = _separate(net, origins, targets, **params)
+    got = nw.multi_measure(net, origins, targets, **params)
+    for name, frame in expected.items():
+        pd.testing.assert_frame_equal(getattr(got, name), frame, check_exact=True)
+    unsorted = nw.multi_measure(net, origins, targets, sort_pairs=False, **params).pairs_within
+    key = ["origin_idx", "target_idx"]
+    pd.testing.assert_frame_equal(
+        unsorted.sort_values(key, ignore_index=True),
+        expected["pairs_within"].sort_values(key, ignore_index=True),
+        check_exact=True,
+    )
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    origins=st.lists(coords, min_size=1, max_size=15),
+    targets=st.lists(coords, min_size=1, max_size=8),
+    limits=st.lists(
+        st.sampled_from([0.0, 90.0, 100.0, 150.0, 210.0, 400.0, 1000.0]), min_size=3, max_size=3
+    ),
+    k=st.integers(1, 4),
+    max_snap=st.sampled_from([30.0, 100.0, 500.0]),
+    weighted=st.booleans(),
+)
+def test_multi_measure_equals_separate_functions(
+    grid_graph, origins, targets, limits, k, max_snap, weighted
+):
+    """Bit-identical to the four functions, for any limits in any order: the grid's whole
+    metre distances give many ties (order of equal distances, prefix cut at a limit)."""
+    net = nw.prepare_network(grid_graph)
+    o = _pts([(X0 + x, Y0 + y) for x, y in origins])
+    # a repeated target: two targets at the same place, equal distances to all origins
+    t = _pts([(X0 + x, Y0 + y) for x, y in [*targets, targets[0]]])
+    weights = np.linspace(0.1, 7.3, len(t)) if weighted else None
+    cutoff_m, radius_m, limit_m = limits
+    _assert_same_as_separate(
+        net,
+        o,
+        t,
+        k=k,
+        cutoff_m=cutoff_m,
+        radius_m=radius_m,
+        limit_m=limit_m,
+        weights=weights,
+        max_snap_m=max_snap,
+        circuity=1.3,
+    )
+
+
+def test_multi_measure_skips_and_errors(grid_graph):
+    net = nw.prepare_network(grid_graph)
+    stops = _pts([(X0 + 100 * i, Y0) for i in range(6)])
+    plots = _pts([(X0, Y0 + 10), (X0 + 240, Y0)])
+    only = nw.multi_measure(net, plots, stops, k=None, radius_m=None, limit_m=None)
+    assert only.k_nearest is None and only.count_within is None and only.pairs_within is None
+    pd.testing.assert_frame_equal(only.nearest, nw.nearest(net, plots, stops))
+    some = nw.multi_measure(net, plots, stops, k=2, cutoff_m=300, radius_m=None, limit_m=None)
+    assert some.count_within is None and some.pairs_within is None
+    pd.testing.assert_frame_equal(
+        some.k_nearest, nw.k_nearest(net, plots, stops, k=2, cutoff_m=300)
+    )
+    with pytest.raises(ValueError, match="k must"):
+        nw.multi_measure(net, plots, stops, k=0)
+    with pytest.raises(ValueError, match="cutoff_m"):
+        nw.multi_measure(net, plots, stops, cutoff_m=-1)
+    with pytest.raises(ValueError, match="radius_m"):
+        nw.multi_measure(net, plots, stops, radius_m=np.inf)
+    with pytest.raises(ValueError, match="limit_m"):
+        nw.multi_measure(net, plots, stops, limit_m=np.nan)
+    with pytest.raises(ValueError, match="weights"):
+        nw.multi_measure(net, plots, stops, radius_m=None, weights=np.ones(6))
+    with pytest.raises(ValidationError, match="weights"):
+        nw.multi_measure(net, plots, stops, weights=[np.nan] * 6)
+
+
+def test_multi_measure_sums_weights_in_the_same_order(grid_graph):
+    """Weighted counts add the targets in the same order as count_within (target order,
+    not distance order), so that float sums are identical: 0.1 + 0.2 + 0.3 differs from
+    0.3 + 0.2 + 0.1 in the last bit."""
+    net = nw.prepare_network(grid_graph)
+    stops = _pts([(X0 + 200, Y0), (X0 + 100, Y0), (X0, Y0)])  # farthest first
+    plots = _pts([(X0, Y0)])
+    weights = [0.1, 0.2, 0.3]
+    got = nw.multi_measure(net, plots, stops, radius_m=250, weights=weights)
+    expected = nw.count_within(net, plots, stops, radius_m=250, weights=weights)
+    assert got.count_within["weighted_sum"].iloc[0] == expected["weighted_sum"].iloc[0]
+    assert expected["weighted_sum"].iloc[0] == (0.0 + 0.1 + 0.2) + 0.3
+    assert got.pairs_within["target_idx"].tolist() == [2, 1, 0]
+
+
+@pytest.mark.mirror
+def test_multi_measure_equals_separate_functions_on_real_network(real_case, mirror_stops):
+    """The transit parameters (k 3 within 2 km, 800 m count, pairs within 1 km) and other
+    limits, on 1,200 plots and the 630 stops (many of them off the network)."""
+    net, plots, _H, _o, _t = real_case
+    weights = np.arange(len(mirror_stops), dtype=float) / 7
+    for params in (
+        {"k": 3, "cutoff_m": 2000.0, "radius_m": 800.0, "limit_m": 1000.0},
+        {"k": 5, "cutoff_m": 600.0, "radius_m": 1500.0, "limit_m": 300.0, "weights": weights},
+    ):
+        _assert_same_as_separate(net, plots, mirror_stops, **params)

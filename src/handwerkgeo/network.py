@@ -29,6 +29,8 @@ edge of its snapping length, so the search starts from the targets themselves.
 :func:`nearest` is one ``min_only`` search; :func:`k_nearest` and :func:`count_within`
 are one search limited to the cut-off distance from every target (in chunks that bound
 memory), whose reached (node, target, distance) triples are then grouped per node.
+:func:`multi_measure` computes all four with one snapping and one shared limited search
+(same results).
 
 Distances are undirected: one-way streets are walked both ways. For a drive network (e.g.
 access to motorway junctions) this ignores one-way restrictions, which is a fair
@@ -62,9 +64,11 @@ from handwerkgeo.errors import (
 )
 
 __all__ = [
+    "Measures",
     "Network",
     "count_within",
     "k_nearest",
+    "multi_measure",
     "nearest",
     "pairs_within",
     "prepare_network",
@@ -409,8 +413,8 @@ def _reach(
     """All (node, target, distance ≤ limit) with distance = target snap + network distance.
 
     One limited Dijkstra search from every target (in blocks bounding memory); only nodes
-    in ``nodes_of_interest`` are returned, sorted by node (then by distance if
-    ``by_distance``).
+    in ``nodes_of_interest`` are returned, sorted by node, then by distance if
+    ``by_distance``, then by target.
     """
     n, m = network.n_nodes, len(t_node)
     if m == 0 or len(nodes_of_interest) == 0:
@@ -424,15 +428,62 @@ def _reach(
     for start in range(0, m, block):
         sources = n + np.arange(start, min(m, start + block))
         dist = csgraph.dijkstra(graph, directed=True, indices=sources, limit=limit_m)
-        t_rel, node = np.nonzero(np.isfinite(dist) & wanted[None, :])
+        hit = np.isfinite(dist)
+        hit &= wanted[None, :]
+        flat = np.flatnonzero(hit)  # row-major: by target, then node
+        t_rel, node = np.divmod(flat, n + m)
         parts_node.append(node)
         parts_t.append(t_rel + start)
-        parts_d.append(dist[t_rel, node])
+        parts_d.append(dist.reshape(-1)[flat])
     node = np.concatenate(parts_node).astype(np.int64)
     target = np.concatenate(parts_t).astype(np.int64)
     d = np.concatenate(parts_d)
     order = np.lexsort((d, node)) if by_distance else np.argsort(node, kind="stable")
     return node[order], target[order], d[order]
+
+
+@dataclass
+class _Reached:
+    """The network part of one limited search, per on-network origin.
+
+    ``target`` (position among ``_Sides.on_targets``) and ``d`` (target snap + network
+    distance ≤ ``limit_m``) are grouped by network node; ``start`` and ``length`` give,
+    for every on-network origin (``np.flatnonzero(_Sides.o_on)``, in order), the range of
+    its node. With ``by_distance`` each range is sorted by distance (then target), so that
+    the entries within a smaller limit are a prefix of it; otherwise by target.
+    """
+
+    limit_m: float
+    by_distance: bool
+    target: np.ndarray
+    d: np.ndarray
+    start: np.ndarray
+    length: np.ndarray
+
+    def lengths_within(self, limit_m: float) -> np.ndarray:
+        """Per origin, how many entries of its range lie within ``limit_m``."""
+        if limit_m >= self.limit_m:
+            return self.length
+        if not self.by_distance:
+            msg = "a search sorted by node only cannot be cut to a smaller limit"
+            raise RuntimeError(msg)
+        within = np.zeros(len(self.d) + 1, dtype=np.int64)
+        np.cumsum(self.d <= limit_m, out=within[1:])
+        return within[self.start + self.length] - within[self.start]
+
+
+def _search(network: Network, s: _Sides, limit_m: float, *, by_distance: bool) -> _Reached | None:
+    """One limited search from the on-network targets (``None`` if there is nothing to route)."""
+    on = s.on_targets
+    o_node = s.o_node[s.o_on]
+    if len(on) == 0 or len(o_node) == 0:
+        return None
+    node, target, d = _reach(
+        network, s.t_node[on], s.t_snap[on], limit_m, np.unique(o_node), by_distance=by_distance
+    )
+    start = np.searchsorted(node, o_node, side="left")
+    length = np.searchsorted(node, o_node, side="right") - start
+    return _Reached(limit_m, by_distance, target, d, start, length)
 
 
 def _expand(start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -450,38 +501,46 @@ def _pairs(
     *,
     first_k: int | None = None,
     sort: bool = True,
+    reached: _Reached | None = None,
+    target_order: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Every (origin row, target, distance ≤ limit, straight-line?) pair.
 
     Network pairs for on-network origins and targets (one limited search from all
-    targets); straight line × circuity for off-network origins (to every target) and
+    targets, or the shared search ``reached`` with a limit ≥ ``limit_m`` sorted by
+    distance); straight line × circuity for off-network origins (to every target) and
     from on-network origins to off-network targets. Sorted by origin, then distance,
     when ``sort`` or ``first_k``; with ``first_k`` only the first ``k`` per origin.
+
+    Without ``first_k`` the network pairs of an origin come in target order, as from a
+    search of exactly ``limit_m`` (so that sums over them and the order of equal
+    distances do not depend on whether the search was shared); ``target_order=False``
+    skips that reordering where the order cannot matter (plain counts).
     """
     rows_p, targets_p, dists_p, lines_p = [], [], [], []
     on = s.on_targets
     o_rows = np.flatnonzero(s.o_on)
-    if len(on) and len(o_rows):
-        node, target, d = _reach(
-            network,
-            s.t_node[on],
-            s.t_snap[on],
-            limit_m,
-            np.unique(s.o_node[o_rows]),
-            by_distance=first_k is not None,
-        )
-        start = np.searchsorted(node, s.o_node[o_rows], side="left")
-        length = np.searchsorted(node, s.o_node[o_rows], side="right") - start
+    if reached is None:
+        reached = _search(network, s, limit_m, by_distance=first_k is not None)
+    elif reached.limit_m < limit_m or (first_k is not None and not reached.by_distance):
+        msg = "the shared search does not cover this measure"
+        raise RuntimeError(msg)
+    if reached is not None:
+        length = reached.lengths_within(limit_m)
         if first_k is not None:
             length = np.minimum(length, first_k)
-        owner, pos = _expand(start, length)
+        owner, pos = _expand(reached.start, length)
         rows = o_rows[owner]
-        dist = d[pos] + s.o_snap[rows]
+        dist = reached.d[pos] + s.o_snap[rows]
         keep = dist <= limit_m
-        rows_p.append(rows[keep])
-        targets_p.append(on[target[pos[keep]]])
-        dists_p.append(dist[keep])
-        lines_p.append(np.zeros(int(keep.sum()), dtype=bool))
+        rows, target, dist = rows[keep], reached.target[pos[keep]], dist[keep]
+        if first_k is None and reached.by_distance and target_order:
+            order = np.argsort(target, kind="stable")
+            rows, target, dist = rows[order], target[order], dist[order]
+        rows_p.append(rows)
+        targets_p.append(on[target])
+        dists_p.append(dist)
+        lines_p.append(np.zeros(len(rows), dtype=bool))
     line_sets = [(np.flatnonzero(~s.o_on), np.arange(len(s.t_xy)))]
     if len(s.off_targets):
         line_sets.append((o_rows, s.off_targets))
@@ -587,6 +646,10 @@ def nearest(
     ([315.0, 2635.5], [False, True])
     """
     s = _sides(network, origins, targets, max_snap_m, circuity)
+    return _nearest_frame(network, s, circuity)
+
+
+def _nearest_frame(network: Network, s: _Sides, circuity: float) -> pd.DataFrame:
     n_o = len(s.o_xy)
     dist = np.full(n_o, np.inf)
     tidx = np.full(n_o, -1, dtype=np.int64)
@@ -696,7 +759,21 @@ def pairs_within(
     """
     _check_limit(limit_m, "limit_m")
     s = _sides(network, origins, targets, max_snap_m, circuity)
-    row, target, dist, line = _pairs(network, s, limit_m, circuity)
+    return _pairs_frame(network, s, limit_m, circuity)
+
+
+def _pairs_frame(
+    network: Network,
+    s: _Sides,
+    limit_m: float,
+    circuity: float,
+    reached: _Reached | None = None,
+    *,
+    sort: bool = True,
+) -> pd.DataFrame:
+    row, target, dist, line = _pairs(
+        network, s, limit_m, circuity, reached=reached, sort=sort, target_order=sort
+    )
     _log_fallback(f"pairs_within({limit_m:g} m)", line, s)
     return pd.DataFrame({"origin_idx": row, "target_idx": target, "dist_m": dist, "fallback": line})
 
@@ -760,14 +837,29 @@ def k_nearest(
     >>> r[["dist_m_1", "dist_m_2"]].to_numpy().tolist(), r["target_idx_1"].tolist()
     ([[100.0, 300.0]], [1])
     """
+    k = _check_k(k)
+    _check_limit(cutoff_m, "cutoff_m")
+    s = _sides(network, origins, targets, max_snap_m, circuity)
+    return _k_nearest_frame(network, s, k, cutoff_m, circuity)
+
+
+def _check_k(k: int) -> int:
     if int(k) != k or k < 1:
         msg = f"k must be a positive integer, got {k!r}."
         raise ValueError(msg)
-    k = int(k)
-    _check_limit(cutoff_m, "cutoff_m")
-    s = _sides(network, origins, targets, max_snap_m, circuity)
+    return int(k)
+
+
+def _k_nearest_frame(
+    network: Network,
+    s: _Sides,
+    k: int,
+    cutoff_m: float,
+    circuity: float,
+    reached: _Reached | None = None,
+) -> pd.DataFrame:
     n_o = len(s.o_xy)
-    row, target, dist, line = _pairs(network, s, cutoff_m, circuity, first_k=k)
+    row, target, dist, line = _pairs(network, s, cutoff_m, circuity, first_k=k, reached=reached)
     rank = _rank_in_group(row)
     best_d = np.full((n_o, k), np.nan)
     best_t = np.zeros((n_o, k), dtype=np.int64)
@@ -869,8 +961,21 @@ def count_within(
     _check_limit(radius_m, "radius_m")
     w = _weights(targets, weights)
     s = _sides(network, origins, targets, max_snap_m, circuity)
+    return _count_frame(network, s, radius_m, w, circuity)
+
+
+def _count_frame(
+    network: Network,
+    s: _Sides,
+    radius_m: float,
+    w: np.ndarray | None,
+    circuity: float,
+    reached: _Reached | None = None,
+) -> pd.DataFrame:
     n_o = len(s.o_xy)
-    row, target, _dist, line = _pairs(network, s, radius_m, circuity, sort=False)
+    row, target, _dist, line = _pairs(
+        network, s, radius_m, circuity, sort=False, reached=reached, target_order=w is not None
+    )
     fallback = ~s.o_on | (np.bincount(row[line], minlength=n_o) > 0)
     if w is None:
         col, values = "count", np.bincount(row, minlength=n_o).astype(np.int64)
@@ -878,3 +983,133 @@ def count_within(
         col, values = "weighted_sum", np.bincount(row, weights=w[target], minlength=n_o)
     _log_fallback(f"count_within({radius_m:g} m)", fallback, s)
     return pd.DataFrame({col: values, "snap_m": s.o_snap, "fallback": fallback}, index=s.o_index)
+
+
+# --------------------------------------------------------------------------------------
+# several measures from one search
+
+
+@dataclass(frozen=True)
+class Measures:
+    """Results of :func:`multi_measure`, each exactly as the function of its name returns it.
+
+    Attributes
+    ----------
+    nearest
+        As :func:`nearest`.
+    k_nearest
+        As :func:`k_nearest`; ``None`` if not requested.
+    count_within
+        As :func:`count_within`; ``None`` if not requested.
+    pairs_within
+        As :func:`pairs_within`; ``None`` if not requested.
+    """
+
+    nearest: pd.DataFrame
+    k_nearest: pd.DataFrame | None = None
+    count_within: pd.DataFrame | None = None
+    pairs_within: pd.DataFrame | None = None
+
+
+def multi_measure(
+    network: Network,
+    origins: Geoms,
+    targets: Geoms,
+    *,
+    k: int | None = 3,
+    cutoff_m: float = 2000.0,
+    radius_m: float | None = 800.0,
+    weights: str | Sequence[float] | np.ndarray | pd.Series | None = None,
+    limit_m: float | None = 1000.0,
+    sort_pairs: bool = True,
+    max_snap_m: float = 500.0,
+    circuity: float = 1.3,
+) -> Measures:
+    """:func:`nearest`, :func:`k_nearest`, :func:`count_within` and :func:`pairs_within` at once.
+
+    The results are the same as those of the four functions called one by one with the
+    same parameters, value for value, but origins and targets are snapped once and the
+    three limited measures share one Dijkstra search from every target, limited to the
+    largest of ``cutoff_m``, ``radius_m`` and ``limit_m``: its (node, target, distance)
+    triples are sorted by node and distance once, and each measure takes, per node, the
+    prefix within its own limit. :func:`nearest` remains its own (cheap, ``min_only``)
+    search. Used by :func:`handwerkgeo.criteria.accessibility.transit_access`.
+
+    Parameters
+    ----------
+    network
+        The network.
+    origins, targets
+        GeoSeries or GeoDataFrames in EPSG:25832.
+    k, cutoff_m
+        As in :func:`k_nearest`; ``k=None`` skips it.
+    radius_m, weights
+        As in :func:`count_within`; ``radius_m=None`` skips it.
+    limit_m
+        As in :func:`pairs_within`; ``None`` skips it.
+    sort_pairs
+        ``False`` returns the same pairs as :func:`pairs_within`, but not sorted (faster
+        where only per-origin aggregates of the pairs are needed).
+    max_snap_m, circuity
+        Straight-line fallback as in :func:`nearest`.
+
+    Returns
+    -------
+    Measures
+        ``nearest``, ``k_nearest``, ``count_within``, ``pairs_within`` frames (``None``
+        for a skipped measure).
+
+    Examples
+    --------
+    >>> import geopandas as gpd, networkx as nx
+    >>> from shapely.geometry import Point
+    >>> G = nx.MultiDiGraph(crs="EPSG:25832")
+    >>> G.add_nodes_from([(i, {"x": 100.0 * i, "y": 0.0}) for i in range(10)])
+    >>> for i in range(9):
+    ...     _ = G.add_edge(i, i + 1, length=100.0)
+    >>> stops = gpd.GeoSeries([Point(100.0 * i, 0) for i in (1, 3, 8)], crs="EPSG:25832")
+    >>> plots = gpd.GeoSeries([Point(0, 0)], crs="EPSG:25832")
+    >>> m = multi_measure(prepare_network(G), plots, stops, k=2, radius_m=250, limit_m=500)
+    >>> m.nearest["dist_m"].tolist(), m.k_nearest["dist_m_2"].tolist()
+    ([100.0], [300.0])
+    >>> m.count_within["count"].tolist(), m.pairs_within["target_idx"].tolist()
+    ([1], [0, 1])
+    """
+    w = None
+    if k is not None:
+        k = _check_k(k)
+        _check_limit(cutoff_m, "cutoff_m")
+    if radius_m is not None:
+        _check_limit(radius_m, "radius_m")
+        w = _weights(targets, weights)
+    elif weights is not None:
+        msg = "weights are for the count within radius_m; pass radius_m too (or no weights)."
+        raise ValueError(msg)
+    if limit_m is not None:
+        _check_limit(limit_m, "limit_m")
+    s = _sides(network, origins, targets, max_snap_m, circuity)
+    near = _nearest_frame(network, s, circuity)
+    limits = [lim for lim in (radius_m, limit_m) if lim is not None]
+    if k is not None:
+        limits.append(cutoff_m)
+    if not limits:
+        return Measures(nearest=near)
+    reached = _search(network, s, max(limits), by_distance=True)
+    return Measures(
+        nearest=near,
+        k_nearest=(
+            None
+            if k is None
+            else _k_nearest_frame(network, s, k, cutoff_m, circuity, reached=reached)
+        ),
+        count_within=(
+            None
+            if radius_m is None
+            else _count_frame(network, s, radius_m, w, circuity, reached=reached)
+        ),
+        pairs_within=(
+            None
+            if limit_m is None
+            else _pairs_frame(network, s, limit_m, circuity, reached, sort=sort_pairs)
+        ),
+    )

@@ -38,7 +38,7 @@ import shapely
 
 from handwerkgeo.crs import check_crs
 from handwerkgeo.errors import InvalidGeometryError, MissingColumnError, ValidationError
-from handwerkgeo.network import Network, count_within, k_nearest, nearest, pairs_within
+from handwerkgeo.network import Network, multi_measure, nearest
 
 __all__ = [
     "TRANSIT_BANDS_M",
@@ -222,12 +222,29 @@ def transit_access(
         raise MissingColumnError(msg)
     table = _class_matrix(class_table)
     category = _stop_categories(stops, list(table))
-    kw = {"max_snap_m": max_snap_m, "circuity": circuity}
-
-    near = nearest(network, plots, stops, **kw)
-    kn = k_nearest(network, plots, stops, k=k, cutoff_m=cutoff_m, **kw)
-    cnt = count_within(network, plots, stops, radius_m=radius_m, **kw)
-    pairs = pairs_within(network, plots, stops, limit_m=TRANSIT_BANDS_M[-1], **kw)
+    # nearest, k nearest, count within radius_m and all stops within the last band: one
+    # snapping and one shared limited search (the same values as the four functions)
+    measures = multi_measure(
+        network,
+        plots,
+        stops,
+        k=k,
+        cutoff_m=cutoff_m,
+        radius_m=radius_m,
+        limit_m=TRANSIT_BANDS_M[-1],
+        sort_pairs=False,
+        max_snap_m=max_snap_m,
+        circuity=circuity,
+    )
+    near, kn, cnt, pairs = (
+        measures.nearest,
+        measures.k_nearest,
+        measures.count_within,
+        measures.pairs_within,
+    )
+    if kn is None or cnt is None or pairs is None:  # all four were requested above
+        msg = "multi_measure returned no result for a requested measure"
+        raise RuntimeError(msg)
 
     n = len(plots)
     band = np.searchsorted(np.asarray(TRANSIT_BANDS_M), pairs["dist_m"].to_numpy(), side="left")
