@@ -72,3 +72,90 @@ def test_register_add_stale_hint_repeats_the_config(tmp_path, monkeypatch) -> No
     )
     assert result.exit_code == 1
     assert f"--config {cfg}" in result.output
+
+
+# --- spreadsheet formula injection in written tables -----------------------------------
+
+FORMULA_NAMES = ['=HYPERLINK("http://example.invalid","klick")', "-2+3", "@SUM(1)", "+1"]
+
+
+def _formula_plots(tmp_path):
+    from shapely.geometry import box
+
+    frame = gpd.GeoDataFrame(
+        {
+            "plot_id": ["=1+1", "F2", "F3", "F4"],
+            "name": FORMULA_NAMES,
+            "zoning": ["GE", "GE", "GI", "GE"],
+        },
+        geometry=[
+            box(346_000, 5_678_000, 346_100, 5_678_050),
+            box(346_500, 5_678_500, 346_600, 5_678_600),
+            box(345_500, 5_677_000, 345_600, 5_677_080),
+            box(345_000, 5_677_000, 345_090, 5_677_080),
+        ],
+        crs="EPSG:25832",
+    )
+    path = tmp_path / "formel.gpkg"
+    frame.to_file(path, driver="GPKG")
+    return path
+
+
+def _cells_starting_like_formula(values) -> list[str]:
+    return [v for v in values if isinstance(v, str) and v[:1] in ("=", "+", "-", "@")]
+
+
+def test_score_csv_never_holds_spreadsheet_formulas(tmp_path) -> None:
+    """The CSV beside ``score --out`` neutralises text starting with = + - @ (as export does)."""
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from handwerkgeo.cli import app
+
+    out = tmp_path / "s.gpkg"
+    res = CliRunner().invoke(
+        app,
+        [
+            "score",
+            str(_formula_plots(tmp_path)),
+            "--out",
+            str(out),
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--no-network",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(out.with_suffix(".csv"), dtype=str)
+    assert len(table) == 4
+    cells = table[["plot_id", "name"]].to_numpy().ravel().tolist()
+    assert _cells_starting_like_formula(cells) == []
+    assert "'=1+1" in cells and "'-2+3" in cells
+
+
+def test_register_change_report_never_holds_spreadsheet_formulas(tmp_path) -> None:
+    """aenderungen.csv / aenderungen.xlsx neutralise text starting with = + - @.
+
+    openpyxl stores a string starting with "=" as a formula, so Excel evaluated a plot name
+    like =HYPERLINK(...) from a listing when the change report was opened.
+    """
+    import openpyxl
+    import pandas as pd
+
+    from handwerkgeo.register import add_plots
+
+    reg = tmp_path / "standorte.gpkg"
+    rep = add_plots(reg, _formula_plots(tmp_path), data_dir=tmp_path / "d")
+    folder = next((tmp_path / "standorte.gpkg.reports").iterdir())
+    table = pd.read_csv(
+        folder / "aenderungen.csv", sep=";", decimal=",", encoding="utf-8-sig", dtype=str
+    )
+    assert len(table) == 4, rep
+    assert _cells_starting_like_formula(table.to_numpy().ravel().tolist()) == []
+    wb = openpyxl.load_workbook(folder / "aenderungen.xlsx")
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+    names = [c.value for c in wb["Änderungen"]["B"]]
+    assert "'" + FORMULA_NAMES[0] in names

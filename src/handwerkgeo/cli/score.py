@@ -132,6 +132,7 @@ def score_command(
     from handwerkgeo._atomic import atomic_write_text
     from handwerkgeo.config import load_config
     from handwerkgeo.context import load_context
+    from handwerkgeo.export.tables import _excel_safe
     from handwerkgeo.scoring import score_plots, write_scored
     from handwerkgeo.sensitivity import monte_carlo
     from handwerkgeo.sources.plots import read_plots
@@ -153,7 +154,8 @@ def score_command(
         csv_path = out.with_suffix(".csv")
         table = pd.DataFrame(scored.drop(columns=scored.geometry.name))
         table = table.sort_values(["rank", "plot_id"], na_position="last")
-        atomic_write_text(csv_path, table.to_csv(index=False))
+        # plot names and ids come from the listing: never let a spreadsheet evaluate them
+        atomic_write_text(csv_path, _excel_safe(table).to_csv(index=False))
     except (HandwerkgeoError, OSError) as exc:
         raise _fail(exc) from exc
 
