@@ -1560,6 +1560,8 @@ def write_change_report(
     if language not in ("de", "en"):
         msg = f"language must be 'de' or 'en', not {language!r}"
         raise ConfigError(msg)
+    from handwerkgeo.export.tables import _excel_safe
+
     reg = Register.at(register)
     run = _run_row(read_register(reg, layers=("runs",))["runs"], run_id, reg.path)
     now = read_register(reg, layers=("plots", "scores", "rejects"), run_id=run_id)
@@ -1580,6 +1582,9 @@ def write_change_report(
         )
         table = table.rename(columns=_HEADERS_DE)
         rej = rej.rename(columns=_REJECT_HEADERS_DE)
+    # ids, names and reasons come from the listing: never let a spreadsheet evaluate them
+    # (openpyxl even stores a text starting with "=" as a formula)
+    table, rej = _excel_safe(table), _excel_safe(rej)
     out = reg.reports_dir / run_id
     out.mkdir(parents=True, exist_ok=True)
     csv_opts: dict[str, Any] = {"sep": ";", "decimal": ","} if de else {}
