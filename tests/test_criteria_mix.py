@@ -215,3 +215,47 @@ def test_sgb2_share_preferred_over_counts(two_bezirke) -> None:
     )
     s = social_indicator(plots, bezirke=two_bezirke, bezirk_indicators=ind, weight_column=None)
     assert s.iloc[0] == pytest.approx(0.1 / 0.2)
+
+
+def test_precomputed_bezirk_codes_give_the_same_results(two_bezirke, shares) -> None:
+    plots = gpd.GeoDataFrame(
+        geometry=[Point(10, 10), Point(1500, 10), Point(-900, -900), box(990, 0, 1004, 10)],
+        crs=CRS,
+        index=[3, 1, 2, 8],
+    )
+    codes = plot_bezirk(plots, two_bezirke)
+    assert codes.tolist()[:2] == ["01", "02"] and pd.isna(codes.iloc[2])
+    ind = pd.DataFrame(
+        {"bezirk_code": ["01", "02"], "sgb2_share": [5.0, 20.0], "population": [3000, 1000]}
+    )
+    pd.testing.assert_frame_equal(
+        landuse_mix(plots, bezirk_shares=shares, bezirk_codes=codes),
+        landuse_mix(plots, bezirke=two_bezirke, bezirk_shares=shares),
+    )
+    pd.testing.assert_series_equal(
+        jobs_housing_ratio(plots, bezirk_shares=shares, bezirk_codes=codes),
+        jobs_housing_ratio(plots, bezirke=two_bezirke, bezirk_shares=shares),
+    )
+    pd.testing.assert_series_equal(
+        social_indicator(plots, bezirk_indicators=ind, bezirk_codes=codes),
+        social_indicator(plots, bezirke=two_bezirke, bezirk_indicators=ind),
+    )
+    # the given codes are used as they are (not looked up again)
+    swapped = pd.Series(["02", "01", None, "02"], index=plots.index)
+    r = jobs_housing_ratio(plots, bezirk_shares=shares, bezirk_codes=swapped)
+    direct = jobs_housing_ratio(plots, bezirke=two_bezirke, bezirk_shares=shares)
+    assert r.loc[3] == direct.loc[1] and r.loc[1] == direct.loc[3]
+
+
+def test_bezirk_codes_must_match_the_plots(two_bezirke, shares) -> None:
+    plots = gpd.GeoDataFrame(geometry=[Point(10, 10), Point(1500, 10)], crs=CRS)
+    codes = plot_bezirk(plots, two_bezirke)
+    with pytest.raises(ValueError, match=r"plots\.index"):
+        jobs_housing_ratio(plots, bezirk_shares=shares, bezirk_codes=codes.iloc[:1])
+    with pytest.raises(ValueError, match=r"plots\.index"):
+        jobs_housing_ratio(plots, bezirk_shares=shares, bezirk_codes=codes.to_numpy())
+    with pytest.raises(ValueError, match="bezirke="):
+        jobs_housing_ratio(plots, bezirk_shares=shares)
+    ind = pd.DataFrame({"bezirk_code": ["01", "02"], "sgb2_share": [5.0, 20.0]})
+    with pytest.raises(ValueError, match="bezirke="):
+        social_indicator(plots, bezirk_indicators=ind)

@@ -447,3 +447,52 @@ def test_cli_score_with_real_data(mirror: Path, tmp_path: Path) -> None:
     assert s["raw_customer_potential"].between(0, 1.2).all()
     names = {src["layer"] for src in s.attrs["run"]["sources"]}
     assert {"stadtteile", "vrr_stops", "cycling_network"} <= names
+
+
+def test_compute_raw_looks_up_the_bezirke_once(plots, monkeypatch) -> None:
+    """The three Bezirk criteria share one plot → Stadtbezirk lookup and give the same
+    values as the criteria called one by one."""
+    from handwerkgeo.criteria import mix
+
+    bezirke = gpd.GeoDataFrame(
+        {"bezirk_code": ["01", "02"]},
+        geometry=[
+            box(X0 - 500, Y0 - 500, X0 + 1500, Y0 + 500),
+            box(X0 + 1500, Y0 - 500, X0 + 5000, Y0 + 500),
+        ],
+        crs=CRS,
+    )
+    shares = pd.DataFrame(
+        {
+            "bezirk_code": ["01", "02"],
+            "Wohnbauflächen": [60.0, 20.0],
+            "Gewerbliche Bauflächen": [10.0, 40.0],
+            "Grünflächen": [30.0, 40.0],
+        }
+    )
+    indicators = pd.DataFrame(
+        {"bezirk_code": ["01", "02"], "sgb2_share": [5.0, 20.0], "population": [3000, 1000]}
+    )
+    context = ScoringContext(bezirke=bezirke, bezirk_shares=shares, bezirk_indicators=indicators)
+    expected = {
+        "raw_landuse_mix": mix.landuse_mix(plots, bezirke=bezirke, bezirk_shares=shares)[
+            "mix_shannon"
+        ],
+        "raw_jobs_housing": mix.jobs_housing_ratio(plots, bezirke=bezirke, bezirk_shares=shares),
+        "raw_social_mix": mix.social_indicator(
+            plots, bezirke=bezirke, bezirk_indicators=indicators
+        ),
+    }
+    calls = []
+    lookup = mix.plot_bezirk
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return lookup(*args, **kwargs)
+
+    monkeypatch.setattr(mix, "plot_bezirk", counting)
+    raw = compute_raw(plots, context, default_config())
+    assert len(calls) == 1
+    for col, values in expected.items():
+        np.testing.assert_array_equal(raw[col].to_numpy(dtype=float), values.to_numpy(dtype=float))
+    assert raw.loc[10, "raw_social_mix"] != raw.loc[30, "raw_social_mix"]  # two Bezirke

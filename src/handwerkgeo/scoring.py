@@ -557,6 +557,16 @@ def compute_raw(
             anchor_cache.append(gpd.GeoDataFrame(geometry=pts, index=plots.index, crs=plots.crs))
         return anchor_cache[0]
 
+    bezirk_cache: list[pd.Series] = []
+
+    def bezirk_codes() -> pd.Series:
+        # the Stadtbezirk of every plot, looked up once for the three Bezirk criteria
+        if not bezirk_cache:
+            bezirk_cache.append(mix.plot_bezirk(plots, ctx.bezirke))
+        return bezirk_cache[0]
+
+    shared_bezirke = bool({"jobs_housing", "social_mix"} & set(active))
+
     def plot_column(name: str, col: str) -> None:
         if col in plots.columns:
             out[f"raw_{name}"] = plots[col].to_numpy()
@@ -710,6 +720,9 @@ def compute_raw(
             radius_m=float(p.get("radius_m", 800.0)),
             bezirke=ctx.bezirke,
             bezirk_shares=ctx.bezirk_shares,
+            # shared with jobs–housing and social mix; otherwise landuse_mix looks the
+            # Bezirke up only for plots without land-use polygons around them
+            bezirk_codes=bezirk_codes() if has_bez and shared_bezirke else None,
         )
         col = "mix_gini_simpson" if p.get("index") == "gini_simpson" else "mix_shannon"
         out["raw_landuse_mix"] = res[col].to_numpy()
@@ -718,13 +731,13 @@ def compute_raw(
     def jobs_housing() -> None:
         if need("jobs_housing", "bezirke", "bezirk_shares"):
             out["raw_jobs_housing"] = mix.jobs_housing_ratio(
-                plots, bezirke=ctx.bezirke, bezirk_shares=ctx.bezirk_shares
+                plots, bezirk_shares=ctx.bezirk_shares, bezirk_codes=bezirk_codes()
             ).to_numpy()
 
     def social_mix() -> None:
         if need("social_mix", "bezirke", "bezirk_indicators"):
             out["raw_social_mix"] = mix.social_indicator(
-                plots, bezirke=ctx.bezirke, bezirk_indicators=ctx.bezirk_indicators
+                plots, bezirk_indicators=ctx.bezirk_indicators, bezirk_codes=bezirk_codes()
             ).to_numpy()
 
     def ownership() -> None:

@@ -228,6 +228,29 @@ def plot_bezirk(
     return pd.Series(codes, index=plots.index, name="bezirk_code")
 
 
+def _plot_codes(
+    plots: gpd.GeoDataFrame,
+    bezirke: gpd.GeoDataFrame | None,
+    bezirk_codes: pd.Series | None,
+) -> np.ndarray:
+    """Bezirk code per plot: ``bezirk_codes`` if given (checked), else :func:`plot_bezirk`."""
+    if bezirk_codes is None:
+        if bezirke is None:
+            msg = (
+                "pass the Stadtbezirke (bezirke=...) or the Bezirk of every plot "
+                "(bezirk_codes=plot_bezirk(plots, bezirke))"
+            )
+            raise ValueError(msg)
+        return plot_bezirk(plots, bezirke).to_numpy()
+    if not isinstance(bezirk_codes, pd.Series) or not bezirk_codes.index.equals(plots.index):
+        msg = (
+            "bezirk_codes must be a Series on plots.index, as plot_bezirk(plots, bezirke) "
+            "returns it for the same plots"
+        )
+        raise ValueError(msg)
+    return bezirk_codes.to_numpy(dtype=object)
+
+
 def bezirk_class_shares(bezirk_shares: pd.DataFrame) -> pd.DataFrame:
     """Realnutzung shares per Bezirk as a ``bezirk_code`` × :data:`MIX_CLASSES` frame (0–1).
 
@@ -315,6 +338,7 @@ def landuse_mix(
     radius_m: float = 800.0,
     bezirke: gpd.GeoDataFrame | None = None,
     bezirk_shares: pd.DataFrame | None = None,
+    bezirk_codes: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Land-use mix around each plot (normalised Shannon entropy and Gini-Simpson).
 
@@ -324,6 +348,9 @@ def landuse_mix(
     are given — use the Realnutzung shares of their Stadtbezirk (``bezirke`` +
     ``bezirk_shares``). ``mix_source`` says which: ``landuse_<radius>m``, ``bezirk`` or
     ``""`` (no data, NaN values).
+
+    ``bezirk_codes`` (the Bezirk of every plot, as :func:`plot_bezirk` returns it) can be
+    passed instead of ``bezirke`` to share one lookup between the Bezirk criteria.
 
     Returns
     -------
@@ -341,9 +368,10 @@ def landuse_mix(
         shares[has] = areas[has]
         source[has] = f"landuse_{round(radius_m)}m"
     todo = source == ""
-    if todo.any() and bezirke is not None and bezirk_shares is not None:
+    has_bezirk = bezirke is not None or bezirk_codes is not None
+    if todo.any() and has_bezirk and bezirk_shares is not None:
         table = bezirk_class_shares(bezirk_shares)
-        codes = plot_bezirk(plots, bezirke).to_numpy()
+        codes = _plot_codes(plots, bezirke, bezirk_codes)
         found = table.reindex(pd.Index(codes, dtype=object)).to_numpy()
         ok = todo & np.isfinite(found).all(axis=1) & (np.nan_to_num(found).sum(axis=1) > 0)
         shares[ok] = found[ok]
@@ -362,9 +390,10 @@ def landuse_mix(
 def jobs_housing_ratio(
     plots: gpd.GeoDataFrame,
     *,
-    bezirke: gpd.GeoDataFrame,
+    bezirke: gpd.GeoDataFrame | None = None,
     bezirk_shares: pd.DataFrame,
     bezirk_weights: Mapping[str, float] | None = None,
+    bezirk_codes: pd.Series | None = None,
 ) -> pd.Series:
     """Jobs–housing proxy of each plot's Stadtbezirk, relative to the city (1 = city).
 
@@ -375,6 +404,8 @@ def jobs_housing_ratio(
     (the whole-city column of the profiles, as set by
     :func:`handwerkgeo.sources.statistics.realnutzung_shares`) or else from the Bezirk
     shares weighted by ``bezirk_weights`` (e.g. Bezirk areas; default equal weights).
+    The plots' Bezirke come from ``bezirke`` or, precomputed by :func:`plot_bezirk`, from
+    ``bezirk_codes``.
 
     Returns
     -------
@@ -401,18 +432,19 @@ def jobs_housing_ratio(
         city = float((jobs * w).sum() / (housing * w).sum())
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = (jobs / housing.where(housing > 0)) / city
-    codes = plot_bezirk(plots, bezirke)
-    out = ratio.reindex(pd.Index(codes.to_numpy(), dtype=object)).to_numpy(dtype=float)
+    codes = _plot_codes(plots, bezirke, bezirk_codes)
+    out = ratio.reindex(pd.Index(codes, dtype=object)).to_numpy(dtype=float)
     return pd.Series(out, index=plots.index, name="jobs_housing_ratio")
 
 
 def social_indicator(
     plots: gpd.GeoDataFrame,
     *,
-    bezirke: gpd.GeoDataFrame,
+    bezirke: gpd.GeoDataFrame | None = None,
     bezirk_indicators: pd.DataFrame,
     column: str | None = None,
     weight_column: str | None = "population",
+    bezirk_codes: pd.Series | None = None,
 ) -> pd.Series:
     """SGB II share of each plot's Stadtbezirk relative to the city (1 = city average).
 
@@ -427,6 +459,9 @@ def social_indicator(
         Column to weight the city average with (population); equal weights if absent.
         Not used when ``bezirk_indicators.attrs["city"]`` holds the city value (as
         :func:`handwerkgeo.sources.statistics.bezirk_indicators` sets it).
+    bezirke, bezirk_codes
+        The Stadtbezirke, or the Bezirk of every plot precomputed by :func:`plot_bezirk`
+        (one of them is needed).
 
     Returns
     -------
@@ -462,6 +497,6 @@ def social_indicator(
     else:
         city = float((value[ok] * w[ok]).sum() / w[ok].sum())
     rel = pd.Series((value / city).to_numpy(), index=df["bezirk_code"])
-    codes = plot_bezirk(plots, bezirke)
-    out = rel.reindex(pd.Index(codes.to_numpy(), dtype=object)).to_numpy(dtype=float)
+    codes = _plot_codes(plots, bezirke, bezirk_codes)
+    out = rel.reindex(pd.Index(codes, dtype=object)).to_numpy(dtype=float)
     return pd.Series(out, index=plots.index, name="sgb2_relative")
