@@ -159,3 +159,24 @@ def test_register_change_report_never_holds_spreadsheet_formulas(tmp_path) -> No
                 assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
     names = [c.value for c in wb["Änderungen"]["B"]]
     assert "'" + FORMULA_NAMES[0] in names
+
+
+# --- reject messages give usable coordinates --------------------------------------------
+
+
+def test_outside_city_reject_names_the_full_coordinates(tmp_path) -> None:
+    """A plot outside the city is reported with coordinates a planner can look up.
+
+    They were printed with 6 significant digits: a northing 5645123.4 became "5.64512e+06".
+    """
+    from handwerkgeo.sources.plots import read_plots
+
+    path = tmp_path / "aussen.csv"
+    path.write_text(
+        "id;x;y;flaeche\n1;346000;5678000;3000\n2;356012,3;5645123,4;3000\n", encoding="utf-8"
+    )
+    plots = read_plots(path, crs="EPSG:25832", on_invalid="reject")
+    assert plots["plot_id"].tolist() == ["1"]
+    (reject,) = plots.attrs["rejects"]
+    assert "356012.3, 5645123.4 in EPSG:25832" in reject["reason"]
+    assert "e+06" not in reject["reason"]

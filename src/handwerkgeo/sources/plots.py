@@ -910,7 +910,8 @@ def _label(crs: pyproj.CRS) -> str:
 def _outside_hint(geom: Any, pcrs: pyproj.CRS) -> tuple[str, str]:
     c = geom.centroid if geom.geom_type != "Point" else geom
     label = _label(pcrs)
-    reason = f"lies outside Düsseldorf (at {c.x:.6g}, {c.y:.6g} in {label})"
+    digits = 6 if pcrs.is_geographic else 1
+    reason = f"lies outside Düsseldorf (at {c.x:.{digits}f}, {c.y:.{digits}f} in {label})"
     if pcrs.is_geographic:
         swapped = shapely.Point(c.y, c.x)
         test = gpd.GeoSeries([swapped], crs=pcrs).to_crs(CRS)
