@@ -180,3 +180,33 @@ def test_outside_city_reject_names_the_full_coordinates(tmp_path) -> None:
     (reject,) = plots.attrs["rejects"]
     assert "356012.3, 5645123.4 in EPSG:25832" in reject["reason"]
     assert "e+06" not in reject["reason"]
+
+
+# --- plots check: the advice for a partly usable file can be followed -----------------
+
+
+def test_plots_check_advice_for_rejected_rows_names_a_command_that_does_it(tmp_path) -> None:
+    """``plots check`` said "or score only the usable ones", but ``score`` refuses any reject.
+
+    The advice must name what really takes only the usable rows (``register add``), and the
+    file must indeed be refused by ``score``.
+    """
+    from typer.testing import CliRunner
+
+    from handwerkgeo.cli import app
+
+    path = tmp_path / "teils.csv"
+    path.write_text("id;x;y;flaeche\n1;346000;5678000;3000\n2;346100;5678100;0\n", "utf-8")
+    runner = CliRunner()
+    check = runner.invoke(app, ["plots", "check", str(path), "--crs", "25832"])
+    assert check.exit_code == 1
+    assert "register add" in check.output
+    score = runner.invoke(
+        app,
+        [
+            *("score", str(path), "--crs", "25832", "--out", str(tmp_path / "s.gpkg")),
+            *("--data-dir", str(tmp_path / "d"), "--no-network"),
+        ],
+    )
+    assert score.exit_code == 1
+    assert "not positive" in score.output

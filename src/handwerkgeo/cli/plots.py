@@ -104,5 +104,9 @@ def check(
     if report.fatal:
         typer.echo("NOT USABLE: fix the file-level problems above first.")
     else:
-        typer.echo("NOT OK: fix the rejected rows, or score only the usable ones.")
+        typer.echo(
+            "NOT OK: fix the rejected rows (handwerkgeo score refuses the file until then), "
+            "or register only the usable rows with handwerkgeo register add (the rejected "
+            "rows are recorded with their reason)."
+        )
     raise typer.Exit(1)
