@@ -210,3 +210,33 @@ def test_plots_check_advice_for_rejected_rows_names_a_command_that_does_it(tmp_p
     )
     assert score.exit_code == 1
     assert "not positive" in score.output
+
+
+# --- XLSX: a wrong sheet name is named as such, with the sheets there are ---------------
+
+
+def test_xlsx_unknown_sheet_lists_the_sheets(tmp_path) -> None:
+    """``layer="Flaechen"`` on a workbook with the sheet "Flächen" names the real sheets.
+
+    It said "could not be read: Worksheet named 'Flaechen' not found" with the fix "check
+    that the file is complete and in one of the supported formats", which is wrong advice.
+    """
+    import openpyxl
+
+    from handwerkgeo.errors import HandwerkgeoError
+    from handwerkgeo.sources.plots import read_plots
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "Deckblatt"
+    ws = wb.create_sheet("Flächen")
+    ws.append(["Flurstück", "Rechtswert", "Hochwert", "Fläche m²"])
+    ws.append(["a", 346000, 5678000, "3.200,5"])
+    path = tmp_path / "angebote.xlsx"
+    wb.save(path)
+    with pytest.raises(HandwerkgeoError) as err:
+        read_plots(path, layer="Flaechen", id_col="Flurstück", crs="EPSG:25832")
+    text = str(err.value)
+    assert "'Flächen'" in text and "'Deckblatt'" in text and "--layer" in text
+    assert "supported formats" not in text
+    plots = read_plots(path, layer="Flächen", id_col="Flurstück", crs="EPSG:25832")
+    assert plots["area_m2"].tolist() == [3200.5]

@@ -454,8 +454,23 @@ def _read_any(
         if suffix in _TABLE_SUFFIXES:
             return _read_csv(path, sep=sep, encoding=encoding, decimal=decimal, meta=meta)
         if suffix in _EXCEL_SUFFIXES:
-            sheet = 0 if layer is None else layer
-            frame = pd.read_excel(path, sheet_name=sheet, dtype=object)
+            with pd.ExcelFile(path) as book:
+                sheets = [str(n) for n in book.sheet_names]
+                listed = ", ".join(repr(n) for n in sheets)
+                if isinstance(layer, str) and layer not in sheets:
+                    problem = v.Problem(
+                        "unreadable",
+                        f"{path.name} has no sheet {layer!r}; its sheets are {listed}",
+                        "name one of these sheets with layer= (Python) / --layer",
+                    )
+                    return None, [problem], meta
+                if layer is None and len(sheets) > 1:
+                    meta["notes"].append(
+                        f"{path.name}: read the first of its sheets {listed}; "
+                        "name another with layer= / --layer"
+                    )
+                sheet = 0 if layer is None else layer
+                frame = pd.read_excel(book, sheet_name=sheet, dtype=object)
             meta["row_note"] = " (spreadsheet line = row + 1)"
             return _strip_table(frame), [], meta
         if suffix in _PARQUET_SUFFIXES:
