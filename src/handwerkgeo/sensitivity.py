@@ -9,8 +9,12 @@ criteria with data, ties broken by ``plot_id``).
 (``distribution="uniform"``) or N(0, (spread/2)²) clipped at −1 (``"normal"``), and reports
 per plot the probability of being in the top N and rank percentiles. It is vectorised: the
 utilities matrix U (n × c, missing = 0 with mask M) times the weights W (c × runs) gives
-scores (U·W) / (M·W) for a chunk of runs at once; ranks come from one stable argsort per
-run. Excluded plots are never ranked (NaN).
+scores (U·W) / (M·W) for a chunk of runs at once; each run is ranked by one sort of 64-bit
+keys (score bits above, plot position below), with plots of equal or nearly equal score
+put in exact (score, plot_id) order afterwards. The ranks are kept in 16 + k bits per plot
+and run (k = bits beyond 16 that the number of plots needs); the percentiles are exact order
+statistics from a sort over the runs per block of plots. Excluded plots are never ranked
+(NaN).
 
 Examples
 --------
@@ -105,9 +109,10 @@ def monte_carlo(
     distribution
         ``"uniform"`` (ε ~ U(−spread, spread)) or ``"normal"`` (ε ~ N(0, spread/2)).
     chunk_runs
-        Runs scored at once per thread (memory about n × chunk_runs × 40 bytes each); the
-        ranks of all runs are kept as uint32 (runs × n × 4 bytes: 400 MB for 1,000 runs
-        × 100,000 plots).
+        Runs scored at once per thread (memory about n × chunk_runs × 16 bytes each); the
+        ranks of all runs are kept in 2 bytes plus one bit per bit beyond 16 that the
+        number of ranked plots needs (runs × n × 17 / 8 bytes: 212 MB for 1,000 runs ×
+        100,000 plots).
     n_jobs
         Threads (numpy sorts release the GIL); 1 runs serially. Results do not depend on it.
 
@@ -140,19 +145,26 @@ def monte_carlo(
     um_t = np.ascontiguousarray(np.nan_to_num(u[pos]).T) * mask_t
     weights = _draw(np.random.default_rng(seed), w, runs, spread, distribution)
 
-    # Plots are in plot_id order, so a stable sort breaks ties by plot_id as score_raw
-    # does. Ties under random weights need identical utility rows; without such rows the
-    # faster unstable sort gives the same ranks.
-    # (identical rows give identical hashes; a rare false alarm only costs speed)
-    probe = np.random.default_rng(12345).random((2, len(names)))
-    row_hash = probe[0] @ um_t + probe[1] @ mask_t
-    dup = m > 1 and len(np.unique(row_hash)) < m
-    sort_kind: Literal["stable", "quicksort"] = "stable" if dup else "quicksort"
-    bits = (mask_t.T > 0) @ (1 << np.arange(len(names), dtype=np.int64))
-    uniq_bits, pattern_of = np.unique(bits, return_inverse=True)
+    # Each run is ranked by one sort of 64-bit integer keys: the bit pattern of the score
+    # (for scores >= 0 it orders like the score) with its low bits replaced by the plot's
+    # position (plot_id order), so that the sorted keys give the order directly. Plots
+    # whose keys agree above the position bits (equal scores, or scores within ~1e-11 of
+    # each other) are then put in exact (score, plot_id) order, as score_raw ranks them.
+    # Scores are >= 0 (utilities 0..1, weights >= 0); +0.0 for -0.0 keeps zeros equal.
+    um_t += 0.0
+    low = (1 << max(1, (m - 1).bit_length())) - 1
+    positions = np.arange(m, dtype=np.int64)
+    bits_pat = (mask_t.T > 0) @ (1 << np.arange(len(names), dtype=np.int64))
+    uniq_bits, pattern_of = np.unique(bits_pat, return_inverse=True)
     patterns_t = ((uniq_bits[None, :] >> np.arange(len(names))[:, None]) & 1).astype(float)
-    ranks = np.empty((runs, m), dtype=np.uint32)
-    ramp = np.arange(1, m + 1, dtype=np.uint32)
+    # rank − 1 of every plot in every run in (16 + n_low) bits: the high 16 bits as uint16,
+    # each lower bit packed 8 to a byte (2.1 bytes per rank for 100,000 plots)
+    n_low = max(0, (m - 1).bit_length() - 16)
+    high = np.empty((runs, m), dtype=np.uint16)
+    low_bits = np.empty((n_low, runs, (m + 7) // 8), dtype=np.uint8)
+    down = np.arange(m - 1, -1, -1, dtype=np.int64)  # rank − 1 of the ascending keys
+    high_down = (down >> n_low).astype(np.uint16)
+    low_down = [((down >> k) & 1).astype(bool) for k in range(n_low)]
 
     starts = list(range(0, runs, chunk_runs))
 
@@ -160,19 +172,41 @@ def monte_carlo(
         # buffers allocated once per thread: fresh large arrays per chunk cost page faults
         num = np.empty((chunk_runs, m))
         den = np.empty((chunk_runs, m))
+        xor = np.empty(max(m - 1, 0), dtype=np.uint64)
+        close = np.empty(max(m - 1, 0), dtype=bool)
+        bit_row = np.empty(m, dtype=bool)
         for start in starts[worker::n_jobs]:
             wc = weights[start : start + chunk_runs]  # b × c
             b = len(wc)
             s, d = num[:b], den[:b]
             np.matmul(wc, um_t, out=s)
             # the denominator depends only on the pattern of criteria with data
-            np.take(wc @ patterns_t, pattern_of, axis=1, out=d)
+            den_of_pattern = wc @ patterns_t
+            for j in range(b):
+                np.take(den_of_pattern[j], pattern_of, out=d[j])
             with np.errstate(invalid="ignore", divide="ignore"):
                 np.divide(s, d, out=s)
-            np.negative(s, out=s)
-            s[~np.isfinite(s)] = np.inf  # no weight with data: last
+            if not den_of_pattern.all():  # no weight with data (0/0): last
+                s[np.isnan(s)] = -1.0
+            keys = s.view(np.int64)
             for j in range(b):
-                ranks[start + j][np.argsort(s[j], kind=sort_kind)] = ramp
+                order = d[j].view(np.int64)
+                np.bitwise_and(keys[j], ~low, out=order)
+                np.bitwise_or(order, positions, out=order)
+                order.sort()
+                # neighbours with equal high bits: their xor (unsigned) is at most `low`
+                ou = order.view(np.uint64)
+                np.bitwise_xor(ou[1:], ou[:-1], out=xor)
+                np.less_equal(xor, np.uint64(low), out=close)
+                if close.any():
+                    _resolve_close(order, keys[j], close, low)
+                np.bitwise_and(order, low, out=order)
+                row = high[start + j]
+                row.fill(0)  # first writes in order: fresh pages in random order are slow
+                row[order] = high_down
+                for k in range(n_low):
+                    bit_row[order] = low_down[k]
+                    low_bits[k, start + j] = np.packbits(bit_row)
 
     workers = min(n_jobs, len(starts))
     if workers > 1:
@@ -184,13 +218,28 @@ def monte_carlo(
     n = len(scored)
     res = np.full((n, 5), np.nan)
     if m:
-        step = max(1, 4_000_000 // runs)
+        # blocks of plots × all runs (about 4 MB), sorted along the runs: order statistics
+        step = max(8, 1_000_000 // runs // 8 * 8)
+        h = [(runs - 1) * q for q in (0.05, 0.5, 0.95)]
 
         def stats(a: int) -> None:
-            block = ranks[:, a : a + step]
-            res[pos[a : a + step], 0] = (block <= top_n).mean(axis=0)
-            res[pos[a : a + step], 1:4] = _quantiles(block, (0.05, 0.5, 0.95)).T
-            res[pos[a : a + step], 4] = block.mean(axis=0, dtype=np.float64)
+            block = high[:, a : a + step].T.astype(np.uint32)  # plots × runs
+            if n_low:
+                block <<= n_low
+                width = block.shape[0]
+                for k in range(n_low):
+                    packed = low_bits[k, :, a // 8 : (a + width + 7) // 8]
+                    block |= np.unpackbits(packed, axis=1, count=width).T.astype(np.uint32) << k
+            block += 1
+            block.sort(axis=1)
+            rows = pos[a : a + step]
+            res[rows, 0] = np.count_nonzero(block <= top_n, axis=1) / runs
+            for i, x in enumerate(h):  # linear interpolation, numpy's default method
+                lo = int(np.floor(x))
+                va = block[:, lo].astype(float)
+                vb = block[:, min(int(np.ceil(x)), runs - 1)].astype(float)
+                res[rows, 1 + i] = va + (x - lo) * (vb - va)
+            res[rows, 4] = block.sum(axis=1, dtype=np.float64) / runs
 
         blocks = range(0, m, step)
         if n_jobs > 1 and len(blocks) > 1:
@@ -224,18 +273,20 @@ def monte_carlo(
     return out
 
 
-def _quantiles(block: np.ndarray, qs: Sequence[float]) -> np.ndarray:
-    """Quantiles along axis 0 with linear interpolation (numpy's default), via partition."""
-    n = block.shape[0]
-    h = [(n - 1) * q for q in qs]
-    lo = [int(np.floor(x)) for x in h]
-    hi = [min(int(np.ceil(x)), n - 1) for x in h]
-    part = np.partition(block, sorted(set(lo + hi)), axis=0)
-    out = np.empty((len(qs), block.shape[1]))
-    for i, (x, a, b) in enumerate(zip(h, lo, hi, strict=True)):
-        va = part[a].astype(float)
-        out[i] = va + (x - a) * (part[b].astype(float) - va)
-    return out
+def _resolve_close(order: np.ndarray, keys: np.ndarray, close: np.ndarray, low: int) -> None:
+    """Put neighbours in the sorted packed keys ``order`` in exact order (in place).
+
+    ``order`` holds the keys of one run, high bits from ``keys`` (by position) and the
+    position in the ``low`` bits, sorted ascending; ``close[i]`` flags entries ``i`` and
+    ``i + 1`` whose high bits are equal. The flagged entries are re-sorted by full key,
+    then by descending position (ranks are assigned from the end, so plots with equal
+    scores are ranked in position order). Flagged groups have equal high bits, so one sort
+    of all flagged entries keeps every group in its place.
+    """
+    at = np.flatnonzero(close)
+    sel = np.union1d(at, at + 1)
+    idx = order[sel] & low
+    order[sel] = idx[np.lexsort((-idx, keys[idx]))]
 
 
 def _ranks_for(um: np.ndarray, mask: np.ndarray, w: np.ndarray) -> np.ndarray:
