@@ -240,3 +240,23 @@ def test_xlsx_unknown_sheet_lists_the_sheets(tmp_path) -> None:
     assert "supported formats" not in text
     plots = read_plots(path, layer="Flächen", id_col="Flurstück", crs="EPSG:25832")
     assert plots["area_m2"].tolist() == [3200.5]
+
+
+# --- site profiles: a long plot name is shortened, not dropped --------------------------
+
+
+def test_profile_title_keeps_a_long_name_shortened() -> None:
+    """The profile title of a plot with a 300-character name showed only "Standortsteckbrief: …".
+
+    Cutting back to the last space dropped the whole name when it was one long word.
+    """
+    from handwerkgeo.export.profiles import _shorten
+
+    title = _shorten("Standortsteckbrief: " + "N" * 300, 200, " …")
+    assert len(title) <= 200
+    assert title.startswith("Standortsteckbrief: NNNN")
+    assert title.count("N") >= 150
+    # word boundaries are still used when they keep most of the text
+    assert _shorten("Gewerbefläche an der   Henkelstraße in Reisholz", 30) == (
+        "Gewerbefläche an der …"
+    )

@@ -68,8 +68,10 @@ def _shorten(text: str, width: int, ellipsis: str = " …") -> str:
     if len(text) <= width:
         return text
     cut = text[: max(width - len(ellipsis), 0)]
-    if " " in cut.strip():
-        cut = cut.rsplit(" ", 1)[0]
+    word_cut = cut.rsplit(" ", 1)[0] if " " in cut.strip() else cut
+    # cut inside a long word rather than drop most of the text (a 300-letter name)
+    if len(word_cut) >= len(cut) // 2:
+        cut = word_cut
     return cut.rstrip() + ellipsis
 
 
