@@ -390,8 +390,9 @@ def test_cli_score_without_fetched_data(tmp_path: Path) -> None:
     assert "Criteria without data" in res.output and "Top 3:" in res.output
     scored = read_scored(out)
     assert "p_top_3" in scored.columns and scored.attrs["run"]["sensitivity"]["runs"] == 50
-    table = pd.read_csv(out.with_suffix(".csv"))
-    assert table["rank"].iloc[0] == 1 and len(table) == len(scored)
+    table = pd.read_csv(out.with_suffix(".csv"), sep=";", decimal=",", encoding="utf-8-sig")
+    assert table["Rang"].iloc[0] == 1 and len(table) == len(scored)
+    assert out.with_suffix(".xlsx").is_file()
     bad = CliRunner().invoke(app, ["score", str(_example_plots()), "--out", str(tmp_path / "x")])
     assert bad.exit_code == 1 and ".gpkg" in bad.output
 

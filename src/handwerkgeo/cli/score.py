@@ -89,7 +89,7 @@ def score_command(
     ],
     out: Annotated[
         Path,
-        typer.Option("--out", "-o", help="Output GeoPackage (a CSV is written beside it)."),
+        typer.Option("--out", "-o", help="Output GeoPackage (XLSX and CSV written beside it)."),
     ],
     config: Annotated[
         Path | None,
@@ -125,14 +125,15 @@ def score_command(
         int, typer.Option("--top", min=1, help="N of the top-N list and of p_top_N.")
     ] = 10,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the sensitivity runs.")] = 0,
+    lang: Annotated[
+        str, typer.Option("--lang", help="Language of the CSV/XLSX tables: de or en.")
+    ] = "de",
 ) -> None:
     """Score candidate plots and write the scored GeoPackage (+ CSV)."""
-    import pandas as pd
 
-    from handwerkgeo._atomic import atomic_write_text
     from handwerkgeo.config import load_config
     from handwerkgeo.context import load_context
-    from handwerkgeo.export.tables import _excel_safe
+    from handwerkgeo.export.tables import export_tables
     from handwerkgeo.scoring import score_plots, write_scored
     from handwerkgeo.sensitivity import monte_carlo
     from handwerkgeo.sources.plots import read_plots
@@ -151,11 +152,9 @@ def score_command(
                 scored[col] = mc[col]
             scored.attrs["run"]["sensitivity"] = dict(mc.attrs)
         write_scored(scored, out)
-        csv_path = out.with_suffix(".csv")
-        table = pd.DataFrame(scored.drop(columns=scored.geometry.name))
-        table = table.sort_values(["rank", "plot_id"], na_position="last")
-        # plot names and ids come from the listing: never let a spreadsheet evaluate them
-        atomic_write_text(csv_path, _excel_safe(table).to_csv(index=False))
+        # planner tables beside the GeoPackage: German headers, CSV for German Excel
+        # (BOM, ';', decimal comma), formula-like text neutralised (export.tables)
+        export_tables(scored, out.with_suffix(".xlsx"), out.with_suffix(".csv"), lang=lang)
     except (HandwerkgeoError, OSError) as exc:
         raise _fail(exc) from exc
 
@@ -178,4 +177,4 @@ def score_command(
             f"  {int(row['rank']):>3}. {row['plot_id']}{label}: {row['score_total']:.1f} "
             f"points, coverage {row['coverage']:.0%}{extra}"
         )
-    typer.echo(f"Wrote {out} and {out.with_suffix('.csv')}")
+    typer.echo(f"Wrote {out}, {out.with_suffix('.xlsx')} and {out.with_suffix('.csv')}")

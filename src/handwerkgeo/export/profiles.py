@@ -246,7 +246,7 @@ def _pdf_page(
         cellText=summary or [["", ""]],
         cellLoc="left",
         edges="horizontal",
-        bbox=(0.0, 1.0 - height, 1.0, height),
+        bbox=[0.0, 1.0 - height, 1.0, height],  # type: ignore[arg-type]
     )
     _style_table(tbl, 7.5)
     ax_bars = fig.add_axes((0.33, 0.33, 0.6, 0.2))
@@ -264,7 +264,7 @@ def _pdf_page(
         colLabels=header,
         cellLoc="left",
         edges="horizontal",
-        bbox=(0.0, 0.0, 1.0, 1.0),
+        bbox=[0.0, 0.0, 1.0, 1.0],  # type: ignore[arg-type]
     )
     _style_table(tbl2, 7)
     fig.text(
