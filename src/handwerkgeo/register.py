@@ -1469,7 +1469,7 @@ _HEADERS_DE = {
 }
 _CHANGE_DE = {
     "new": "neu",
-    "changed": "Fläche geändert",
+    "changed": "Geometrie oder Angaben geändert (neue Version)",
     "newly_excluded": "neu ausgeschlossen",
     "readmitted": "wieder zugelassen",
     "score": "Punkte geändert",
