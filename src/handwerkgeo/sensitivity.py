@@ -146,14 +146,17 @@ def monte_carlo(
     weights = _draw(np.random.default_rng(seed), w, runs, spread, distribution)
 
     # Each run is ranked by one sort of 64-bit integer keys: the bit pattern of the score
-    # (for scores >= 0 it orders like the score) with its low bits replaced by the plot's
-    # position (plot_id order), so that the sorted keys give the order directly. Plots
-    # whose keys agree above the position bits (equal scores, or scores within ~1e-11 of
-    # each other) are then put in exact (score, plot_id) order, as score_raw ranks them.
+    # (for scores >= 0 it orders like the score) with its low bits replaced by a code of
+    # the plot's position (last - position, positions in plot_id order), so that the keys
+    # sorted ascending give the order from the last rank: plots with equal scores come in
+    # reverse plot_id order, i.e. they are ranked in plot_id order. Plots whose keys
+    # agree above the code bits but whose scores differ (within ~1e-11 of each other)
+    # are then put in exact (score, plot_id) order, as score_raw ranks them.
     # Scores are >= 0 (utilities 0..1, weights >= 0); +0.0 for -0.0 keeps zeros equal.
     um_t += 0.0
     low = (1 << max(1, (m - 1).bit_length())) - 1
-    positions = np.arange(m, dtype=np.int64)
+    last = m - 1
+    codes = np.arange(last, -1, -1, dtype=np.int64)  # by position
     bits_pat = (mask_t.T > 0) @ (1 << np.arange(len(names), dtype=np.int64))
     uniq_bits, pattern_of = np.unique(bits_pat, return_inverse=True)
     patterns_t = ((uniq_bits[None, :] >> np.arange(len(names))[:, None]) & 1).astype(float)
@@ -192,15 +195,16 @@ def monte_carlo(
             for j in range(b):
                 order = d[j].view(np.int64)
                 np.bitwise_and(keys[j], ~low, out=order)
-                np.bitwise_or(order, positions, out=order)
+                np.bitwise_or(order, codes, out=order)
                 order.sort()
                 # neighbours with equal high bits: their xor (unsigned) is at most `low`
                 ou = order.view(np.uint64)
                 np.bitwise_xor(ou[1:], ou[:-1], out=xor)
                 np.less_equal(xor, np.uint64(low), out=close)
                 if close.any():
-                    _resolve_close(order, keys[j], close, low)
+                    _resolve_close(order, keys[j], close, low, last)
                 np.bitwise_and(order, low, out=order)
+                np.subtract(last, order, out=order)  # positions
                 row = high[start + j]
                 row.fill(0)  # first writes in order: fresh pages in random order are slow
                 row[order] = high_down
@@ -273,20 +277,30 @@ def monte_carlo(
     return out
 
 
-def _resolve_close(order: np.ndarray, keys: np.ndarray, close: np.ndarray, low: int) -> None:
-    """Put neighbours in the sorted packed keys ``order`` in exact order (in place).
+def _resolve_close(
+    order: np.ndarray, keys: np.ndarray, close: np.ndarray, low: int, last: int
+) -> None:
+    """Put groups of sorted packed keys with equal high bits in exact order (in place).
 
-    ``order`` holds the keys of one run, high bits from ``keys`` (by position) and the
-    position in the ``low`` bits, sorted ascending; ``close[i]`` flags entries ``i`` and
-    ``i + 1`` whose high bits are equal. The flagged entries are re-sorted by full key,
-    then by descending position (ranks are assigned from the end, so plots with equal
-    scores are ranked in position order). Flagged groups have equal high bits, so one sort
-    of all flagged entries keeps every group in its place.
+    ``order`` holds the keys of one run, sorted ascending: the high bits from ``keys``
+    (indexed by plot position), in the ``low`` bits the code ``last - position``.
+    ``close[i]`` flags entries ``i`` and ``i + 1`` with equal high bits. Where all keys of
+    such a group are equal, the codes already give the plot_id order; groups that hold
+    different keys are re-sorted by full key, then code (so that plots with equal scores
+    keep the plot_id order).
     """
     at = np.flatnonzero(close)
-    sel = np.union1d(at, at + 1)
-    idx = order[sel] & low
-    order[sel] = idx[np.lexsort((-idx, keys[idx]))]
+    differ = keys[last - (order[at] & low)] != keys[last - (order[at + 1] & low)]
+    if not differ.any():
+        return
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = ~close
+    group = np.cumsum(first)
+    sel = np.flatnonzero(np.isin(group, group[at[differ]]))
+    code = order[sel] & low
+    # groups are contiguous and their keys lie in disjoint increasing intervals, so one
+    # sort of all selected entries keeps every group in its place
+    order[sel] = code[np.lexsort((code, keys[last - code]))]
 
 
 def _ranks_for(um: np.ndarray, mask: np.ndarray, w: np.ndarray) -> np.ndarray:
