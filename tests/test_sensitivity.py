@@ -35,11 +35,17 @@ def _raw(n: int, seed: int = 0) -> pd.DataFrame:
     return raw
 
 
-def _reference(raw: pd.DataFrame, runs: int, spread: float, seed: int, top_n: int):
+def _reference(
+    raw: pd.DataFrame, runs: int, spread: float, seed: int, top_n: int, normal: bool = False
+):
     """Score every run with score_raw and a perturbed config (slow, obviously right)."""
     names = list(CFG.active_criteria())
     w = np.array([CFG.criteria[k].weight for k in names])
-    eps = np.random.default_rng(seed).uniform(-spread, spread, size=(runs, len(names)))
+    rng = np.random.default_rng(seed)
+    if normal:
+        eps = np.clip(rng.normal(0.0, spread / 2, size=(runs, len(names))), -1.0, None)
+    else:
+        eps = rng.uniform(-spread, spread, size=(runs, len(names)))
     ranks = []
     for r in range(runs):
         cfg = CFG.with_weights(dict(zip(names, w * (1 + eps[r]), strict=True)))
@@ -82,6 +88,16 @@ def test_identical_plots_match_reference_loop() -> None:
     mc = monte_carlo(both, CFG, runs=30, spread=0.3, seed=2, top_n=8, chunk_runs=7)
     ref = _reference(both, runs=30, spread=0.3, seed=2, top_n=8)
     ok = score_raw(both, CFG)["rank"].notna().to_numpy()
+    _assert_same(mc[ok], ref[ok])
+
+
+def test_weights_clipped_to_zero_match_reference_loop() -> None:
+    # normal draws clipped at -100 % give weights of exactly 0: plots that differ only in
+    # such a criterion have equal scores in that run and are ranked in plot_id order
+    raw = _raw(300, seed=8)
+    mc = monte_carlo(raw, CFG, runs=40, spread=0.99, seed=3, distribution="normal")
+    ref = _reference(raw, runs=40, spread=0.99, seed=3, top_n=10, normal=True)
+    ok = score_raw(raw, CFG)["rank"].notna().to_numpy()
     _assert_same(mc[ok], ref[ok])
 
 
