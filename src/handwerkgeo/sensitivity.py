@@ -10,8 +10,9 @@ criteria with data, ties broken by ``plot_id``).
 per plot the probability of being in the top N and rank percentiles. It is vectorised: the
 utilities matrix U (n × c, missing = 0 with mask M) times the weights W (c × runs) gives
 scores (U·W) / (M·W) for a chunk of runs at once; each run is ranked by one sort of 64-bit
-keys (score bits above, plot position below), with plots of equal or nearly equal score
-put in exact (score, plot_id) order afterwards. The ranks are kept in 16 + k bits per plot
+keys (score bits above, a code of the plot_id order below): equal scores come out in
+plot_id order, and plots whose scores differ by less than the dropped bits are re-sorted
+exactly. The ranks are kept in 16 + k bits per plot
 and run (k = bits beyond 16 that the number of plots needs); the percentiles are exact order
 statistics from a sort over the runs per block of plots. Excluded plots are never ranked
 (NaN).
