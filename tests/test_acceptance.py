@@ -126,9 +126,10 @@ def test_score_csv_never_holds_spreadsheet_formulas(tmp_path) -> None:
         ],
     )
     assert res.exit_code == 0, res.output
-    table = pd.read_csv(out.with_suffix(".csv"), dtype=str)
+    # the planner CSV is written for German Excel: BOM, ';', German headers
+    table = pd.read_csv(out.with_suffix(".csv"), dtype=str, sep=";", encoding="utf-8-sig")
     assert len(table) == 4
-    cells = table[["plot_id", "name"]].to_numpy().ravel().tolist()
+    cells = table[["Flächen-ID", "Name"]].to_numpy().ravel().tolist()
     assert _cells_starting_like_formula(cells) == []
     assert "'=1+1" in cells and "'-2+3" in cells
 
