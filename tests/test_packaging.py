@@ -53,3 +53,14 @@ def test_cli_version() -> None:
 def test_import_has_no_side_effects() -> None:
     code = "import logging, handwerkgeo; import sys; sys.exit(len(logging.getLogger().handlers))"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_top_level_api_is_lazy_and_complete() -> None:
+    code = (
+        "import sys, handwerkgeo as h; "
+        "assert 'handwerkgeo.scoring' not in sys.modules; "
+        "import handwerkgeo.scoring as s; assert h.score_plots is s.score_plots; "
+        "missing = [n for n in h.__all__ if not hasattr(h, n)]; "
+        "assert not missing, missing"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,8 +1,24 @@
-"""handwerkgeo: site scoring for Handwerkerhöfe in Düsseldorf."""
+"""handwerkgeo: site scoring for Handwerkerhöfe in Düsseldorf.
+
+The most used functions are available at the top level and imported on first use (so
+``import handwerkgeo`` stays fast and has no side effects)::
+
+    import handwerkgeo as hwg
+
+    ctx = hwg.load_context()
+    scored = hwg.score_plots(hwg.read_plots("angebote.gpkg"), context=ctx)
+    hwg.export_map(scored, "karte.html", stadtteile=ctx.stadtteile)
+
+Modules, in the order data flows: ``sources`` → ``network`` / ``criteria`` → ``scoring``
+(``config``, ``context``, ``sensitivity``, ``search``) → ``export`` / ``register``
+(``scale``) → ``cli``.
+"""
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from handwerkgeo import crs, errors, settings
 
@@ -11,4 +27,59 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0+unknown"
 
-__all__ = ["__version__", "crs", "errors", "settings"]
+#: public name -> module that defines it (imported lazily on first access)
+_LAZY = {
+    "fetch": "handwerkgeo.fetch",
+    "layer_paths": "handwerkgeo.fetch",
+    "read_plots": "handwerkgeo.sources.plots",
+    "check_plots": "handwerkgeo.sources.plots",
+    "read_stadtteile": "handwerkgeo.sources.quarters",
+    "read_stadtbezirke": "handwerkgeo.sources.quarters",
+    "load_config": "handwerkgeo.config",
+    "load_context": "handwerkgeo.context",
+    "ScoringContext": "handwerkgeo.context",
+    "score_plots": "handwerkgeo.scoring",
+    "write_scored": "handwerkgeo.scoring",
+    "read_scored": "handwerkgeo.scoring",
+    "monte_carlo": "handwerkgeo.sensitivity",
+    "one_at_a_time": "handwerkgeo.sensitivity",
+    "site_search": "handwerkgeo.search",
+    "candidate_cells": "handwerkgeo.search",
+    "export_map": "handwerkgeo.export.maps",
+    "export_figure": "handwerkgeo.export.figures",
+    "export_tables": "handwerkgeo.export.tables",
+    "export_profiles": "handwerkgeo.export.profiles",
+}
+
+_SUBMODULES = (
+    "config",
+    "context",
+    "criteria",
+    "export",
+    "fetch",
+    "network",
+    "register",
+    "scale",
+    "scoring",
+    "search",
+    "sensitivity",
+    "sources",
+)
+
+__all__ = ["__version__", "crs", "errors", "settings", *_SUBMODULES, *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"handwerkgeo.{name}")
+    else:
+        msg = f"module 'handwerkgeo' has no attribute {name!r}"
+        raise AttributeError(msg)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
