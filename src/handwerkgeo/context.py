@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +31,15 @@ from handwerkgeo.errors import DataSourceError
 if TYPE_CHECKING:
     from handwerkgeo.network import Network
 
-__all__ = ["LAYER_NAMES", "ScoringContext", "load_context"]
+__all__ = [
+    "FILE_LAYERS",
+    "LAYER_NAMES",
+    "ScoringContext",
+    "add_layer_files",
+    "load_context",
+    "parse_layer_options",
+    "read_context_layer",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -238,3 +246,133 @@ def load_context(
         bezirk_indicators=indicators,
         sources=sources,
     )
+
+
+#: Context layers a planner can add from a file (``--layer KIND=PATH``), with what is read.
+FILE_LAYERS: dict[str, str] = {
+    "bplan": "Bebauungsplan zoning: XPlanGML, or GPKG/GeoJSON/SHP/GeoParquet in the XPlanung "
+    "schema (sources.zoning.read_xplanung, plan='bplan')",
+    "fnp": "Flächennutzungsplan: as bplan, plan='fnp' (used where no B-Plan covers a plot)",
+    "zoning": "B-Plan or FNP, told apart by the XPlanung layer name (BP_… / FP_…)",
+    "landuse": "actual land use: OSM landuse (.osm.pbf, or a file with a `landuse` column) or "
+    "ALKIS Nutzung (a file with `nutzart`)",
+    "motorway_junctions": "motorway junctions: .osm.pbf (highway=motorway_junction) or any "
+    "point file",
+    "main_roads": "roads for heavy goods vehicles: .osm.pbf (motorway … secondary) or any "
+    "line file",
+    "residential": "residential zones or buildings (noise buffer): any polygon file",
+    "protected_areas": "protected areas (hard filter): any polygon file",
+    "flood_areas": "flood areas (hard filter): any polygon file",
+}
+
+
+def read_context_layer(
+    kind: str, path: str | os.PathLike[str], *, crs: object | None = None
+) -> gpd.GeoDataFrame:
+    """Read one optional context layer from a file, in EPSG:25832.
+
+    Parameters
+    ----------
+    kind
+        One of :data:`FILE_LAYERS` (``zoning``, ``landuse``, ``motorway_junctions``,
+        ``main_roads``, ``residential``, ``protected_areas``, ``flood_areas``).
+    path
+        The file. OpenStreetMap extracts (``.osm.pbf``) are read with pyrosm.
+    crs
+        CRS of a file that has none (see :func:`handwerkgeo.crs.to_canonical`).
+
+    Raises
+    ------
+    HandwerkgeoError
+        For an unknown ``kind`` (the message lists the allowed ones), a missing file, a
+        file without CRS, or a landuse file without a ``landuse``/``nutzart`` column.
+    """
+    from pathlib import Path
+
+    import pyogrio
+
+    from handwerkgeo.crs import to_canonical
+    from handwerkgeo.errors import HandwerkgeoError, MissingColumnError
+    from handwerkgeo.sources import osm, zoning
+
+    if kind not in FILE_LAYERS:
+        allowed = "; ".join(f"{k}: {v}" for k, v in FILE_LAYERS.items())
+        msg = f"unknown context layer {kind!r}; allowed: {allowed}"
+        raise HandwerkgeoError(msg)
+    p = Path(path)
+    if not p.exists():
+        msg = f"context layer {kind}: file {p} does not exist"
+        raise DataSourceError(msg)
+    pbf = p.name.lower().endswith(".pbf")
+    if kind in ("bplan", "fnp"):
+        return zoning.read_xplanung(p, plan=kind, crs=crs)  # type: ignore[arg-type]
+    if kind == "zoning":
+        return zoning.read_xplanung(p, crs=crs)
+    if kind == "landuse":
+        if pbf:
+            return zoning.read_osm_landuse(osm.read_pbf_features(p, kind="landuse"))
+        fields = {str(f).lower() for f in pyogrio.read_info(p)["fields"]}
+        if "nutzart" in fields:
+            return zoning.read_alkis_nutzung(p, crs=crs)
+        if "landuse" in fields:
+            return zoning.read_osm_landuse(p, crs=crs)
+        msg = (
+            f"context layer landuse: {p.name} has neither a `landuse` (OSM) nor a `nutzart` "
+            f"(ALKIS) column; its columns are {sorted(fields)}"
+        )
+        raise MissingColumnError(msg)
+    if pbf and kind in ("motorway_junctions", "main_roads"):
+        return osm.read_pbf_features(p, kind=kind)  # type: ignore[arg-type]
+    return to_canonical(gpd.read_file(p), crs=crs, name=f"{kind} layer {p.name}")
+
+
+def add_layer_files(
+    context: ScoringContext,
+    layers: Mapping[str, str | os.PathLike[str]],
+    *,
+    crs: object = None,
+) -> ScoringContext:
+    """Return ``context`` with layers read from files (``{kind: path}``) added or replaced.
+
+    Each file is recorded in ``sources`` (name, path; licence "as given by the user"), so
+    that outputs state which data were used.
+    """
+    from pathlib import Path
+
+    if not layers:
+        return context
+    read = {kind: read_context_layer(kind, path, crs=crs) for kind, path in layers.items()}
+    for kind, layer in read.items():
+        logger.info("context layer %s from %s: %d features", kind, layers[kind], len(layer))
+    plans = [read.pop(k) for k in ("bplan", "zoning", "fnp") if k in read]
+    if plans:
+        # B-Plan before FNP: where both cover a plot with the same overlap, the B-Plan wins
+        read["zoning"] = gpd.GeoDataFrame(pd.concat(plans, ignore_index=True), crs=plans[0].crs)
+    sources = [
+        *context.sources,
+        *(
+            {
+                "name": f"{kind}: {Path(path).name}",
+                "licence": "as given by the user",
+                "attribution": "© OpenStreetMap contributors"
+                if str(path).lower().endswith(".pbf")
+                else "",
+            }
+            for kind, path in layers.items()
+        ),
+    ]
+    return context.with_layers(**read, sources=sources)
+
+
+def parse_layer_options(options: list[str] | None) -> dict[str, str]:
+    """Parse command-line ``KIND=PATH`` options into ``{kind: path}``."""
+    from handwerkgeo.errors import HandwerkgeoError
+
+    out: dict[str, str] = {}
+    for opt in options or []:
+        kind, sep, path = opt.partition("=")
+        if not sep or not kind or not path:
+            msg = f"--layer expects KIND=PATH (e.g. bplan=bplan.gpkg), got {opt!r}"
+            raise HandwerkgeoError(msg)
+        out[kind.strip()] = path.strip()
+    return out

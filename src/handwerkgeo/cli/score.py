@@ -128,11 +128,21 @@ def score_command(
     lang: Annotated[
         str, typer.Option("--lang", help="Language of the CSV/XLSX tables: de or en.")
     ] = "de",
+    layer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--layer",
+            help="Add a data layer from a file, KIND=PATH (repeatable); KIND is one of "
+            "bplan, fnp, zoning, landuse, motorway_junctions, main_roads, residential, "
+            "protected_areas, flood_areas (e.g. --layer bplan=bplan.gpkg "
+            "--layer motorway_junctions=nrw.osm.pbf).",
+        ),
+    ] = None,
 ) -> None:
     """Score candidate plots and write the scored GeoPackage (+ CSV)."""
 
     from handwerkgeo.config import load_config
-    from handwerkgeo.context import load_context
+    from handwerkgeo.context import add_layer_files, load_context, parse_layer_options
     from handwerkgeo.export.tables import export_tables
     from handwerkgeo.scoring import score_plots, write_scored
     from handwerkgeo.sensitivity import monte_carlo
@@ -145,6 +155,7 @@ def score_command(
         cfg = load_config(config)
         frame = read_plots(plots, crs=_crs_option(crs), id_col=id_col)
         ctx = load_context(data_dir, network=network)
+        ctx = add_layer_files(ctx, parse_layer_options(layer), crs=_crs_option(crs))
         scored = score_plots(frame, cfg, context=ctx, show_progress=True)
         if sensitivity_runs:
             mc = monte_carlo(scored, cfg, runs=sensitivity_runs, top_n=top, seed=seed)

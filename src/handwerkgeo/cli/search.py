@@ -72,15 +72,25 @@ def search_command(
     map_path: Annotated[
         Path | None, typer.Option("--map", help="Also write an offline map of the result.")
     ] = None,
+    layer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--layer",
+            help="Add a data layer from a file, KIND=PATH (repeatable); KIND is one of "
+            "bplan, fnp, zoning, landuse, motorway_junctions, main_roads, residential, "
+            "protected_areas, flood_areas (e.g. --layer bplan=bplan.gpkg "
+            "--layer motorway_junctions=nrw.osm.pbf).",
+        ),
+    ] = None,
 ) -> None:
     """Score a grid of candidate cells and merge the best adjacent cells into sites."""
     from handwerkgeo.config import load_config
-    from handwerkgeo.context import load_context
+    from handwerkgeo.context import add_layer_files, load_context, parse_layer_options
     from handwerkgeo.search import criteria_without_data, site_search
 
     try:
         cfg = load_config(config)
-        ctx = load_context(data_dir)
+        ctx = add_layer_files(load_context(data_dir), parse_layer_options(layer))
         result = site_search(
             context=ctx,
             config=cfg,
