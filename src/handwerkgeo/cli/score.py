@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from handwerkgeo.cli._options import LayerOption
 from handwerkgeo.errors import HandwerkgeoError
 
 __all__ = ["config_app", "score_command"]
@@ -128,16 +129,7 @@ def score_command(
     lang: Annotated[
         str, typer.Option("--lang", help="Language of the CSV/XLSX tables: de or en.")
     ] = "de",
-    layer: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--layer",
-            help="Add a data layer from a file, KIND=PATH (repeatable); KIND is one of "
-            "bplan, fnp, zoning, landuse, motorway_junctions, main_roads, residential, "
-            "protected_areas, flood_areas (e.g. --layer bplan=bplan.gpkg "
-            "--layer motorway_junctions=nrw.osm.pbf).",
-        ),
-    ] = None,
+    layer: LayerOption = None,
 ) -> None:
     """Score candidate plots and write the scored GeoPackage (+ CSV)."""
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from handwerkgeo.cli._options import LayerOption
 from handwerkgeo.errors import HandwerkgeoError
 
 __all__ = ["search_command", "write_search"]
@@ -72,16 +73,7 @@ def search_command(
     map_path: Annotated[
         Path | None, typer.Option("--map", help="Also write an offline map of the result.")
     ] = None,
-    layer: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--layer",
-            help="Add a data layer from a file, KIND=PATH (repeatable); KIND is one of "
-            "bplan, fnp, zoning, landuse, motorway_junctions, main_roads, residential, "
-            "protected_areas, flood_areas (e.g. --layer bplan=bplan.gpkg "
-            "--layer motorway_junctions=nrw.osm.pbf).",
-        ),
-    ] = None,
+    layer: LayerOption = None,
 ) -> None:
     """Score a grid of candidate cells and merge the best adjacent cells into sites."""
     from handwerkgeo.config import load_config
