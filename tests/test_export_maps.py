@@ -320,6 +320,10 @@ def test_map_cli_with_real_context_layers(tmp_path: Path, mirror: Path) -> None:
         str(out / "t.csv"),
     ]
     args += ["--profiles", str(out / "sb"), "--data-dir", str(data)]
+    wrong = CliRunner().invoke(app, [*args[:3], str(out / "k.txt"), "--pdf", str(out / "k.png")])
+    assert wrong.exit_code == 1
+    assert "--out 'k.txt'" in wrong.output and "--pdf 'k.png'" in wrong.output
+    assert not out.exists()
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 0, res.output
     for name in ("k.html", "k.png", "t.xlsx", "t.csv", "sb/index.html"):

@@ -110,6 +110,20 @@ def map_command(
     from handwerkgeo.export.profiles import export_profiles
     from handwerkgeo.export.tables import export_tables
 
+    wrong = [
+        f"{opt} {path.name!r} (expected {'/'.join(sfx)})"
+        for opt, path, sfx in (
+            ("--out", out, (".html", ".htm")),
+            ("--png", png, (".png",)),
+            ("--pdf", pdf, (".pdf",)),
+            ("--xlsx", xlsx, (".xlsx",)),
+            ("--csv", csv, (".csv", ".txt")),
+        )
+        if path is not None and path.suffix.lower() not in sfx
+    ]
+    if wrong:
+        typer.echo(f"ERROR file name with the wrong ending: {'; '.join(wrong)}", err=True)
+        raise typer.Exit(1)
     try:
         scored = _read_scored(scored_path)
         ctx, sources = ({}, {}) if no_context else load_context(data_dir)
