@@ -13,25 +13,24 @@ from typing import Annotated, Any
 
 import typer
 
-from handwerkgeo.errors import DataSourceError, HandwerkgeoError
+from handwerkgeo.errors import HandwerkgeoError
 
-__all__ = ["load_context", "map_command"]
+__all__ = ["context_layers", "map_command"]
 
 logger = logging.getLogger(__name__)
 
 
-def _source_of(layer: str) -> dict[str, str] | None:
-    from handwerkgeo.fetch import load_manifest
-
-    try:
-        info = load_manifest().layers[layer]
-    except (HandwerkgeoError, KeyError):
-        return None
-    return {"name": info.title, "licence": info.licence, "attribution": info.attribution}
+#: context layers drawn on the map: ScoringContext attribute -> source-manifest layer
+_DRAWN = {"stadtteile": "stadtteile", "stops": "vrr_stops", "cycling": "cycling_network"}
 
 
-def load_context(data_dir: Path | None) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
-    """Read the fetched context layers; those not fetched are skipped with a log line.
+def context_layers(
+    data_dir: Path | None,
+) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    """The fetched layers drawn as map context, with the source entry of each.
+
+    Reads through :func:`handwerkgeo.context.load_context` (without the street network);
+    layers not fetched are skipped with a log line.
 
     Returns
     -------
@@ -39,26 +38,20 @@ def load_context(data_dir: Path | None) -> tuple[dict[str, Any], dict[str, dict[
         ``({"stadtteile": gdf, "stops": gdf, "cycling": gdf}, sources)`` with only the
         layers found, and per layer its source entry (name, licence, attribution).
     """
-    from handwerkgeo.sources.cycling import read_cycling_network
-    from handwerkgeo.sources.quarters import read_stadtteile
-    from handwerkgeo.sources.transit import read_vrr_stops
+    from handwerkgeo.context import load_context
 
-    readers = {
-        "stadtteile": ("stadtteile", lambda: read_stadtteile(data_dir=data_dir)),
-        "stops": ("vrr_stops", lambda: read_vrr_stops(data_dir=data_dir, with_service=False)),
-        "cycling": ("cycling_network", lambda: read_cycling_network(data_dir=data_dir)),
-    }
+    ctx = load_context(data_dir, network=False)
+    by_layer = {s.get("layer"): s for s in ctx.sources}
     layers: dict[str, Any] = {}
     sources: dict[str, dict[str, str]] = {}
-    for key, (layer, read) in readers.items():
-        try:
-            layers[key] = read()
-        except DataSourceError as exc:
-            logger.info("context layer %s not drawn: %s", key, exc)
+    for key, layer in _DRAWN.items():
+        gdf = getattr(ctx, key)
+        if gdf is None:
             continue
-        src = _source_of(layer)
-        if src:
-            sources[key] = src
+        layers[key] = gdf
+        if layer in by_layer:
+            src = by_layer[layer]
+            sources[key] = {k: src[k] for k in ("name", "licence", "attribution")}
     return layers, sources
 
 
@@ -126,7 +119,7 @@ def map_command(
         raise typer.Exit(1)
     try:
         scored = _read_scored(scored_path)
-        ctx, sources = ({}, {}) if no_context else load_context(data_dir)
+        ctx, sources = ({}, {}) if no_context else context_layers(data_dir)
         st_sources = [sources["stadtteile"]] if "stadtteile" in sources else []
         written = [
             export_map(

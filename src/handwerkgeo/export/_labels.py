@@ -8,6 +8,7 @@ metadata, and the score card of one plot.
 
 from __future__ import annotations
 
+import datetime as _dt
 import logging
 import math
 import re
@@ -36,6 +37,7 @@ __all__ = [
     "attributions",
     "check_lang",
     "class_index",
+    "credit_parts",
     "criteria_of",
     "format_number",
     "format_raw",
@@ -501,6 +503,21 @@ def _uses_osm(run: Mapping[str, Any]) -> bool:
         if re.search(r"openstreetmap|\bosm\b|odbl", blob, re.IGNORECASE):
             return True
     return False
+
+
+def credit_parts(run: Mapping[str, Any], lang: str = "de", *, scored_at: bool = False) -> list[str]:
+    """The credit line of printed outputs: creation time, config hash, version (and the
+    time of scoring with ``scored_at=True``), each as ``label: value``."""
+    t = TEXT[lang]
+    created = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
+    parts = [f"{t['created']}: {created}"]
+    if run["config_hash"]:
+        parts.append(f"{t['config_hash']}: {str(run['config_hash'])[:12]}")
+    if run["version"]:
+        parts.append(f"handwerkgeo {run['version']}")
+    if scored_at and run["scored_at"]:
+        parts.append(f"{t['scored_at']}: {run['scored_at']}")
+    return parts
 
 
 def attribution_lines(run: Mapping[str, Any], lang: str = "de") -> list[str]:

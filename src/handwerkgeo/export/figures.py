@@ -13,7 +13,6 @@ state, no GUI backend, safe in servers and notebooks.
 
 from __future__ import annotations
 
-import datetime as _dt
 import io
 import logging
 import math
@@ -43,6 +42,7 @@ from handwerkgeo.export._labels import (
     attribution_lines,
     check_lang,
     class_index,
+    credit_parts,
     format_number,
     merge_sources,
     run_of,
@@ -147,14 +147,7 @@ def _footer(
 ) -> str:
     t = TEXT[lang]
     run = merge_sources(run_of(scored), extra_sources)
-    created = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
-    parts = [f"{t['created']}: {created}"]
-    if run["config_hash"]:
-        parts.append(f"{t['config_hash']}: {str(run['config_hash'])[:12]}")
-    if run["version"]:
-        parts.append(f"handwerkgeo {run['version']}")
-    if run["scored_at"]:
-        parts.append(f"{t['scored_at']}: {run['scored_at']}")
+    parts = credit_parts(run, lang, scored_at=True)
     lines = attribution_lines(run, lang)
     text = " · ".join(parts)
     if lines:

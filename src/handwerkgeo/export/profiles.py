@@ -14,7 +14,6 @@ HTML-to-PDF engine is needed.
 from __future__ import annotations
 
 import base64
-import datetime as _dt
 import io
 import logging
 import os
@@ -42,6 +41,7 @@ from handwerkgeo.export._labels import (
     attribution_lines,
     check_lang,
     class_index,
+    credit_parts,
     criteria_of,
     format_number,
     merge_sources,
@@ -189,12 +189,7 @@ def _stadtteil_names(gdf: gpd.GeoDataFrame, stadtteile: gpd.GeoDataFrame | None)
 
 def _footer(run: dict[str, Any], lang: str) -> str:
     t = TEXT[lang]
-    created = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
-    parts = [f"{t['created']}: {created}"]
-    if run["config_hash"]:
-        parts.append(f"{t['config_hash']}: {str(run['config_hash'])[:12]}")
-    if run["version"]:
-        parts.append(f"handwerkgeo {run['version']}")
+    parts = credit_parts(run, lang)
     lines = attribution_lines(run, lang)
     if lines:
         parts.append(f"{t['sources']}: " + "; ".join(lines))
