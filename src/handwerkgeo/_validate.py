@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 
 from handwerkgeo.errors import (
+    ConfigError,
     DuplicateIdError,
     EncodingError,
     HandwerkgeoError,
@@ -255,7 +256,7 @@ def parse_numbers(
         decimal = detect_decimal(vals)
     if decimal not in {",", "."}:
         msg = f"decimal must be ',' or '.', got {decimal!r}"
-        raise ValueError(msg)
+        raise ConfigError(msg)
     out = np.full(len(vals), np.nan)
     bad = np.zeros(len(vals), dtype=bool)
     for i, v in enumerate(vals):

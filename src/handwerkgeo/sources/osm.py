@@ -42,7 +42,7 @@ import pyproj
 import shapely
 
 from handwerkgeo.crs import CRS, check_crs, to_canonical
-from handwerkgeo.errors import DataSourceError, NoCrsError, ValidationError
+from handwerkgeo.errors import ConfigError, DataSourceError, NoCrsError, ValidationError
 
 __all__ = [
     "graph_from_osm_xml",
@@ -317,7 +317,7 @@ def graph_from_ways(
     check_crs(ways, name="ways")
     if split_at not in ("every_vertex", "shared_vertices"):
         msg = f"split_at must be 'every_vertex' or 'shared_vertices', got {split_at!r}."
-        raise ValueError(msg)
+        raise ConfigError(msg)
     problems = []
     geom = ways.geometry
     bad = geom.isna().to_numpy() | geom.is_empty.to_numpy()
@@ -588,7 +588,7 @@ def graph_from_osm_xml(
 
     if network_type not in _XML_WAY_FILTERS:
         msg = f"network_type must be one of {sorted(_XML_WAY_FILTERS)}, got {network_type!r}."
-        raise ValueError(msg)
+        raise ConfigError(msg)
     path = Path(path)
     if not path.is_file():
         msg = f"OSM XML file {path} does not exist."
@@ -696,7 +696,7 @@ def graph_from_pbf(
     """
     if network_type not in PBF_NETWORK_TYPES:
         msg = f"network_type must be one of {list(PBF_NETWORK_TYPES)}, got {network_type!r}."
-        raise ValueError(msg)
+        raise ConfigError(msg)
     osm = _open_pbf(path, bounding_box)
     with _quiet_empty():
         result = osm.get_network(nodes=True, network_type=network_type)
@@ -784,7 +784,7 @@ def read_pbf_features(
     """
     if kind not in _FEATURE_COLUMNS:
         msg = f"kind must be one of {list(_FEATURE_COLUMNS)}, got {kind!r}."
-        raise ValueError(msg)
+        raise ConfigError(msg)
     osm = _open_pbf(path, bounding_box)
     with _quiet_empty():
         if kind == "motorway_junctions":

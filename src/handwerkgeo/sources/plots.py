@@ -46,7 +46,7 @@ import shapely
 
 from handwerkgeo import _validate as v
 from handwerkgeo.crs import CRS, outside_city, to_canonical
-from handwerkgeo.errors import DataSourceError
+from handwerkgeo.errors import ConfigError, DataSourceError
 
 __all__ = [
     "AREA_COLUMNS",
@@ -211,7 +211,7 @@ def read_plots(
     """
     if on_invalid not in ("raise", "reject"):
         msg = f"on_invalid must be 'raise' or 'reject', got {on_invalid!r}"
-        raise ValueError(msg)
+        raise ConfigError(msg)
     report = check_plots(
         path,
         crs=crs,

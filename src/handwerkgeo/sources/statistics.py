@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from handwerkgeo.errors import (
+    ConfigError,
     DataSourceError,
     DuplicateIdError,
     EncodingError,
@@ -898,7 +899,7 @@ def realnutzung_shares(
     """
     if utilities not in ("special", "separate"):
         msg = f"utilities must be 'special' or 'separate', not {utilities!r}."
-        raise ValueError(msg)
+        raise ConfigError(msg)
     prof = _profiles_or_read(profiles, data_dir)
     lu = prof[prof["indicator_id"].isin(list(LANDUSE_CLASSES))]
     wide = lu.pivot_table(
@@ -1395,7 +1396,7 @@ def read_primary_pupils(
     """
     if dash not in ("zero", "suppressed"):
         msg = f"dash must be 'zero' or 'suppressed', not {dash!r}."
-        raise ValueError(msg)
+        raise ConfigError(msg)
     p = _one_file(path, "primary_pupils", data_dir)
     cols = {
         "männlich": "male",
@@ -1473,7 +1474,7 @@ def read_stadtteil_population(
         reader = _KINDS[kind]
     except KeyError:
         msg = f"kind must be one of {sorted(_KINDS)}, not {kind!r}."
-        raise ValueError(msg) from None
+        raise ConfigError(msg) from None
     return reader(path, data_dir=data_dir)
 
 
@@ -1643,7 +1644,7 @@ def split_unterbilk_hafen(
     else:
         if set(shares) != set(_MERGED_PARTS) or abs(sum(shares.values()) - 1) > 1e-6:
             msg = f"shares must be {{'032': s, '033': 1 - s}}, got {dict(shares)}."
-            raise ValueError(msg)
+            raise ConfigError(msg)
         table = None
     out = df.copy()
     if "is_estimate" not in out.columns:

@@ -35,6 +35,7 @@ import pandas as pd
 
 from handwerkgeo.crs import CRS, outside_city, to_canonical
 from handwerkgeo.errors import (
+    ConfigError,
     DataSourceError,
     DuplicateIdError,
     EncodingError,
@@ -482,7 +483,7 @@ def stop_service_level(
         raise MissingColumnError(msg)
     if service_hours <= 0 or service_hours > 24:
         msg = f"service_hours must be in (0, 24], not {service_hours}."
-        raise ValueError(msg)
+        raise ConfigError(msg)
     if isinstance(lines_json_or_path, pd.DataFrame):
         patterns = lines_json_or_path
         need = ["line_id", "mode", "pattern_index", "trip_count", "stop_id"]
@@ -502,10 +503,10 @@ def stop_service_level(
         feed_days = _feed_days(patterns.attrs.get("source", {}), name)
     if feed_days <= 0:
         msg = f"feed_days must be positive, not {feed_days}."
-        raise ValueError(msg)
+        raise ConfigError(msg)
     if not 0 < days_per_trip <= feed_days:
         msg = f"days_per_trip must be in (0, feed_days={feed_days}], not {days_per_trip}."
-        raise ValueError(msg)
+        raise ConfigError(msg)
     scale = days_per_trip / feed_days
 
     per_pattern = patterns.drop_duplicates(["line_id", "pattern_index", "stop_id"])
@@ -1034,7 +1035,7 @@ def _gtfs_date(value: str | dt.date | pd.Timestamp) -> dt.date:
         except ValueError:
             continue
     msg = f"date {value!r} is not a date (use 'YYYY-MM-DD', 'YYYYMMDD' or datetime.date)."
-    raise ValueError(msg)
+    raise ConfigError(msg)
 
 
 def active_services(feed: Mapping[str, pd.DataFrame], date: str | dt.date) -> set[str]:

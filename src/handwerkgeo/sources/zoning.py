@@ -600,7 +600,7 @@ def read_xplanung(
             raise DataSourceError(msg)
     if plan not in ("bplan", "fnp"):
         msg = f"plan must be 'bplan' or 'fnp', got {plan!r}"
-        raise ValueError(msg)
+        raise ConfigError(msg)
     source = f"xplanung_{plan}"
     gdf = _polygons(gdf, name=p.name)
     besondere_col = find_column(gdf.columns, ["besondereArtDerBaulNutzung"])
