@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from handwerkgeo._geom import polygonal_part
+from handwerkgeo._text import normalize_key
 from handwerkgeo.errors import (
     ConfigError,
     DuplicateIdError,
@@ -163,27 +163,6 @@ class ValidationReport:
             f"{self.name}: {self.n_rows} row(s) read, {len(self.usable)} usable, "
             f"{len(self.rejects)} rejected, {len(self.problems)} problem(s)"
         )
-
-
-def normalize_key(value: object) -> str:
-    """Normalise a column name or vocabulary key for matching.
-
-    Case-folds, spells umlauts out (``ä`` → ``ae``, ``ß`` → ``ss``), turns ``²`` into
-    ``2`` and drops everything that is not a letter or a digit.
-
-    Examples
-    --------
-    >>> normalize_key("Fläche [m²]")
-    'flaechem2'
-    >>> normalize_key("Industrie- und Gewerbefläche")
-    'industrieundgewerbeflaeche'
-    """
-    text = str(value).casefold().replace("²", "2").replace("ß", "ss")
-    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue")):
-        text = text.replace(a, b)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return re.sub(r"[^a-z0-9]", "", text)
 
 
 def find_column(columns: Iterable[object], candidates: Sequence[str]) -> str | None:
@@ -371,7 +350,7 @@ def check_geometries(
         for pos in check[~valid]:
             reason = shapely.is_valid_reason(arr[pos])
             if repair:
-                fixed = _polygonal_part(shapely.make_valid(arr[pos]))
+                fixed = polygonal_part(shapely.make_valid(arr[pos]))
                 if fixed is not None:
                     arr[pos] = fixed
                     notes.append(
@@ -390,19 +369,6 @@ def check_geometries(
             )
     out = gpd.GeoSeries(arr, index=geoms.index, crs=geoms.crs)
     return out, issues, notes
-
-
-def _polygonal_part(geom: Any) -> Any:
-    """The polygonal part of a repaired geometry, or ``None`` if there is none."""
-    if geom is None or geom.is_empty:
-        return None
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
-    if not parts:
-        return None
-    merged = shapely.union_all(parts)
-    return merged if not merged.is_empty else None
 
 
 def duplicate_issues(ids: pd.Series, *, what: str = "plot_id") -> list[RowIssue]:

@@ -45,8 +45,9 @@ import pyproj
 import shapely
 
 from handwerkgeo import _validate as v
+from handwerkgeo._text import ENCODING_FIX, decode_text
 from handwerkgeo.crs import CRS, outside_city, to_canonical
-from handwerkgeo.errors import ConfigError, DataSourceError
+from handwerkgeo.errors import ConfigError, DataSourceError, EncodingError
 
 __all__ = [
     "AREA_COLUMNS",
@@ -119,7 +120,6 @@ _XY_WINDOWS = {
 _TABLE_SUFFIXES = {".csv", ".txt", ".tsv"}
 _EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 _PARQUET_SUFFIXES = {".parquet", ".geoparquet", ".pq"}
-_ENCODINGS = ("utf-8-sig", "cp1252")
 
 OnInvalid = Literal["raise", "reject"]
 
@@ -563,39 +563,13 @@ def _read_csv(
 def _decode(
     raw: bytes, *, encoding: str | None, name: str
 ) -> tuple[str | None, str | None, v.Problem | None]:
-    """Decode CSV bytes; return (text, encoding used, problem)."""
-    fix = (
-        "save the file as UTF-8 (Excel: 'CSV UTF-8 (durch Trennzeichen getrennt)') or "
-        "pass the encoding, e.g. encoding='cp1252' / --encoding"
-    )
-    if encoding is not None:
-        try:
-            return raw.decode(encoding), encoding, None
-        except (UnicodeDecodeError, LookupError) as exc:
-            problem = v.Problem("encoding", f"{name} cannot be decoded as {encoding}: {exc}.", fix)
-            return None, None, problem
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return raw.decode("utf-16"), "utf-16", None
-        except UnicodeDecodeError:
-            pass
-    errors = []
-    for enc in _ENCODINGS:
-        try:
-            text = raw.decode(enc)
-        except UnicodeDecodeError as exc:
-            errors.append(f"{enc}: byte 0x{raw[exc.start]:02x} at position {exc.start}")
-            continue
-        if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text):
-            errors.append(f"{enc}: decodes to control characters (binary or UTF-16 file?)")
-            continue
-        return text, enc, None
-    problem = v.Problem(
-        "encoding",
-        f"{name} is not text in UTF-8, UTF-8 with BOM or cp1252 ({'; '.join(errors)}).",
-        fix,
-    )
-    return None, None, problem
+    """Decode CSV bytes with :func:`decode_text`; return (text, encoding used, problem)."""
+    try:
+        text, used = decode_text(raw, name=name, encoding=encoding)
+    except EncodingError as exc:
+        message = str(exc).removesuffix(ENCODING_FIX).rstrip()
+        return None, None, v.Problem("encoding", message, ENCODING_FIX)
+    return text, used, None
 
 
 def _strip_table(frame: pd.DataFrame) -> pd.DataFrame:

@@ -19,6 +19,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from handwerkgeo._geom import polygonal_part
 from handwerkgeo.crs import raise_if_outside, to_canonical
 from handwerkgeo.errors import InvalidGeometryError, MissingColumnError, ValidationError
 from handwerkgeo.fetch import layer_paths
@@ -124,12 +125,7 @@ def _make_valid(
             )
         fixed = shapely.make_valid(geoms[invalid].to_numpy())
         # keep only the polygonal parts (make_valid may add boundary lines)
-        fixed = [
-            shapely.union_all(
-                [g for g in shapely.get_parts(f) if g.geom_type in {"Polygon", "MultiPolygon"}]
-            )
-            for f in fixed
-        ]
+        fixed = [polygonal_part(f) for f in fixed]
         gdf = gdf.copy()
         gdf.loc[invalid, gdf.geometry.name] = fixed
     wrong = ~gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"])

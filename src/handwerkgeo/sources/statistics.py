@@ -29,7 +29,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,11 +37,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from handwerkgeo._text import normalize_key, read_text
 from handwerkgeo.errors import (
     ConfigError,
     DataSourceError,
     DuplicateIdError,
-    EncodingError,
     MissingColumnError,
 )
 
@@ -172,80 +171,9 @@ _THOUSANDS_DOTS = re.compile(r"^-?\d{1,3}(\.\d{3})+$")
 # --------------------------------------------------------------------------------------
 
 
-def read_text(path: PathLike) -> str:
-    """Read a text file as UTF-8 (with or without BOM) or, failing that, Windows-1252.
-
-    Open data portals publish CSV files in both encodings. UTF-8 is tried first because
-    it is self-validating: a cp1252 file with umlauts never decodes as valid UTF-8.
-    Latin-1 text decodes identically as cp1252 for every printable character; a byte that
-    neither UTF-8 nor cp1252 accepts (0x81, 0x8D, 0x8F, 0x90, 0x9D) would be a C1 control
-    character in Latin-1 and means the file is in some other encoding.
-
-    Parameters
-    ----------
-    path
-        File to read.
-
-    Returns
-    -------
-    str
-        The decoded text; ``\\r\\n`` line ends are kept (the csv reader handles them).
-
-    Raises
-    ------
-    DataSourceError
-        If the file cannot be read.
-    EncodingError
-        If the bytes are neither valid UTF-8 nor cp1252/Latin-1 text.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
-    >>> _ = p.write_bytes("Lörick;1".encode("cp1252"))
-    >>> read_text(p)
-    'Lörick;1'
-    """
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        msg = f"cannot read {p}: {exc}. Check the path or run `handwerkgeo data fetch`."
-        raise DataSourceError(msg) from exc
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        utf8_error = exc
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-        if any("\x80" <= ch <= "\x9f" for ch in text):
-            msg = (
-                f"{p.name}: the file is neither UTF-8 ({utf8_error.reason} at byte "
-                f"{utf8_error.start}) nor Windows-1252/Latin-1 text (it contains C1 control "
-                "bytes). Re-save it as UTF-8 (e.g. in LibreOffice: 'Save as' > 'Text CSV' > "
-                "character set 'Unicode (UTF-8)')."
-            )
-            raise EncodingError(msg) from None
-    logger.info("%s is not UTF-8; decoded as Windows-1252", p.name)
-    return text
-
-
 def _clean_label(value: object) -> str:
     """Strip a label and collapse inner whitespace (including non-breaking spaces)."""
     return _SPACES.sub(" ", str(value)).strip()
-
-
-def _fold(name: str) -> str:
-    """ASCII-fold a German place name for comparisons: 'Flingern-Süd' -> 'flingernsued'."""
-    s = _clean_label(name).lower()
-    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"), ("\ufffd", "")):
-        s = s.replace(a, b)
-    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]", "", s)
 
 
 DashMeaning = Literal["zero", "suppressed"]
@@ -1022,8 +950,12 @@ def _stadtteil_fields(code: str, name_in_source: str, *, where: str) -> tuple[st
     """Return (official name, bezirk code, note) for a code, checking the name."""
     if code == MERGED_UNTERBILK_HAFEN:
         official = f"{STADTTEILE['032'][0]}/{STADTTEILE['033'][0]}"
-        expected = _fold("UnterbilkHafen")
-        note = "" if _fold(name_in_source) == expected else f"name in source {name_in_source!r}"
+        expected = normalize_key("UnterbilkHafen")
+        note = (
+            ""
+            if normalize_key(name_in_source) == expected
+            else f"name in source {name_in_source!r}"
+        )
         return official, "03", note
     if code not in STADTTEILE:
         msg = (
@@ -1033,7 +965,7 @@ def _stadtteil_fields(code: str, name_in_source: str, *, where: str) -> tuple[st
         raise DataSourceError(msg)
     official, bezirk = STADTTEILE[code]
     note = ""
-    if name_in_source and _fold(name_in_source) != _fold(official):
+    if name_in_source and normalize_key(name_in_source) != normalize_key(official):
         note = f"name in source {name_in_source!r} differs from the official name {official!r}"
         logger.warning("%s: code %s: %s", where, code, note)
     return official, bezirk, note
@@ -1312,7 +1244,7 @@ def read_population_forecast_2035(
             code = single.group(1).zfill(3)
             src_name = single.group(2)
             row_type = "stadtteil"
-        elif _fold(label) in {"duesseldorf", "stadtduesseldorf", "duesseldorfinsgesamt"}:
+        elif normalize_key(label) in {"duesseldorf", "stadtduesseldorf", "duesseldorfinsgesamt"}:
             code, src_name, row_type = None, label, "city_total"
         else:
             msg = f"{where}: cannot read {label!r} as '011 Altstadt' or the city total."
@@ -1719,10 +1651,10 @@ def read_population_projection(
     for c in raw.columns[1:]:
         if m := re.fullmatch(r"(?i)variante\s*(\d+)", c):
             variants[c] = f"variant_{m.group(1)}"
-        elif _fold(c) == "itnrw":
+        elif normalize_key(c) == "itnrw":
             variants[c] = "it_nrw"
         elif c:
-            variants[c] = re.sub(r"[^a-z0-9]+", "_", _fold(c))
+            variants[c] = normalize_key(c)
     records = []
     change: dict[str, dict[str, float]] = {v: {} for v in variants.values()}
     for i, row in raw.iterrows():
@@ -1743,7 +1675,7 @@ def read_population_projection(
                         "population": value,
                     }
                 )
-        elif "veraenderung" in _fold(label) or "veränderung" in label.lower():
+        elif "veraenderung" in normalize_key(label) or "veränderung" in label.lower():
             kind = "pct" if "prozent" in label.lower() or "%" in label else "abs"
             for c, v in variants.items():
                 change[v][kind] = _parse_value(row[c], where=f"{where}, column {c}")[0]

@@ -39,7 +39,9 @@ import pandas as pd
 import shapely
 import yaml
 
-from handwerkgeo._validate import find_column, normalize_key
+from handwerkgeo._geom import polygonal_part
+from handwerkgeo._text import normalize_key, parse_yes_no
+from handwerkgeo._validate import find_column
 from handwerkgeo.crs import CRS, check_crs, to_canonical
 from handwerkgeo.errors import ConfigError, DataSourceError, MissingColumnError
 
@@ -424,16 +426,9 @@ def _polygons(gdf: gpd.GeoDataFrame, *, name: str) -> gpd.GeoDataFrame:
             "%s: %d invalid polygon(s) repaired with shapely.make_valid", name, int(invalid.sum())
         )
         fixed = shapely.make_valid(np.asarray(out.geometry[invalid].array, dtype=object))
-        out.loc[invalid, out.geometry.name] = [_polygonal(g) for g in fixed]
+        out.loc[invalid, out.geometry.name] = [polygonal_part(g) for g in fixed]
         out = out[~(out.geometry.isna() | out.geometry.is_empty)]
     return out
-
-
-def _polygonal(geom: Any) -> Any:
-    if geom is None or geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts) if parts else None
 
 
 def _finish(
@@ -941,7 +936,7 @@ def read_commercial_areas(
             listed,
         )
     bcol = find_column(gdf.columns, ["brownfield", "brache", "brachflaeche"])
-    brown = [_truthy(x) for x in _values(gdf[bcol])] if bcol else [False] * len(gdf)
+    brown = [parse_yes_no(x) is True for x in _values(gdf[bcol])] if bcol else [False] * len(gdf)
     extra: dict[str, Any] = {"status": statuses, "status_label": status_labels}
     ncol = find_column(gdf.columns, ["name", "bezeichnung", "flaechenname"])
     if ncol is not None:
@@ -960,14 +955,6 @@ def read_commercial_areas(
     )
     out.attrs["unknown_status"] = dict(unknown_status)
     return out
-
-
-def _truthy(value: object) -> bool:
-    if _is_missing(value):
-        return False
-    if isinstance(value, bool | np.bool_ | int | np.integer | float | np.floating):
-        return bool(value)
-    return normalize_key(value) in {"true", "ja", "yes", "1", "x", "wahr", "j", "y"}
 
 
 # --- plots × zoning -------------------------------------------------------------------------
