@@ -78,4 +78,3 @@ __all__ = [
     "split_unterbilk_hafen",
     "unterbilk_hafen_shares",
 ]
-

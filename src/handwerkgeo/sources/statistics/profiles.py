@@ -10,7 +10,7 @@ import logging
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -123,89 +123,121 @@ def _is_blank_row(row: Sequence[Any]) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
 
 
+@dataclass
+class _SheetState:
+    """What the parser knows while walking down a profile sheet."""
+
+    where: str
+    file: str
+    layout: _Layout
+    records: list[dict[str, Any]] = field(default_factory=list)
+    pending: list[int] = field(default_factory=list)  # records awaiting their 'Quelle' line
+    section: str = ""
+    topic: str = "other"
+    triggers: list[tuple[str, str]] = field(default_factory=list)
+    heading_date: pd.Timestamp | None = None
+
+    def apply_triggers(self, label: str) -> None:
+        """Switch the topic on sub-headings and labels such as 'Im Alter von …'."""
+        for pattern, t in self.triggers:
+            if re.search(pattern, label):
+                self.topic = t
+
+
+def _row_cells(grid: list[list[Any]], r: int, layout: _Layout) -> tuple[str, dict[int, Any]]:
+    """The cleaned label and the non-blank value cells of row ``r``."""
+    row = grid[r]
+    raw_label = row[layout.label_col] if layout.label_col < len(row) else None
+    label = clean_label(raw_label) if raw_label is not None else ""
+    values = {
+        c: row[c]
+        for c, _, _ in layout.columns
+        if c < len(row)
+        and row[c] is not None
+        and not (isinstance(row[c], str) and not row[c].strip())
+    }
+    return label, values
+
+
+def _read_text_row(state: _SheetState, label: str, r: int, grid: list[list[Any]]) -> None:
+    """A row with a label and no values: source line, legend, section heading or sub-heading."""
+    if label.startswith("Quelle"):
+        date = parse_date(label) or state.heading_date
+        for i in state.pending:
+            state.records[i]["source"] = label.removeprefix("Quelle:").strip()
+            state.records[i]["reference_date"] = date
+        state.pending = []
+        return
+    if re.match(r"^(x|-|\.|0 bzw\.)\s+=", label) or label.startswith(("*", "Erläuterung")):
+        return
+    next_blank = r + 1 >= len(grid) or _is_blank_row(grid[r + 1])
+    found = section_for(label)
+    if next_blank and found is not None:
+        state.section = label
+        state.topic, state.triggers = found
+        state.heading_date = parse_date(label)
+    elif next_blank and len(label) < 80:
+        state.section, state.topic, state.triggers = label, "other", []
+        state.heading_date = parse_date(label)
+        logger.info("%s: unknown section %r in row %d", state.where, label, r + 1)
+    else:
+        state.apply_triggers(label)
+
+
+def _unit_for(kind: str, label: str) -> str:
+    if kind == "percent":
+        return "percent"
+    for pattern, u in UNIT_FROM_LABEL:
+        if re.search(pattern, label):
+            return u
+    return "count"
+
+
+def _read_value_row(state: _SheetState, label: str, r: int, values: dict[int, Any]) -> None:
+    """A row with a label and values: one record per value cell (Bezirk/city, count/%)."""
+    state.apply_triggers(label)
+    for c, scope, kind in state.layout.columns:
+        if c not in values:
+            continue
+        cell = _cell_name(r + 1, c + 1)
+        value, status = parse_value(values[c], where=f"{state.where}, cell {cell}")
+        unit = _unit_for(kind, label)
+        state.records.append(
+            {
+                "bezirk_code": state.layout.bezirk_code,
+                "scope": scope,
+                "section": state.section,
+                "topic": state.topic,
+                "indicator": label,
+                "indicator_id": indicator_id(state.topic, label, unit),
+                "value": value,
+                "unit": unit,
+                "reference_date": state.heading_date,
+                "suppressed": status == "suppressed",
+                "value_status": status,
+                "source": "",
+                "file": state.file,
+                "cell": cell,
+            }
+        )
+        state.pending.append(len(state.records) - 1)
+
+
 def _parse_profile_sheet(grid: list[list[Any]], *, file: str, sheet: str) -> pd.DataFrame:
     where = f"{file}, sheet {sheet!r}"
     layout = _find_layout(grid, where)
-    value_cols = [c for c, _, _ in layout.columns]
-    records: list[dict[str, Any]] = []
-    pending: list[int] = []  # indices of records waiting for their 'Quelle ... Stand' line
-    section = ""
-    topic = "other"
-    triggers: list[tuple[str, str]] = []
-    heading_date: pd.Timestamp | None = None
-    n = len(grid)
-    for r in range(layout.unit_row + 1, n):
-        row = grid[r]
-        raw_label = row[layout.label_col] if layout.label_col < len(row) else None
-        label = clean_label(raw_label) if raw_label is not None else ""
-        values = {c: row[c] for c in value_cols if c < len(row) and row[c] is not None}
-        values = {c: v for c, v in values.items() if not (isinstance(v, str) and not v.strip())}
-        if not label and not values:
-            continue
-        if not label:
+    state = _SheetState(where=where, file=file, layout=layout)
+    for r in range(layout.unit_row + 1, len(grid)):
+        label, values = _row_cells(grid, r, layout)
+        if not label and values:
             cells = ", ".join(_cell_name(r + 1, c + 1) for c in values)
             msg = f"{where}: value(s) in {cells} have no label in the label column."
             raise DataSourceError(msg)
-        if not values:
-            if label.startswith("Quelle"):
-                date = parse_date(label) or heading_date
-                for i in pending:
-                    records[i]["source"] = label.removeprefix("Quelle:").strip()
-                    records[i]["reference_date"] = date
-                pending = []
-                continue
-            if re.match(r"^(x|-|\.|0 bzw\.)\s+=", label) or label.startswith(("*", "Erläuterung")):
-                continue
-            next_blank = r + 1 >= n or _is_blank_row(grid[r + 1])
-            found = section_for(label)
-            if next_blank and found is not None:
-                section = label
-                topic, triggers = found
-                heading_date = parse_date(label)
-                continue
-            if next_blank and len(label) < 80:
-                section, topic, triggers = label, "other", []
-                heading_date = parse_date(label)
-                logger.info("%s: unknown section %r in row %d", where, label, r + 1)
-                continue
-            for pattern, t in triggers:  # sub-headings such as 'Im Alter von …'
-                if re.search(pattern, label):
-                    topic = t
-            continue
-        for pattern, t in triggers:
-            if re.search(pattern, label):
-                topic = t
-        for c, scope, kind in layout.columns:
-            if c not in values:
-                continue
-            cell = _cell_name(r + 1, c + 1)
-            value, status = parse_value(values[c], where=f"{where}, cell {cell}")
-            unit = "percent" if kind == "percent" else "count"
-            if kind == "count":
-                for pattern, u in UNIT_FROM_LABEL:
-                    if re.search(pattern, label):
-                        unit = u
-                        break
-            records.append(
-                {
-                    "bezirk_code": layout.bezirk_code,
-                    "scope": scope,
-                    "section": section,
-                    "topic": topic,
-                    "indicator": label,
-                    "indicator_id": indicator_id(topic, label, unit),
-                    "value": value,
-                    "unit": unit,
-                    "reference_date": heading_date,
-                    "suppressed": status == "suppressed",
-                    "value_status": status,
-                    "source": "",
-                    "file": file,
-                    "cell": cell,
-                }
-            )
-            pending.append(len(records) - 1)
-    df = pd.DataFrame.from_records(records)
+        if label and not values:
+            _read_text_row(state, label, r, grid)
+        elif label:
+            _read_value_row(state, label, r, values)
+    df = pd.DataFrame.from_records(state.records)
     _check_required(df, layout, where, grid)
     return df
 
