@@ -244,6 +244,62 @@ def read_vrr_lines(
     return out
 
 
+def _patterns_of(
+    lines_json_or_path: PathLike | Mapping[str, Any] | pd.DataFrame,
+) -> tuple[pd.DataFrame, str]:
+    """The stop patterns (read or checked) and a name for messages."""
+    if isinstance(lines_json_or_path, pd.DataFrame):
+        patterns = lines_json_or_path
+        need = ["line_id", "mode", "pattern_index", "trip_count", "stop_id"]
+        missing = [c for c in need if c not in patterns.columns]
+        if missing:
+            msg = f"patterns frame lacks {missing}; pass read_vrr_patterns() output."
+            raise MissingColumnError(msg)
+        return patterns, "patterns"
+    name = (
+        Path(lines_json_or_path).name
+        if isinstance(lines_json_or_path, str | os.PathLike)
+        else "lines JSON"
+    )
+    return read_vrr_patterns(lines_json_or_path), name
+
+
+def _best_category(trips_by_group: pd.Series, scale: float, minutes: float) -> tuple[int, str]:
+    """Best category of a stop over its mode groups, each rated with all better groups."""
+    best = (6, "")
+    cumulative = 0.0
+    for g in ("A", "B", "C"):
+        cumulative += float(trips_by_group[g])
+        if trips_by_group[g] <= 0:
+            continue
+        per_day = cumulative * scale
+        cat = stop_category_for(g, minutes / (per_day / 2.0))
+        if cat < best[0]:
+            best = (cat, g)
+    return best
+
+
+def _platform_fallback(out: pd.DataFrame, stops: pd.DataFrame, fallback: pd.Series) -> None:
+    """Categories from the platform count for stops without line data (in place)."""
+    if not fallback.any():
+        return
+    if "platform_count" not in stops.columns:
+        msg = (
+            f"{int(fallback.sum())} stop(s) have no line data and stops has no "
+            "'platform_count' column for the fallback category."
+        )
+        raise MissingColumnError(msg)
+    pc = stops.loc[fallback, "platform_count"]
+    out.loc[fallback, "stop_category"] = [
+        next(c for lo, c in PLATFORM_CATEGORY if (0 if pd.isna(n) else n) >= lo) for n in pc
+    ]
+    logger.warning(
+        "%d stop(s) have no line data; category from platform count: %s",
+        int(fallback.sum()),
+        ", ".join(map(str, out.loc[fallback, "stop_id"].head(10))),
+    )
+
+
 def stop_service_level(
     stops: pd.DataFrame,
     lines_json_or_path: PathLike | Mapping[str, Any] | pd.DataFrame,
@@ -338,21 +394,7 @@ def stop_service_level(
     if service_hours <= 0 or service_hours > 24:
         msg = f"service_hours must be in (0, 24], not {service_hours}."
         raise ConfigError(msg)
-    if isinstance(lines_json_or_path, pd.DataFrame):
-        patterns = lines_json_or_path
-        need = ["line_id", "mode", "pattern_index", "trip_count", "stop_id"]
-        missing = [c for c in need if c not in patterns.columns]
-        if missing:
-            msg = f"patterns frame lacks {missing}; pass read_vrr_patterns() output."
-            raise MissingColumnError(msg)
-        name = "patterns"
-    else:
-        patterns = read_vrr_patterns(lines_json_or_path)
-        name = (
-            Path(lines_json_or_path).name
-            if isinstance(lines_json_or_path, str | os.PathLike)
-            else "lines JSON"
-        )
+    patterns, name = _patterns_of(lines_json_or_path)
     if feed_days is None:
         feed_days = _feed_days(patterns.attrs.get("source", {}), name)
     if feed_days <= 0:
@@ -395,47 +437,14 @@ def stop_service_level(
     out["modes"] = ids.map(line_info["modes"]).fillna("")
     out["best_mode"] = ids.map(line_info["best_mode"]).fillna("")
 
-    categories = []
-    groups = []
-    for sid, ok in zip(ids, has_lines, strict=True):
-        if not ok:
-            categories.append(pd.NA)
-            groups.append("")
-            continue
-        row = by_group.loc[sid]
-        best = (6, "")
-        cumulative = 0.0
-        for g in ("A", "B", "C"):
-            cumulative += float(row[g])
-            if row[g] <= 0:
-                continue
-            per_day = cumulative * scale
-            cat = stop_category_for(g, minutes / (per_day / 2.0))
-            if cat < best[0]:
-                best = (cat, g)
-        categories.append(best[0])
-        groups.append(best[1])
-    out["category_group"] = groups
-    out["stop_category"] = pd.array(categories, dtype="Int64")
+    best = [
+        _best_category(by_group.loc[sid], scale, minutes) if ok else (pd.NA, "")
+        for sid, ok in zip(ids, has_lines, strict=True)
+    ]
+    out["category_group"] = [g for _, g in best]
+    out["stop_category"] = pd.array([c for c, _ in best], dtype="Int64")
     out["service_source"] = np.where(has_lines, "vrr_lines", "platform_count")
-
-    fallback = ~has_lines
-    if fallback.any():
-        if "platform_count" not in stops.columns:
-            msg = (
-                f"{int(fallback.sum())} stop(s) have no line data and stops has no "
-                "'platform_count' column for the fallback category."
-            )
-            raise MissingColumnError(msg)
-        pc = stops.loc[fallback, "platform_count"]
-        out.loc[fallback, "stop_category"] = [
-            next(c for lo, c in PLATFORM_CATEGORY if (0 if pd.isna(n) else n) >= lo) for n in pc
-        ]
-        logger.warning(
-            "%d stop(s) have no line data; category from platform count: %s",
-            int(fallback.sum()),
-            ", ".join(map(str, ids[fallback].head(10))),
-        )
+    _platform_fallback(out, stops, ~has_lines)
     unknown = sorted(set(per_pattern["stop_id"]) - set(ids))
     if unknown:
         logger.warning(
