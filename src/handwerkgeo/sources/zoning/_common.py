@@ -8,6 +8,7 @@ import logging
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,10 @@ import shapely
 from handwerkgeo._geom import polygonal_part
 from handwerkgeo.crs import to_canonical
 from handwerkgeo.errors import DataSourceError
-from handwerkgeo.sources.zoning.vocabulary import is_missing, label_key
+from handwerkgeo.sources.zoning.vocabulary import ZoneEntry, is_missing, label_key
 
 __all__ = [
+    "ZoneRows",
     "cell_values",
     "finish_zoning",
     "first_value",
@@ -85,25 +87,42 @@ def keep_polygons(gdf: gpd.GeoDataFrame, *, name: str) -> gpd.GeoDataFrame:
     return out
 
 
+@dataclass
+class ZoneRows:
+    """The canonical zoning columns of a layer, collected feature by feature."""
+
+    categories: list[str] = field(default_factory=list)
+    confidence: list[float] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    brownfield: list[bool] = field(default_factory=list)
+    #: values not in the vocabulary (became ``UNKNOWN``), with their counts
+    unmapped: Counter[str] = field(default_factory=Counter)
+
+    def add(self, entry: ZoneEntry, confidence: float, label: str) -> None:
+        """Append one feature's category, confidence, label and brownfield flag."""
+        self.categories.append(entry.category)
+        self.confidence.append(confidence)
+        self.labels.append(label)
+        self.brownfield.append(entry.brownfield)
+
+
 def finish_zoning(
     gdf: gpd.GeoDataFrame,
+    rows: ZoneRows,
     *,
-    categories: Iterable[str],
     source: str | Iterable[str],
-    confidence: Iterable[float],
-    labels: Iterable[str],
-    brownfield: Iterable[bool],
-    unmapped: Counter[str],
     crs: object | None,
     name: str,
     extra: Mapping[str, Any] | None = None,
 ) -> gpd.GeoDataFrame:
+    """The canonical zoning frame in EPSG:25832; logs what became ``UNKNOWN``."""
+    unmapped = rows.unmapped
     cols: dict[str, Any] = {
-        "zone_category": list(categories),
+        "zone_category": list(rows.categories),
         "zone_source": [source] * len(gdf) if isinstance(source, str) else list(source),
-        "zone_confidence": np.asarray(list(confidence), dtype=float),
-        "zone_label": list(labels),
-        "brownfield": np.asarray(list(brownfield), dtype=bool),
+        "zone_confidence": np.asarray(rows.confidence, dtype=float),
+        "zone_label": list(rows.labels),
+        "brownfield": np.asarray(rows.brownfield, dtype=bool),
     }
     cols.update(extra or {})
     out = gpd.GeoDataFrame(cols, geometry=gdf.geometry.to_numpy(), crs=gdf.crs)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections import Counter
 from pathlib import Path
 
 import geopandas as gpd
 
 from handwerkgeo._validate import find_column
 from handwerkgeo.errors import MissingColumnError
-from handwerkgeo.sources.zoning._common import cell_values, finish_zoning, keep_polygons, read_layer
+from handwerkgeo.sources.zoning._common import (
+    ZoneRows,
+    cell_values,
+    finish_zoning,
+    keep_polygons,
+    read_layer,
+)
 from handwerkgeo.sources.zoning.vocabulary import (
     ZoneEntry,
     ZoningVocabulary,
@@ -64,25 +69,19 @@ def read_alkis_nutzung(
         )
         raise MissingColumnError(msg)
     gdf = keep_polygons(gdf, name=p.name)
-    cats, confs, labels, brown = [], [], [], []
-    unmapped: Counter[str] = Counter()
+    rows = ZoneRows()
+    unmapped = rows.unmapped
     for val in cell_values(gdf[col]):
         entry = None if is_missing(val) else voc.lookup("alkis_nutzung", val)
         if entry is None:
             unmapped[str(val) if not is_missing(val) else "(empty nutzart)"] += 1
             entry = ZoneEntry("UNKNOWN", 0.0)
-        cats.append(entry.category)
-        confs.append(voc.confidence("alkis_nutzung", entry, "alkis_nutzung"))
-        labels.append("" if is_missing(val) else str(val))
-        brown.append(entry.brownfield)
+        label = "" if is_missing(val) else str(val)
+        rows.add(entry, voc.confidence("alkis_nutzung", entry, "alkis_nutzung"), label)
     return finish_zoning(
         gdf,
-        categories=cats,
+        rows,
         source="alkis_nutzung",
-        confidence=confs,
-        labels=labels,
-        brownfield=brown,
-        unmapped=unmapped,
         crs=crs,
         name=p.name,
     )

@@ -15,7 +15,13 @@ import geopandas as gpd
 from handwerkgeo._text import normalize_key, parse_yes_no
 from handwerkgeo._validate import find_column
 from handwerkgeo.errors import MissingColumnError
-from handwerkgeo.sources.zoning._common import cell_values, finish_zoning, keep_polygons, read_layer
+from handwerkgeo.sources.zoning._common import (
+    ZoneRows,
+    cell_values,
+    finish_zoning,
+    keep_polygons,
+    read_layer,
+)
 from handwerkgeo.sources.zoning.vocabulary import (
     ZoneEntry,
     ZoningVocabulary,
@@ -102,8 +108,9 @@ def read_commercial_areas(
         msg = f"{p.name} has no zoning column {zoning_col!r}. Columns found: {columns}."
         raise MissingColumnError(msg)
     gdf = keep_polygons(gdf, name=p.name)
-    statuses, status_labels, cats, confs, labels = [], [], [], [], []
-    unmapped: Counter[str] = Counter()
+    statuses, status_labels = [], []
+    rows = ZoneRows()
+    unmapped = rows.unmapped
     unknown_status: Counter[str] = Counter()
     for sval in cell_values(gdf[scol]):
         text = "" if is_missing(sval) else str(sval).strip()
@@ -124,9 +131,7 @@ def read_commercial_areas(
             if entry is None:
                 unmapped[label or "(empty zoning)"] += 1
                 entry = ZoneEntry("UNKNOWN", 0.0)
-        cats.append(entry.category)
-        confs.append(voc.confidence(table, entry, "commercial_areas"))
-        labels.append(label)
+        rows.add(entry, voc.confidence(table, entry, "commercial_areas"), label)
     if unknown_status:
         listed = ", ".join(f"{k!r} ({n})" for k, n in unknown_status.most_common(15))
         logger.warning(
@@ -136,7 +141,8 @@ def read_commercial_areas(
             listed,
         )
     bcol = find_column(gdf.columns, ["brownfield", "brache", "brachflaeche"])
-    brown = (
+    # a register's own brownfield column, not the zoning entry, says whether it is disused
+    rows.brownfield = (
         [parse_yes_no(x) is True for x in cell_values(gdf[bcol])] if bcol else [False] * len(gdf)
     )
     extra: dict[str, Any] = {"status": statuses, "status_label": status_labels}
@@ -145,12 +151,8 @@ def read_commercial_areas(
         extra["name"] = [None if is_missing(x) else str(x) for x in cell_values(gdf[ncol])]
     out = finish_zoning(
         gdf,
-        categories=cats,
+        rows,
         source="commercial_areas",
-        confidence=confs,
-        labels=labels,
-        brownfield=brown,
-        unmapped=unmapped,
         crs=crs,
         name=p.name,
         extra=extra,

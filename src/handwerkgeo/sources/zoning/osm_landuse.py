@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections import Counter
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from handwerkgeo.errors import DataSourceError, MissingColumnError
-from handwerkgeo.sources.zoning._common import cell_values, finish_zoning, keep_polygons, read_layer
+from handwerkgeo.sources.zoning._common import (
+    ZoneRows,
+    cell_values,
+    finish_zoning,
+    keep_polygons,
+    read_layer,
+)
 from handwerkgeo.sources.zoning.vocabulary import (
     ZoneEntry,
     ZoningVocabulary,
@@ -75,8 +80,8 @@ def read_osm_landuse(
         )
         raise MissingColumnError(msg)
     gdf = keep_polygons(gdf, name=name)
-    cats, confs, labels, brown = [], [], [], []
-    unmapped: Counter[str] = Counter()
+    rows = ZoneRows()
+    unmapped = rows.unmapped
     columns = {k: cell_values(gdf[k]) for k, _ in present}
     for i in range(len(gdf)):
         entry, table, label = None, "osm_landuse", ""
@@ -95,18 +100,11 @@ def read_osm_landuse(
             if not label:
                 unmapped["(no landuse/natural/leisure tag)"] += 1
             entry = ZoneEntry("UNKNOWN", 0.0)
-        cats.append(entry.category)
-        confs.append(voc.confidence(table, entry, "osm_landuse"))
-        labels.append(label)
-        brown.append(entry.brownfield)
+        rows.add(entry, voc.confidence(table, entry, "osm_landuse"), label)
     return finish_zoning(
         gdf,
-        categories=cats,
+        rows,
         source="osm_landuse",
-        confidence=confs,
-        labels=labels,
-        brownfield=brown,
-        unmapped=unmapped,
         crs=crs,
         name=name,
     )

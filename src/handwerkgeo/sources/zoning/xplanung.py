@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections import Counter
 from pathlib import Path
 from typing import Literal
 
@@ -13,6 +12,7 @@ import geopandas as gpd
 from handwerkgeo._validate import find_column
 from handwerkgeo.errors import ConfigError, DataSourceError, MissingColumnError
 from handwerkgeo.sources.zoning._common import (
+    ZoneRows,
     cell_values,
     finish_zoning,
     first_value,
@@ -144,8 +144,8 @@ def read_xplanung(
     bes = cell_values(gdf[besondere_col]) if besondere_col else [None] * n
     allg = cell_values(gdf[allg_col]) if allg_col else [None] * n
     son = cell_values(gdf[sonder_col]) if sonder_col else [None] * n
-    cats, confs, labels, brown = [], [], [], []
-    unmapped: Counter[str] = Counter()
+    rows = ZoneRows()
+    unmapped = rows.unmapped
     for b, a, s in zip(bes, allg, son, strict=True):
         b, a = first_value(b), first_value(a)
         entry, table, label = None, "xplanung_besondere", ""
@@ -173,18 +173,11 @@ def read_xplanung(
                     entry, table = hit, "xplanung_sondernutzung"
                     label = f"{label} ({label_text(sv)})"
                     break
-        cats.append(entry.category)
-        confs.append(voc.confidence(table, entry, source))
-        labels.append(label)
-        brown.append(entry.brownfield)
+        rows.add(entry, voc.confidence(table, entry, source), label)
     return finish_zoning(
         gdf,
-        categories=cats,
+        rows,
         source=source,
-        confidence=confs,
-        labels=labels,
-        brownfield=brown,
-        unmapped=unmapped,
         crs=crs,
         name=p.name,
     )
