@@ -186,7 +186,7 @@ def default_vocabulary() -> ZoningVocabulary:
         return _load_vocabulary(Path(p))
 
 
-def _load_vocabulary(path: Path) -> ZoningVocabulary:
+def _read_yaml(path: Path) -> dict[str, Any]:
     where = str(path)
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
@@ -199,73 +199,82 @@ def _load_vocabulary(path: Path) -> ZoningVocabulary:
     if not isinstance(raw, dict) or not isinstance(raw.get("tables"), dict):
         msg = f"the zoning vocabulary {where} needs a mapping 'tables'"
         raise ConfigError(msg)
-    allowed = set(ZONE_CATEGORIES)
     declared = raw.get("categories")
-    if declared is not None and set(declared) != allowed:
+    if declared is not None and set(declared) != set(ZONE_CATEGORIES):
         msg = (
             f"{where}: 'categories' must list exactly the design vocabulary "
-            f"{', '.join(ZONE_CATEGORIES)}; differences: {sorted(set(declared) ^ allowed)}"
+            f"{', '.join(ZONE_CATEGORIES)}; differences: "
+            f"{sorted(set(declared) ^ set(ZONE_CATEGORIES))}"
         )
         raise ConfigError(msg)
+    return raw
 
-    def conf(value: object, ctx: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-            msg = f"{where}: {ctx} confidence must be a number from 0 to 1, got {value!r}"
-            raise ConfigError(msg)
-        return float(value)
 
-    tables: dict[str, dict[str, ZoneEntry]] = {}
-    table_conf: dict[str, float] = {}
-    for tname, table in raw["tables"].items():
-        if not isinstance(table, dict) or not isinstance(table.get("values"), dict):
-            msg = f"{where}: table {tname!r} needs 'confidence' and a mapping 'values'"
-            raise ConfigError(msg)
-        table_conf[tname] = conf(table.get("confidence"), f"table {tname!r}:")
-        entries: dict[str, ZoneEntry] = {}
-        for k, spec in table["values"].items():
-            ctx = f"table {tname!r}, key {k!r}:"
-            if isinstance(spec, str):
-                entry = ZoneEntry(spec)
-            elif isinstance(spec, dict) and "category" in spec:
-                unknown = set(spec) - {"category", "confidence", "brownfield"}
-                if unknown:
-                    msg = f"{where}: {ctx} unknown field(s) {sorted(unknown)}"
-                    raise ConfigError(msg)
-                c = spec.get("confidence")
-                entry = ZoneEntry(
-                    str(spec["category"]),
-                    None if c is None else conf(c, ctx),
-                    bool(spec.get("brownfield", False)),
-                )
-            else:
-                msg = f"{where}: {ctx} must be a category or {{category: …, confidence: …}}"
-                raise ConfigError(msg)
-            if entry.category not in allowed:
-                msg = (
-                    f"{where}: {ctx} unknown category {entry.category!r}; "
-                    f"allowed: {', '.join(ZONE_CATEGORIES)}"
-                )
-                raise ConfigError(msg)
-            nk = label_key(k)
-            if nk in entries:
-                msg = f"{where}: {ctx} duplicates another key of the table after normalisation"
-                raise ConfigError(msg)
-            entries[nk] = entry
-        tables[tname] = entries
-    required = {"xplanung_besondere", "xplanung_allgemein", "labels", "osm_landuse",
-                "alkis_nutzung"}  # fmt: skip
-    missing = required - set(tables)
-    if missing:
-        msg = f"{where}: missing table(s) {sorted(missing)}"
+def _confidence(value: object, where: str, ctx: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        msg = f"{where}: {ctx} confidence must be a number from 0 to 1, got {value!r}"
         raise ConfigError(msg)
+    return float(value)
+
+
+def _entry(spec: object, where: str, ctx: str) -> ZoneEntry:
+    """One value of a table: a category, or ``{category, confidence, brownfield}``."""
+    if isinstance(spec, str):
+        entry = ZoneEntry(spec)
+    elif isinstance(spec, dict) and "category" in spec:
+        unknown = set(spec) - {"category", "confidence", "brownfield"}
+        if unknown:
+            msg = f"{where}: {ctx} unknown field(s) {sorted(unknown)}"
+            raise ConfigError(msg)
+        c = spec.get("confidence")
+        entry = ZoneEntry(
+            str(spec["category"]),
+            None if c is None else _confidence(c, where, ctx),
+            bool(spec.get("brownfield", False)),
+        )
+    else:
+        msg = f"{where}: {ctx} must be a category or {{category: …, confidence: …}}"
+        raise ConfigError(msg)
+    if entry.category not in ZONE_CATEGORIES:
+        msg = (
+            f"{where}: {ctx} unknown category {entry.category!r}; "
+            f"allowed: {', '.join(ZONE_CATEGORIES)}"
+        )
+        raise ConfigError(msg)
+    return entry
+
+
+def _table(tname: str, table: object, where: str) -> tuple[dict[str, ZoneEntry], float]:
+    """The entries of one table by normalised key, and the table's confidence."""
+    if not isinstance(table, dict) or not isinstance(table.get("values"), dict):
+        msg = f"{where}: table {tname!r} needs 'confidence' and a mapping 'values'"
+        raise ConfigError(msg)
+    confidence = _confidence(table.get("confidence"), where, f"table {tname!r}:")
+    entries: dict[str, ZoneEntry] = {}
+    for k, spec in table["values"].items():
+        ctx = f"table {tname!r}, key {k!r}:"
+        entry = _entry(spec, where, ctx)
+        nk = label_key(k)
+        if nk in entries:
+            msg = f"{where}: {ctx} duplicates another key of the table after normalisation"
+            raise ConfigError(msg)
+        entries[nk] = entry
+    return entries, confidence
+
+
+def _source_confidence(raw: Mapping[str, Any], where: str) -> dict[str, float]:
     source_conf = {
-        str(k): conf(val, f"source_confidence {k!r}:")
+        str(k): _confidence(val, where, f"source_confidence {k!r}:")
         for k, val in (raw.get("source_confidence") or {}).items()
     }
     bad_sources = set(source_conf) - set(ZONE_SOURCES)
     if bad_sources:
         msg = f"{where}: unknown zone_source(s) {sorted(bad_sources)}; allowed: {ZONE_SOURCES}"
         raise ConfigError(msg)
+    return source_conf
+
+
+def _status(raw: Mapping[str, Any], where: str) -> dict[str, str]:
     status: dict[str, str] = {}
     for st, values in (raw.get("status") or {}).items():
         if st not in STATUS_VALUES:
@@ -277,8 +286,26 @@ def _load_vocabulary(path: Path) -> ZoningVocabulary:
                 msg = f"{where}: status text {val!r} is listed under two statuses"
                 raise ConfigError(msg)
             status[nk] = st
+    return status
+
+
+def _load_vocabulary(path: Path) -> ZoningVocabulary:
+    where = str(path)
+    raw = _read_yaml(path)
+    tables: dict[str, dict[str, ZoneEntry]] = {}
+    table_conf: dict[str, float] = {}
+    for tname, table in raw["tables"].items():
+        tables[tname], table_conf[tname] = _table(tname, table, where)
+    required = {"xplanung_besondere", "xplanung_allgemein", "labels", "osm_landuse",
+                "alkis_nutzung"}  # fmt: skip
+    missing = required - set(tables)
+    if missing:
+        msg = f"{where}: missing table(s) {sorted(missing)}"
+        raise ConfigError(msg)
+    source_conf = _source_confidence(raw, where)
+    status = _status(raw, where)
     default = str(raw.get("commercial_areas_default_category", "FNP_G"))
-    if default not in allowed:
+    if default not in ZONE_CATEGORIES:
         msg = f"{where}: commercial_areas_default_category {default!r} is not a category"
         raise ConfigError(msg)
     keywords = tuple(normalize_key(w) for w in raw.get("so_commercial_keywords") or ())
