@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 
@@ -50,6 +51,79 @@ def _gml_feature_types(path: Path) -> list[str]:
                 found.setdefault(m.group(1).decode(), None)
             tail = chunk[-200:]
     return list(found)
+
+
+def _gml_layer(p: Path, plan: str | None) -> str:
+    """The XPlanung Baugebiet/Bebauungsfläche layer of a GML file."""
+    types = _gml_feature_types(p)
+    wanted = [t for kind in ([plan] if plan else ["bplan", "fnp"]) for t in _XPLAN_LAYERS[kind]]
+    hits = [t for t in wanted if t in types]
+    if not hits:
+        msg = (
+            f"{p.name} holds no XPlanung Baugebiet layer (looked for "
+            f"{', '.join(wanted)}; found {', '.join(types) or 'no BP_/FP_ features'}). "
+            "Pass layer= with the layer holding the Baugebiete/Bauflächen."
+        )
+        raise DataSourceError(msg)
+    return hits[0]
+
+
+def _plan_kind(p: Path, plan: str | None, layer: str | int | None) -> str:
+    """``"bplan"`` or ``"fnp"``: as given, or from the layer name (``BP_…``/``FP_…``)."""
+    if plan is None:
+        lname = str(layer or p.stem)
+        if lname.upper().startswith("BP_"):
+            plan = "bplan"
+        elif lname.upper().startswith("FP_"):
+            plan = "fnp"
+        else:
+            msg = (
+                f"cannot tell whether {p.name} is a B-Plan or an FNP (layer {lname!r}); "
+                "pass plan='bplan' or plan='fnp'."
+            )
+            raise DataSourceError(msg)
+    if plan not in ("bplan", "fnp"):
+        msg = f"plan must be 'bplan' or 'fnp', got {plan!r}"
+        raise ConfigError(msg)
+    return plan
+
+
+def _sondernutzung(
+    entry: ZoneEntry, table: str, label: str, so: Any, voc: ZoningVocabulary
+) -> tuple[ZoneEntry, str, str]:
+    """A Sondergebiet with a commercial ``sondernutzung`` (e.g. Hafengebiet)."""
+    if entry.category != "SO" or so is None or "xplanung_sondernutzung" not in voc.tables:
+        return entry, table, label
+    for sv in so if isinstance(so, list | tuple) else [so]:
+        if is_missing(sv):
+            continue
+        hit = voc.lookup("xplanung_sondernutzung", sv)
+        if hit is not None:
+            return hit, "xplanung_sondernutzung", f"{label} ({label_text(sv)})"
+    return entry, table, label
+
+
+def _classify(
+    b: Any, a: Any, so: Any, voc: ZoningVocabulary, unmapped: Counter[str]
+) -> tuple[ZoneEntry, str, str]:
+    """Entry, vocabulary table and label of one feature from besondereArt / allgArt."""
+    entry, table, label = None, "xplanung_besondere", ""
+    if not is_missing(b):
+        label = label_text(b)
+        entry = voc.lookup("xplanung_besondere", b) or parse_label_entry(b, voc)
+        if entry is None:
+            unmapped[f"besondereArtDerBaulNutzung={label}"] += 1
+    if entry is None and not is_missing(a):
+        label = label or label_text(a)
+        table = "xplanung_allgemein"
+        entry = voc.lookup("xplanung_allgemein", a) or parse_label_entry(a, voc)
+        if entry is None:
+            unmapped[f"allgArtDerBaulNutzung={label_text(a)}"] += 1
+    if entry is None:
+        if is_missing(b) and is_missing(a):
+            unmapped["(no allgArt/besondereArt)"] += 1
+        entry, table = ZoneEntry("UNKNOWN", 0.0), "xplanung_besondere"
+    return _sondernutzung(entry, table, label, so, voc)
 
 
 def read_xplanung(
@@ -100,34 +174,10 @@ def read_xplanung(
     voc = vocabulary or load_zoning_vocabulary()
     p = Path(path)
     if layer is None and p.suffix.lower() in {".gml", ".xml"} and p.is_file():
-        types = _gml_feature_types(p)
-        wanted = [t for kind in ([plan] if plan else ["bplan", "fnp"]) for t in _XPLAN_LAYERS[kind]]
-        hits = [t for t in wanted if t in types]
-        if not hits:
-            msg = (
-                f"{p.name} holds no XPlanung Baugebiet layer (looked for "
-                f"{', '.join(wanted)}; found {', '.join(types) or 'no BP_/FP_ features'}). "
-                "Pass layer= with the layer holding the Baugebiete/Bauflächen."
-            )
-            raise DataSourceError(msg)
-        layer = hits[0]
+        layer = _gml_layer(p, plan)
     gdf = read_layer(p, layer=layer, what="XPlanung")
-    if plan is None:
-        lname = str(layer or p.stem)
-        if lname.upper().startswith("BP_"):
-            plan = "bplan"
-        elif lname.upper().startswith("FP_"):
-            plan = "fnp"
-        else:
-            msg = (
-                f"cannot tell whether {p.name} is a B-Plan or an FNP (layer {lname!r}); "
-                "pass plan='bplan' or plan='fnp'."
-            )
-            raise DataSourceError(msg)
-    if plan not in ("bplan", "fnp"):
-        msg = f"plan must be 'bplan' or 'fnp', got {plan!r}"
-        raise ConfigError(msg)
-    source = f"xplanung_{plan}"
+    kind = _plan_kind(p, plan, layer)
+    source = f"xplanung_{kind}"
     gdf = keep_polygons(gdf, name=p.name)
     besondere_col = find_column(gdf.columns, ["besondereArtDerBaulNutzung"])
     allg_col = find_column(gdf.columns, ["allgArtDerBaulNutzung"])
@@ -145,34 +195,8 @@ def read_xplanung(
     allg = cell_values(gdf[allg_col]) if allg_col else [None] * n
     son = cell_values(gdf[sonder_col]) if sonder_col else [None] * n
     rows = ZoneRows()
-    unmapped = rows.unmapped
-    for b, a, s in zip(bes, allg, son, strict=True):
-        b, a = first_value(b), first_value(a)
-        entry, table, label = None, "xplanung_besondere", ""
-        if not is_missing(b):
-            label = label_text(b)
-            entry = voc.lookup("xplanung_besondere", b) or parse_label_entry(b, voc)
-            if entry is None:
-                unmapped[f"besondereArtDerBaulNutzung={label}"] += 1
-        if entry is None and not is_missing(a):
-            label = label or label_text(a)
-            table = "xplanung_allgemein"
-            entry = voc.lookup("xplanung_allgemein", a) or parse_label_entry(a, voc)
-            if entry is None:
-                unmapped[f"allgArtDerBaulNutzung={label_text(a)}"] += 1
-        if entry is None:
-            if is_missing(b) and is_missing(a):
-                unmapped["(no allgArt/besondereArt)"] += 1
-            entry, table = ZoneEntry("UNKNOWN", 0.0), "xplanung_besondere"
-        if entry.category == "SO" and s is not None and "xplanung_sondernutzung" in voc.tables:
-            for sv in s if isinstance(s, list | tuple) else [s]:
-                if is_missing(sv):
-                    continue
-                hit = voc.lookup("xplanung_sondernutzung", sv)
-                if hit is not None:
-                    entry, table = hit, "xplanung_sondernutzung"
-                    label = f"{label} ({label_text(sv)})"
-                    break
+    for b, a, so in zip(bes, allg, son, strict=True):
+        entry, table, label = _classify(first_value(b), first_value(a), so, voc, rows.unmapped)
         rows.add(entry, voc.confidence(table, entry, source), label)
     return finish_zoning(
         gdf,
