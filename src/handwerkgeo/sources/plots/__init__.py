@@ -35,11 +35,21 @@ from ``handwerkgeo.sources.plots``.
 from __future__ import annotations
 
 from handwerkgeo.sources.plots.columns import AREA_COLUMNS, ID_COLUMNS
+from handwerkgeo.sources.plots.options import (
+    OnInvalid,
+    PlotOptionError,
+    PlotReaderKwargs,
+    PlotReaderOptions,
+)
 from handwerkgeo.sources.plots.reader import check_plots, read_plots, validate_plots
 
 __all__ = [
     "AREA_COLUMNS",
     "ID_COLUMNS",
+    "OnInvalid",
+    "PlotOptionError",
+    "PlotReaderKwargs",
+    "PlotReaderOptions",
     "check_plots",
     "read_plots",
     "validate_plots",

@@ -6,7 +6,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Unpack
 
 import geopandas as gpd
 import numpy as np
@@ -15,13 +15,13 @@ import shapely
 
 from handwerkgeo import _validate as v
 from handwerkgeo.crs import CRS
-from handwerkgeo.errors import ConfigError, DataSourceError
+from handwerkgeo.errors import DataSourceError
 from handwerkgeo.sources.plots.attributes import collect_areas, collect_ids, numeric_columns
 from handwerkgeo.sources.plots.formats import read_any
 from handwerkgeo.sources.plots.geometry import project, table_geometry
+from handwerkgeo.sources.plots.options import PlotReaderKwargs, PlotReaderOptions
 
 __all__ = [
-    "OnInvalid",
     "check_plots",
     "empty_plots",
     "read_plots",
@@ -31,21 +31,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-OnInvalid = Literal["raise", "reject"]
-
-
 def read_plots(
     path: str | os.PathLike[str],
-    crs: object | None = None,
-    id_col: str | None = None,
-    *,
-    on_invalid: OnInvalid = "raise",
-    layer: str | int | None = None,
-    area_col: str | None = None,
-    sep: str | None = None,
-    encoding: str | None = None,
-    decimal: str | None = None,
-    repair: bool = False,
+    options: PlotReaderOptions | None = None,
+    **kwargs: Unpack[PlotReaderKwargs],
 ) -> gpd.GeoDataFrame:
     """Read candidate plots from a file and validate them.
 
@@ -53,33 +42,29 @@ def read_plots(
     ----------
     path
         GeoPackage, GeoJSON, Shapefile, GML, GeoParquet, CSV or XLSX file.
-    crs
-        CRS of the coordinates (``"EPSG:25832"``, ``25832`` …). Required when the file
-        has none; overrides the file's own label when given.
-    id_col
-        Column with the plot ids; default the first of ``plot_id``, ``id``, ``flstkennz``.
-    on_invalid
-        ``"raise"``: raise one error listing every problem. ``"reject"``: return the
-        usable rows with the rejected ones in ``attrs["rejects"]`` (a list of records with
-        ``row``, ``plot_id``, ``reason``, ``fix``; ``pandas.DataFrame(plots.attrs["rejects"])``
-        makes a table of it) and log a warning with the count.
-        File-level problems (no CRS, no id column, unreadable file) raise in both modes.
-    layer
-        Layer of a multi-layer file (GeoPackage, GML) or sheet of an XLSX file.
-    area_col
-        Column with the plot area in m² (required for point listings); default the
-        first of :data:`AREA_COLUMNS`.
-    sep
-        CSV separator; default detected from the header line.
-    encoding
-        Text encoding of CSV (or Shapefile ``.dbf``); default: UTF-8, UTF-8 with BOM,
-        UTF-16 with BOM or cp1252, whichever decodes the file.
-    decimal
-        Decimal separator of text numbers (``","`` or ``"."``); default ``","`` for
-        ``;``-separated CSV files and otherwise detected from the values.
-    repair
-        Repair invalid polygons with :func:`shapely.make_valid` instead of rejecting
-        them (each repair is logged).
+    options
+        How to read the file (:class:`PlotReaderOptions`); default all defaults.
+    **kwargs
+        The fields of :class:`PlotReaderOptions` as keywords (``crs=``, ``id_col=``,
+        ``layer=``, ``area_col=``, ``sep=``, ``encoding=``, ``decimal=``, ``repair=``,
+        ``on_invalid=``); they override ``options``. The main ones:
+
+        ``crs``
+            CRS of the coordinates (``"EPSG:25832"``, ``25832`` …). Required when the
+            file has none; overrides the file's own label when given.
+        ``id_col``
+            Column with the plot ids; default the first of ``plot_id``, ``id``,
+            ``flstkennz``.
+        ``on_invalid``
+            ``"raise"``: raise one error listing every problem. ``"reject"``: return the
+            usable rows with the rejected ones in ``attrs["rejects"]`` (a list of records
+            with ``row``, ``plot_id``, ``reason``, ``fix``;
+            ``pandas.DataFrame(plots.attrs["rejects"])`` makes a table of it) and log a
+            warning with the count. File-level problems (no CRS, no id column,
+            unreadable file) raise in both modes.
+        ``area_col``
+            Column with the plot area in m² (required for point listings); default the
+            first of :data:`AREA_COLUMNS`.
 
     Returns
     -------
@@ -102,6 +87,9 @@ def read_plots(
         :class:`~handwerkgeo.errors.EncodingError` (with the same attributes).
     handwerkgeo.errors.DataSourceError
         If the file does not exist.
+    PlotOptionError
+        For an unknown keyword (a :class:`~handwerkgeo.errors.ConfigError` and a
+        ``TypeError``).
 
     Notes
     -----
@@ -119,20 +107,9 @@ def read_plots(
     >>> plots.loc[0, "plot_id"], float(plots.loc[0, "area_m2"]), bool(plots.loc[0, "is_point"])
     ('A', 3200.5, True)
     """
-    if on_invalid not in ("raise", "reject"):
-        msg = f"on_invalid must be 'raise' or 'reject', got {on_invalid!r}"
-        raise ConfigError(msg)
-    report = check_plots(
-        path,
-        crs=crs,
-        id_col=id_col,
-        layer=layer,
-        area_col=area_col,
-        sep=sep,
-        encoding=encoding,
-        decimal=decimal,
-        repair=repair,
-    )
+    opts = PlotReaderOptions.resolve(options, **kwargs)
+    on_invalid = opts.on_invalid
+    report = check_plots(path, opts)
     if report.problems and (on_invalid == "raise" or report.fatal):
         v.raise_for_report(report)
     plots = report.usable
@@ -158,19 +135,13 @@ def read_plots(
 
 def check_plots(
     path: str | os.PathLike[str],
-    *,
-    crs: object | None = None,
-    id_col: str | None = None,
-    layer: str | int | None = None,
-    area_col: str | None = None,
-    sep: str | None = None,
-    encoding: str | None = None,
-    decimal: str | None = None,
-    repair: bool = False,
+    options: PlotReaderOptions | None = None,
+    **kwargs: Unpack[PlotReaderKwargs],
 ) -> v.ValidationReport:
     """Validate a plot file and return every problem without raising.
 
-    Parameters are those of :func:`read_plots`.
+    Parameters are those of :func:`read_plots` (``on_invalid`` is ignored: nothing is
+    raised for bad rows).
 
     Returns
     -------
@@ -182,11 +153,14 @@ def check_plots(
     handwerkgeo.errors.DataSourceError
         If the file does not exist.
     """
+    opts = PlotReaderOptions.resolve(options, **kwargs)
     p = Path(path)
     if not p.exists():
         msg = f"plot file {p} does not exist; check the path."
         raise DataSourceError(msg)
-    frame, problems, meta = read_any(p, layer=layer, sep=sep, encoding=encoding, decimal=decimal)
+    frame, problems, meta = read_any(
+        p, layer=opts.layer, sep=opts.sep, encoding=opts.encoding, decimal=opts.decimal
+    )
     if frame is None:
         empty = empty_plots()
         return v.ValidationReport(
@@ -200,11 +174,11 @@ def check_plots(
     report = validate_plots(
         frame,
         name=p.name,
-        crs=crs,
-        id_col=id_col,
-        area_col=area_col,
-        decimal=meta.get("decimal", decimal),
-        repair=repair,
+        crs=opts.crs,
+        id_col=opts.id_col,
+        area_col=opts.area_col,
+        decimal=meta.get("decimal", opts.decimal),
+        repair=opts.repair,
         row_offset_note=meta.get("row_note", ""),
     )
     report.problems[:0] = problems
