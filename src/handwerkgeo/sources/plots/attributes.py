@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from handwerkgeo import _validate as v
+from handwerkgeo._text import normalize_key
 from handwerkgeo.sources.plots.columns import AREA_COLUMNS, ID_COLUMNS
 
 __all__ = [
@@ -91,6 +92,97 @@ def _id_to_text(value: object) -> str | None:
     return text or None
 
 
+def _area_column(
+    attrs: pd.DataFrame, *, area_col: str | None, id_source: str | None, name: str
+) -> tuple[str | None, list[v.Problem]]:
+    """The area column: the one named, or the first of :data:`AREA_COLUMNS`."""
+    if area_col is None:
+        candidates = [c for c in attrs.columns if c != id_source]
+        return v.find_column(candidates, AREA_COLUMNS), []
+    col = area_col if area_col in attrs.columns else v.find_column(attrs.columns, [area_col])
+    if col is not None:
+        return col, []
+    available = ", ".join(map(str, attrs.columns)) or "none"
+    problem = v.Problem(
+        "missing_column",
+        f"{name} has no area column {area_col!r}. Columns found: {available}.",
+        "pass the name of the column with the plot area in m² (area_col= / --area-col)",
+    )
+    return None, [problem]
+
+
+def _point_area_issues(
+    stated: np.ndarray, point_rows: np.ndarray, *, col: str, skip: set[int]
+) -> list[v.RowIssue]:
+    """Points need a positive stated area."""
+    issues = []
+    for pos in point_rows:
+        if pos in skip:
+            continue
+        if np.isnan(stated[pos]):
+            issues.append(
+                v.RowIssue(
+                    int(pos),
+                    "missing_area",
+                    f"point without plot area (column {col!r} is empty)",
+                    "fill in the plot area in m²",
+                )
+            )
+        elif stated[pos] <= 0:
+            issues.append(
+                v.RowIssue(
+                    int(pos),
+                    "bad_area",
+                    f"plot area {stated[pos]:g} m² is not positive",
+                    "give the plot area in m² (> 0)",
+                )
+            )
+    return issues
+
+
+def _zero_area_issues(
+    geom_area: np.ndarray, is_point: np.ndarray, *, skip: set[int]
+) -> list[v.RowIssue]:
+    """Polygons need an area."""
+    return [
+        v.RowIssue(
+            int(pos),
+            "bad_area",
+            "polygon has zero area",
+            "draw the plot outline with at least three distinct corners",
+        )
+        for pos in np.flatnonzero(~is_point)
+        if pos not in skip and not np.isnan(geom_area[pos]) and geom_area[pos] <= 0
+    ]
+
+
+def _stated_vs_geometry(
+    attrs: pd.DataFrame,
+    col: str,
+    stated: np.ndarray,
+    geom_area: np.ndarray,
+    is_point: np.ndarray,
+) -> tuple[list[str], pd.DataFrame]:
+    """Note polygons whose stated area differs from the geometry; tidy an ``area_m2`` column."""
+    notes = []
+    poly = ~is_point & ~np.isnan(stated) & (geom_area > 0)
+    diff = np.zeros(len(attrs))
+    diff[poly] = np.abs(stated[poly] - geom_area[poly]) / geom_area[poly]
+    off = np.flatnonzero(poly & (diff > 0.05))
+    if len(off):
+        notes.append(
+            f"{len(off)} polygon(s) whose stated area ({col!r}) differs by more than "
+            f"5 % from the geometry: {v.describe_rows([int(p) + 1 for p in off])}; "
+            "area_m2 is taken from the geometry"
+        )
+    if normalize_key(col) == "aream2":
+        if len(off):
+            attrs = attrs.rename(columns={col: "area_stated_m2"})
+        else:
+            attrs = attrs.drop(columns=[col])
+    return notes, attrs
+
+
 def collect_areas(
     attrs: pd.DataFrame,
     projected: gpd.GeoSeries | None,
@@ -102,40 +194,28 @@ def collect_areas(
     decimal: str | None,
     name: str,
 ) -> tuple[np.ndarray, list[v.RowIssue], list[v.Problem], list[str], pd.DataFrame]:
+    """``area_m2`` of every row: stated for points, from the geometry for polygons."""
     n = len(attrs)
     issues: list[v.RowIssue] = []
-    problems: list[v.Problem] = []
     notes: list[str] = []
     attrs = attrs.copy()
-    available = ", ".join(map(str, attrs.columns)) or "none"
-    if area_col is not None:
-        col = area_col if area_col in attrs.columns else v.find_column(attrs.columns, [area_col])
-        if col is None:
-            problems.append(
-                v.Problem(
-                    "missing_column",
-                    f"{name} has no area column {area_col!r}. Columns found: {available}.",
-                    "pass the name of the column with the plot area in m² (area_col= / --area-col)",
-                )
-            )
-    else:
-        candidates = [c for c in attrs.columns if c != id_source]
-        col = v.find_column(candidates, AREA_COLUMNS)
+    col, problems = _area_column(attrs, area_col=area_col, id_source=id_source, name=name)
     stated = np.full(n, np.nan)
     if col is not None:
         stated, bad = v.parse_numbers(attrs[col].tolist(), decimal=decimal)
-        for pos in np.flatnonzero(bad):
-            if is_point[pos] or pos in skip:
-                issues.append(
-                    v.RowIssue(
-                        int(pos),
-                        "bad_area",
-                        f"area {attrs[col].iloc[pos]!r} in column {col!r} is not a number",
-                        "write the area in m² as a number, e.g. 3200 or 3.200,5",
-                    )
-                )
+        issues += [
+            v.RowIssue(
+                int(pos),
+                "bad_area",
+                f"area {attrs[col].iloc[pos]!r} in column {col!r} is not a number",
+                "write the area in m² as a number, e.g. 3200 or 3.200,5",
+            )
+            for pos in np.flatnonzero(bad)
+            if is_point[pos] or pos in skip
+        ]
     point_rows = np.flatnonzero(is_point)
     if len(point_rows) and col is None and area_col is None:
+        available = ", ".join(map(str, attrs.columns)) or "none"
         problems.append(
             v.Problem(
                 "missing_column",
@@ -150,57 +230,13 @@ def collect_areas(
     if projected is not None:
         geom_area = projected.area.to_numpy(dtype=float, na_value=np.nan)
     area = np.where(is_point, stated, geom_area)
-    bad_rows = {i.pos for i in issues}
     if col is not None:
-        for pos in point_rows:
-            if pos in bad_rows or pos in skip:
-                continue
-            if np.isnan(stated[pos]):
-                issues.append(
-                    v.RowIssue(
-                        int(pos),
-                        "missing_area",
-                        f"point without plot area (column {col!r} is empty)",
-                        "fill in the plot area in m²",
-                    )
-                )
-            elif stated[pos] <= 0:
-                issues.append(
-                    v.RowIssue(
-                        int(pos),
-                        "bad_area",
-                        f"plot area {stated[pos]:g} m² is not positive",
-                        "give the plot area in m² (> 0)",
-                    )
-                )
-    for pos in np.flatnonzero(~is_point):
-        if pos in skip or projected is None or np.isnan(geom_area[pos]):
-            continue
-        if geom_area[pos] <= 0:
-            issues.append(
-                v.RowIssue(
-                    int(pos),
-                    "bad_area",
-                    "polygon has zero area",
-                    "draw the plot outline with at least three distinct corners",
-                )
-            )
+        bad_rows = {i.pos for i in issues}
+        issues += _point_area_issues(stated, point_rows, col=col, skip=skip | bad_rows)
+    if projected is not None:
+        issues += _zero_area_issues(geom_area, is_point, skip=skip)
     if col is not None and projected is not None:
-        poly = ~is_point & ~np.isnan(stated) & (geom_area > 0)
-        diff = np.zeros(n)
-        diff[poly] = np.abs(stated[poly] - geom_area[poly]) / geom_area[poly]
-        off = np.flatnonzero(poly & (diff > 0.05))
-        if len(off):
-            notes.append(
-                f"{len(off)} polygon(s) whose stated area ({col!r}) differs by more than "
-                f"5 % from the geometry: {v.describe_rows([int(p) + 1 for p in off])}; "
-                "area_m2 is taken from the geometry"
-            )
-        if v.normalize_key(col) == "aream2":
-            if len(off):
-                attrs = attrs.rename(columns={col: "area_stated_m2"})
-            else:
-                attrs = attrs.drop(columns=[col])
-    elif col is not None and v.normalize_key(col) == "aream2":
+        notes, attrs = _stated_vs_geometry(attrs, col, stated, geom_area, is_point)
+    elif col is not None and normalize_key(col) == "aream2":
         attrs = attrs.drop(columns=[col])
     return area, issues, problems, notes, attrs

@@ -28,6 +28,35 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
+def _wkt_geometry(column: pd.Series, wkt_col: str) -> tuple[gpd.GeoSeries, list[v.RowIssue]]:
+    """Geometries from a column of WKT, hex WKB, WKB bytes or shapely objects."""
+    issues: list[v.RowIssue] = []
+    geoms = []
+    for pos, value in enumerate(column.tolist()):
+        geom = None
+        if isinstance(value, bytes):
+            geom = shapely.from_wkb(value, on_invalid="ignore")
+        elif isinstance(value, str) and value.strip():
+            text = value.strip()
+            if re.fullmatch(r"[0-9A-Fa-f]+", text):
+                geom = shapely.from_wkb(text, on_invalid="ignore")
+            else:
+                geom = shapely.from_wkt(text, on_invalid="ignore")
+            if geom is None:
+                issues.append(
+                    v.RowIssue(
+                        pos,
+                        "invalid_geometry",
+                        f"geometry text in column {wkt_col!r} cannot be read: {_short(text)}",
+                        "write the geometry as WKT, e.g. 'POLYGON ((x1 y1, x2 y2, x3 y3, x1 y1))'",
+                    )
+                )
+        elif isinstance(value, shapely.Geometry):
+            geom = value
+        geoms.append(geom)
+    return gpd.GeoSeries(geoms, crs=None), issues
+
+
 def table_geometry(
     attrs: pd.DataFrame, *, name: str, crs: object | None, decimal: str | None
 ) -> tuple[
@@ -43,31 +72,8 @@ def table_geometry(
     n = len(attrs)
     wkt_col = v.find_column(attrs.columns, WKT_COLUMNS)
     if wkt_col is not None:
-        geoms = []
-        for pos, value in enumerate(attrs[wkt_col].tolist()):
-            geom = None
-            if isinstance(value, bytes):
-                geom = shapely.from_wkb(value, on_invalid="ignore")
-            elif isinstance(value, str) and value.strip():
-                text = value.strip()
-                if re.fullmatch(r"[0-9A-Fa-f]+", text):
-                    geom = shapely.from_wkb(text, on_invalid="ignore")
-                else:
-                    geom = shapely.from_wkt(text, on_invalid="ignore")
-                if geom is None:
-                    issues.append(
-                        v.RowIssue(
-                            pos,
-                            "invalid_geometry",
-                            f"geometry text in column {wkt_col!r} cannot be read: {_short(text)}",
-                            "write the geometry as WKT, e.g. 'POLYGON ((x1 y1, x2 y2, "
-                            "x3 y3, x1 y1))'",
-                        )
-                    )
-            elif value is not None and not (isinstance(value, float) and np.isnan(value)):
-                geom = value if isinstance(value, shapely.Geometry) else None
-            geoms.append(geom)
-        return gpd.GeoSeries(geoms, crs=None), crs, issues, [], [], [wkt_col]
+        geoms, issues = _wkt_geometry(attrs[wkt_col], wkt_col)
+        return geoms, crs, issues, [], [], [wkt_col]
 
     pair, lonlat = _coordinate_pair(attrs.columns)
     if pair is None:

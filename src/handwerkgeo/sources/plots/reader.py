@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 
 from handwerkgeo import _validate as v
+from handwerkgeo._text import normalize_key
 from handwerkgeo.crs import CRS
 from handwerkgeo.errors import DataSourceError
 from handwerkgeo.sources.plots.attributes import collect_areas, collect_ids, numeric_columns
@@ -288,7 +289,7 @@ def validate_plots(
     # --- assemble ------------------------------------------------------------------
     if not isinstance(df, gpd.GeoDataFrame):
         attrs = numeric_columns(attrs, skip={id_source}, decimal=decimal)
-    if id_source is not None and v.normalize_key(id_source) in {"id", "plotid"}:
+    if id_source is not None and normalize_key(id_source) in {"id", "plotid"}:
         attrs = attrs.drop(columns=[id_source])
     attrs = attrs.drop(columns=[c for c in ("plot_id", "is_point") if c in attrs.columns])
     out = gpd.GeoDataFrame(
