@@ -35,6 +35,11 @@ from ``handwerkgeo.sources.plots``.
 from __future__ import annotations
 
 from handwerkgeo.sources.plots.columns import AREA_COLUMNS, ID_COLUMNS
+
+# type aliases and constants of the old single module, kept importable
+from handwerkgeo.sources.plots.columns import LONLAT_COLUMNS as LONLAT_COLUMNS
+from handwerkgeo.sources.plots.columns import WKT_COLUMNS as WKT_COLUMNS
+from handwerkgeo.sources.plots.columns import XY_COLUMNS as XY_COLUMNS
 from handwerkgeo.sources.plots.options import (
     OnInvalid,
     PlotOptionError,

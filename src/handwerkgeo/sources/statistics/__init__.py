@@ -34,6 +34,10 @@ from __future__ import annotations
 
 from handwerkgeo._text import read_text
 
+# type aliases and constants of the old single module, kept importable
+from handwerkgeo.sources.statistics._parse import DashMeaning as DashMeaning
+from handwerkgeo.sources.statistics._parse import PathLike as PathLike
+
 # ``_parse_value``: the cell parser under its old name, for its tests
 from handwerkgeo.sources.statistics._parse import parse_value as _parse_value  # noqa: F401
 from handwerkgeo.sources.statistics.city import (

@@ -37,6 +37,9 @@ from handwerkgeo.sources.transit.modes import (
     PLATFORM_CATEGORY,
     mode_from_route_type,
 )
+
+# type aliases and constants of the old single module, kept importable
+from handwerkgeo.sources.transit.modes import PathLike as PathLike
 from handwerkgeo.sources.transit.vrr import (
     read_vrr_lines,
     read_vrr_patterns,
