@@ -9,6 +9,7 @@ import os
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import osmnx as ox
 import pyproj
 import shapely
 
@@ -26,8 +27,6 @@ PathLike = str | os.PathLike[str]
 
 def finish_graph(graph: nx.MultiDiGraph, *, name: str) -> nx.MultiDiGraph:
     """Project ``graph`` to EPSG:25832, add ``lon``/``lat``, edge geometries and lengths."""
-    import osmnx as ox
-
     if "crs" not in graph.graph:
         msg = f"{name} has no 'crs' graph attribute; set G.graph['crs'] to its CRS."
         raise NoCrsError(msg)
@@ -104,8 +103,6 @@ def graph_to_frames(G: nx.MultiDiGraph) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFr
     >>> len(nodes), float(edges.geometry.length.iloc[0])
     (2, 5.0)
     """
-    import osmnx as ox
-
     if "crs" not in G.graph:
         msg = "graph has no 'crs' graph attribute; set G.graph['crs'] (e.g. 'EPSG:25832')."
         raise NoCrsError(msg)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import networkx as nx
+import osmnx as ox
 
 from handwerkgeo.crs import CRS
 from handwerkgeo.errors import ConfigError, DataSourceError
@@ -123,8 +124,6 @@ def graph_from_osm_xml(
     --------
     >>> G = graph_from_osm_xml("extract.osm", network_type="drive")  # doctest: +SKIP
     """
-    import osmnx as ox
-
     if network_type not in _XML_WAY_FILTERS:
         msg = f"network_type must be one of {sorted(_XML_WAY_FILTERS)}, got {network_type!r}."
         raise ConfigError(msg)

@@ -18,8 +18,10 @@ import pandas as pd
 import pyproj
 import shapely
 
+from handwerkgeo import __version__
 from handwerkgeo.crs import CRS, check_crs, to_canonical
 from handwerkgeo.errors import ConfigError, DataSourceError, ValidationError
+from handwerkgeo.fetch import layer_paths
 from handwerkgeo.sources.osm.graph import PathLike
 
 __all__ = [
@@ -87,8 +89,6 @@ def read_osm_ways(
     [491, 7471, 3944, 4247, 513]
     """
     if paths is None:
-        from handwerkgeo.fetch import layer_paths
-
         items = [(_level_of(p), p) for p in layer_paths("osm_streets_central", data_dir)]
     elif isinstance(paths, Mapping):
         items = [(int(k), Path(v)) for k, v in paths.items()]
@@ -328,8 +328,6 @@ def graph_from_ways(
     lonlat = pyproj.Transformer.from_crs(CRS, "EPSG:4326", always_xy=True).transform(
         node_xy[:, 0], node_xy[:, 1]
     )
-    from handwerkgeo import __version__
-
     graph = nx.MultiDiGraph(crs=CRS, created_with=f"handwerkgeo {__version__}", simplified=False)
     # osmnx's street_count: physical streets at a node, a self-loop counting twice
     street_count = np.bincount(np.r_[u, v], minlength=len(node_xy))

@@ -8,6 +8,7 @@ one such cell into ``(value, status)``; the readers of this package use only the
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from handwerkgeo.errors import (
     DataSourceError,
     MissingColumnError,
 )
+from handwerkgeo.fetch import layer_paths
 
 __all__ = [
     "MONTHS_DE",
@@ -108,8 +110,6 @@ def parse_value(raw: object, *, where: str, dash: DashMeaning = "zero") -> tuple
 
 
 def layer_files(layer: str, data_dir: PathLike | None) -> list[Path]:
-    from handwerkgeo.fetch import layer_paths  # lazy: fetch imports the source manifest
-
     paths = layer_paths(layer, data_dir)
     if isinstance(paths, str | os.PathLike):
         return [Path(paths)]
@@ -133,8 +133,6 @@ def one_file(path: PathLike | None, layer: str, data_dir: PathLike | None) -> Pa
 
 def read_semicolon_csv(path: Path, *, required: Sequence[str] = ()) -> pd.DataFrame:
     """Read a ``;``-separated city CSV as strings, checking the required header cells."""
-    import io
-
     text = read_text(path)
     if not text.strip():
         msg = f"{path.name} is empty. Fetch it again with `handwerkgeo data fetch`."

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from handwerkgeo.errors import (
     DataSourceError,
@@ -52,8 +54,6 @@ class _Layout:
 
 
 def _cell_name(row: int, col: int) -> str:
-    from openpyxl.utils import get_column_letter
-
     return f"{get_column_letter(col)}{row}"
 
 
@@ -377,8 +377,6 @@ def read_bezirk_profiles(
     >>> pop["value"].sum()  # doctest: +SKIP
     644280.0
     """
-    from openpyxl import load_workbook
-
     files = _profile_files(path, data_dir)
     frames = []
     seen: dict[str, str] = {}

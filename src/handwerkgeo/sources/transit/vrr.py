@@ -24,6 +24,7 @@ from handwerkgeo.errors import (
     EncodingError,
     MissingColumnError,
 )
+from handwerkgeo.fetch import layer_paths
 from handwerkgeo.sources.transit.modes import (
     DAYS_PER_TRIP,
     PLATFORM_CATEGORY,
@@ -46,8 +47,6 @@ logger = logging.getLogger(__name__)
 
 def _layer_file(path: PathLike | None, layer: str, data_dir: PathLike | None) -> Path:
     if path is None:
-        from handwerkgeo.fetch import layer_paths  # lazy: fetch imports the manifest
-
         files = layer_paths(layer, data_dir)
         if len(files) != 1:
             msg = f"layer {layer!r} has {len(files)} files; pass path= explicitly."
