@@ -204,6 +204,44 @@ def detect_decimal(values: Iterable[object]) -> str:
     return "."
 
 
+def _number_text(s: str, decimal: str) -> str | None:
+    """Text with ``.`` as the only decimal separator, or ``None`` if a comma is ambiguous."""
+    if "," in s and "." in s:  # both: the last one is the decimal separator
+        if s.rfind(",") > s.rfind("."):
+            return s.replace(".", "").replace(",", ".")
+        return s.replace(",", "")
+    if "," in s:
+        if decimal == ",":
+            return s.replace(",", ".")
+        if _ENGLISH_THOUSANDS.match(s):
+            return s.replace(",", "")
+        return None
+    if decimal == "," and _GERMAN_THOUSANDS.match(s):
+        return s.replace(".", "")
+    return s
+
+
+def _parse_number(v: object, decimal: str) -> float | None:
+    """One value as a float (NaN when missing), or ``None`` when it cannot be read."""
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return np.nan
+    if isinstance(v, bool | np.bool_):
+        return None
+    if isinstance(v, int | float | np.integer | np.floating):
+        return float(v)
+    s = re.sub(r"[\s\u00a0\u202f']", "", str(v))
+    s = re.sub(r"(m2|m²|qm|sqm)$", "", s, flags=re.IGNORECASE)
+    if not s:
+        return np.nan
+    text = _number_text(s, decimal)
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def parse_numbers(
     values: Iterable[object], *, decimal: str | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -239,37 +277,11 @@ def parse_numbers(
     out = np.full(len(vals), np.nan)
     bad = np.zeros(len(vals), dtype=bool)
     for i, v in enumerate(vals):
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-            continue
-        if isinstance(v, bool | np.bool_):
+        number = _parse_number(v, decimal)
+        if number is None:
             bad[i] = True
-            continue
-        if isinstance(v, int | float | np.integer | np.floating):
-            out[i] = float(v)
-            continue
-        s = re.sub(r"[\s\u00a0\u202f']", "", str(v))
-        s = re.sub(r"(m2|m²|qm|sqm)$", "", s, flags=re.IGNORECASE)
-        if not s:
-            continue
-        if "," in s and "." in s:  # both: the last one is the decimal separator
-            if s.rfind(",") > s.rfind("."):
-                s = s.replace(".", "").replace(",", ".")
-            else:
-                s = s.replace(",", "")
-        elif "," in s:
-            if decimal == ",":
-                s = s.replace(",", ".")
-            elif _ENGLISH_THOUSANDS.match(s):
-                s = s.replace(",", "")
-            else:
-                bad[i] = True
-                continue
-        elif decimal == "," and _GERMAN_THOUSANDS.match(s):
-            s = s.replace(".", "")
-        try:
-            out[i] = float(s)
-        except ValueError:
-            bad[i] = True
+        else:
+            out[i] = number
     return out, bad
 
 
