@@ -561,3 +561,24 @@ def test_point_geometry_in_gis_file(tmp_path):
     plots = read_plots(path)
     assert plots.loc[0, "is_point"]
     assert plots.loc[0, "area_m2"] == 2800.0
+
+
+def test_reader_options_object_and_keywords_agree(tmp_path):
+    from handwerkgeo.sources.plots import PlotOptionError, PlotReaderOptions
+
+    path = tmp_path / "p.csv"
+    path.write_text("Nr;Rechtswert;Hochwert;Fläche\nA;344500;5679500;3.200,5\n", encoding="utf-8")
+    opts = PlotReaderOptions(crs=25832, id_col="Nr")
+    by_options = read_plots(path, opts)
+    by_keywords = read_plots(path, crs=25832, id_col="Nr")
+    assert by_options.equals(by_keywords)
+    assert read_plots(path, opts, sep=";").equals(by_keywords)  # keywords override
+    assert check_plots(path, opts).ok
+    with pytest.raises(TypeError, match="colour"):
+        read_plots(path, opts, colour="red")
+    with pytest.raises(HandwerkgeoError, match="crs="):
+        read_plots(path, 25832)  # a CRS passed positionally
+    with pytest.raises(PlotOptionError):
+        check_plots(path, idcol="Nr")
+    with pytest.raises(ValueError, match="on_invalid"):
+        PlotReaderOptions(on_invalid="drop")

@@ -1,4 +1,5 @@
-"""Text helpers shared by every reader and writer: one normaliser, one yes/no parser.
+"""Text helpers shared by every reader and writer: one normaliser, one yes/no parser,
+one encoding fallback.
 
 Every module that matches a German column name, a vocabulary key or a yes/no word goes
 through these functions, so that ``"Fläche [m²]"``, ``"flaeche_m2"`` and ``"FLÄCHE (m²)"``
@@ -15,11 +16,39 @@ Examples
 
 from __future__ import annotations
 
+import logging
 import math
+import os
 import re
 import unicodedata
+from pathlib import Path
 
-__all__ = ["NO_WORDS", "YES_WORDS", "normalize_key", "parse_yes_no"]
+from handwerkgeo.errors import DataSourceError, EncodingError
+
+__all__ = [
+    "ENCODING_FIX",
+    "FALLBACK_ENCODINGS",
+    "NO_WORDS",
+    "YES_WORDS",
+    "decode_text",
+    "normalize_key",
+    "parse_yes_no",
+    "read_text",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Encodings tried, in order, when none is given: UTF-8 first because it is
+#: self-validating (a cp1252 file with umlauts never decodes as valid UTF-8).
+FALLBACK_ENCODINGS: tuple[str, ...] = ("utf-8-sig", "cp1252")
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: What to tell a user whose file does not decode.
+ENCODING_FIX = (
+    "Save the file as UTF-8 (Excel: 'CSV UTF-8 (durch Trennzeichen getrennt)'; LibreOffice: "
+    "'Text CSV', character set 'Unicode (UTF-8)') or pass the encoding, e.g. "
+    "encoding='cp1252'."
+)
 
 #: Words read as "yes" (after :func:`normalize_key`).
 YES_WORDS: frozenset[str] = frozenset({"true", "ja", "yes", "1", "x", "wahr", "j", "y"})
@@ -71,3 +100,82 @@ def parse_yes_no(value: object) -> bool | None:
     if key in NO_WORDS:
         return False
     return None
+
+
+def decode_text(data: bytes, *, name: str, encoding: str | None = None) -> tuple[str, str]:
+    """Decode the bytes of a text file; return ``(text, encoding used)``.
+
+    With ``encoding`` given, only that one is tried. Otherwise a UTF-16 byte-order mark
+    selects UTF-16; else UTF-8 (with or without BOM, reported as ``"utf-8-sig"``) and then
+    Windows-1252 (cp1252) are tried. Latin-1 text decodes identically as cp1252 for every
+    printable character; text that decodes to control characters (a binary file saved
+    under a text name) is refused.
+
+    Raises
+    ------
+    EncodingError
+        Naming ``name``, every encoding tried with the offending byte, and the fix.
+
+    Examples
+    --------
+    >>> decode_text("Lörick;1".encode("cp1252"), name="t.csv")
+    ('Lörick;1', 'cp1252')
+    >>> decode_text("\\ufeffLörick".encode(), name="t.csv")
+    ('Lörick', 'utf-8-sig')
+    """
+    if encoding is not None:
+        candidates: tuple[str, ...] = (encoding,)
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates = ("utf-16", *FALLBACK_ENCODINGS)
+    else:
+        candidates = FALLBACK_ENCODINGS
+    errors = []
+    for enc in candidates:
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError as exc:
+            errors.append(f"{enc}: byte 0x{data[exc.start]:02x} at position {exc.start}")
+            continue
+        except LookupError:
+            errors.append(f"{enc}: unknown encoding")
+            continue
+        if encoding is None and _CONTROL.search(text):
+            errors.append(f"{enc}: decodes to control characters (binary or UTF-16 file?)")
+            continue
+        return text, enc
+    tried = "UTF-8, UTF-8 with BOM or cp1252" if encoding is None else encoding
+    msg = f"{name} is not text in {tried} ({'; '.join(errors)}). {ENCODING_FIX}"
+    raise EncodingError(msg)
+
+
+def read_text(path: str | os.PathLike[str], *, encoding: str | None = None) -> str:
+    """Read a text file through :func:`decode_text`, logging a non-UTF-8 encoding.
+
+    A byte-order mark is dropped; ``\\r\\n`` line ends are kept (the csv reader
+    handles them).
+
+    Raises
+    ------
+    DataSourceError
+        If the file cannot be read.
+    EncodingError
+        If the bytes are not text in any supported encoding.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = p.write_bytes("Lörick;1".encode("cp1252"))
+    >>> read_text(p)
+    'Lörick;1'
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        msg = f"cannot read {p}: {exc}. Check the path or run `handwerkgeo data fetch`."
+        raise DataSourceError(msg) from exc
+    text, used = decode_text(data, name=p.name, encoding=encoding)
+    if used not in ("utf-8-sig", "utf-8", encoding):
+        logger.info("%s is not UTF-8; decoded as %s", p.name, used)
+    return text

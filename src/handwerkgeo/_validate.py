@@ -14,17 +14,18 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from handwerkgeo._geom import polygonal_part
+from handwerkgeo._text import normalize_key
 from handwerkgeo.errors import (
+    ConfigError,
     DuplicateIdError,
     EncodingError,
     HandwerkgeoError,
@@ -164,27 +165,6 @@ class ValidationReport:
         )
 
 
-def normalize_key(value: object) -> str:
-    """Normalise a column name or vocabulary key for matching.
-
-    Case-folds, spells umlauts out (``ä`` → ``ae``, ``ß`` → ``ss``), turns ``²`` into
-    ``2`` and drops everything that is not a letter or a digit.
-
-    Examples
-    --------
-    >>> normalize_key("Fläche [m²]")
-    'flaechem2'
-    >>> normalize_key("Industrie- und Gewerbefläche")
-    'industrieundgewerbeflaeche'
-    """
-    text = str(value).casefold().replace("²", "2").replace("ß", "ss")
-    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue")):
-        text = text.replace(a, b)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return re.sub(r"[^a-z0-9]", "", text)
-
-
 def find_column(columns: Iterable[object], candidates: Sequence[str]) -> str | None:
     """Return the first column whose normalised name equals a normalised candidate.
 
@@ -224,6 +204,44 @@ def detect_decimal(values: Iterable[object]) -> str:
     return "."
 
 
+def _number_text(s: str, decimal: str) -> str | None:
+    """Text with ``.`` as the only decimal separator, or ``None`` if a comma is ambiguous."""
+    if "," in s and "." in s:  # both: the last one is the decimal separator
+        if s.rfind(",") > s.rfind("."):
+            return s.replace(".", "").replace(",", ".")
+        return s.replace(",", "")
+    if "," in s:
+        if decimal == ",":
+            return s.replace(",", ".")
+        if _ENGLISH_THOUSANDS.match(s):
+            return s.replace(",", "")
+        return None
+    if decimal == "," and _GERMAN_THOUSANDS.match(s):
+        return s.replace(".", "")
+    return s
+
+
+def _parse_number(v: object, decimal: str) -> float | None:
+    """One value as a float (NaN when missing), or ``None`` when it cannot be read."""
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return np.nan
+    if isinstance(v, bool | np.bool_):
+        return None
+    if isinstance(v, int | float | np.integer | np.floating):
+        return float(v)
+    s = re.sub(r"[\s\u00a0\u202f']", "", str(v))
+    s = re.sub(r"(m2|m²|qm|sqm)$", "", s, flags=re.IGNORECASE)
+    if not s:
+        return np.nan
+    text = _number_text(s, decimal)
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def parse_numbers(
     values: Iterable[object], *, decimal: str | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -255,41 +273,15 @@ def parse_numbers(
         decimal = detect_decimal(vals)
     if decimal not in {",", "."}:
         msg = f"decimal must be ',' or '.', got {decimal!r}"
-        raise ValueError(msg)
+        raise ConfigError(msg)
     out = np.full(len(vals), np.nan)
     bad = np.zeros(len(vals), dtype=bool)
     for i, v in enumerate(vals):
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-            continue
-        if isinstance(v, bool | np.bool_):
+        number = _parse_number(v, decimal)
+        if number is None:
             bad[i] = True
-            continue
-        if isinstance(v, int | float | np.integer | np.floating):
-            out[i] = float(v)
-            continue
-        s = re.sub(r"[\s\u00a0\u202f']", "", str(v))
-        s = re.sub(r"(m2|m²|qm|sqm)$", "", s, flags=re.IGNORECASE)
-        if not s:
-            continue
-        if "," in s and "." in s:  # both: the last one is the decimal separator
-            if s.rfind(",") > s.rfind("."):
-                s = s.replace(".", "").replace(",", ".")
-            else:
-                s = s.replace(",", "")
-        elif "," in s:
-            if decimal == ",":
-                s = s.replace(",", ".")
-            elif _ENGLISH_THOUSANDS.match(s):
-                s = s.replace(",", "")
-            else:
-                bad[i] = True
-                continue
-        elif decimal == "," and _GERMAN_THOUSANDS.match(s):
-            s = s.replace(".", "")
-        try:
-            out[i] = float(s)
-        except ValueError:
-            bad[i] = True
+        else:
+            out[i] = number
     return out, bad
 
 
@@ -370,7 +362,7 @@ def check_geometries(
         for pos in check[~valid]:
             reason = shapely.is_valid_reason(arr[pos])
             if repair:
-                fixed = _polygonal_part(shapely.make_valid(arr[pos]))
+                fixed = polygonal_part(shapely.make_valid(arr[pos]))
                 if fixed is not None:
                     arr[pos] = fixed
                     notes.append(
@@ -389,19 +381,6 @@ def check_geometries(
             )
     out = gpd.GeoSeries(arr, index=geoms.index, crs=geoms.crs)
     return out, issues, notes
-
-
-def _polygonal_part(geom: Any) -> Any:
-    """The polygonal part of a repaired geometry, or ``None`` if there is none."""
-    if geom is None or geom.is_empty:
-        return None
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
-    if not parts:
-        return None
-    merged = shapely.union_all(parts)
-    return merged if not merged.is_empty else None
 
 
 def duplicate_issues(ids: pd.Series, *, what: str = "plot_id") -> list[RowIssue]:

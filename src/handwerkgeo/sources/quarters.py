@@ -19,6 +19,8 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from handwerkgeo._geom import polygonal_part
+from handwerkgeo._text import normalize_key
 from handwerkgeo.crs import raise_if_outside, to_canonical
 from handwerkgeo.errors import InvalidGeometryError, MissingColumnError, ValidationError
 from handwerkgeo.fetch import layer_paths
@@ -40,22 +42,19 @@ _REPLACEMENT = "\ufffd"
 _SOURCE_COLUMNS = {"Stadtbezir": "bezirk", "Stadtteil": "stadtteil", "Name": "name"}
 
 
-_TRANSLITERATE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-
-
 def normalise_name(name: str) -> str:
     """A Stadtteil name reduced for comparison across sources.
 
-    Lower case, umlauts transliterated (``ü`` → ``ue``), everything but letters and digits
-    removed, so that "Flingern-Süd", "Flingern Süd" and "Flingern Sued" compare equal.
+    :func:`handwerkgeo._text.normalize_key`: lower case, umlauts transliterated
+    (``ü`` → ``ue``), everything but letters and digits removed, so that "Flingern-Süd",
+    "Flingern Süd" and "Flingern Sued" compare equal.
 
     Examples
     --------
     >>> normalise_name("Flingern-Süd") == normalise_name("Flingern Sued")
     True
     """
-    text = str(name).strip().lower().translate(_TRANSLITERATE)
-    return "".join(ch for ch in text if ch.isalnum())
+    return normalize_key(name)
 
 
 def _default_path(
@@ -124,12 +123,7 @@ def _make_valid(
             )
         fixed = shapely.make_valid(geoms[invalid].to_numpy())
         # keep only the polygonal parts (make_valid may add boundary lines)
-        fixed = [
-            shapely.union_all(
-                [g for g in shapely.get_parts(f) if g.geom_type in {"Polygon", "MultiPolygon"}]
-            )
-            for f in fixed
-        ]
+        fixed = [polygonal_part(f) for f in fixed]
         gdf = gdf.copy()
         gdf.loc[invalid, gdf.geometry.name] = fixed
     wrong = ~gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"])

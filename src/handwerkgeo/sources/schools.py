@@ -18,8 +18,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from handwerkgeo._text import read_text
 from handwerkgeo.crs import CRS, check_crs, outside_city
-from handwerkgeo.errors import DuplicateIdError, EncodingError, MissingColumnError
+from handwerkgeo.errors import DuplicateIdError, MissingColumnError
 from handwerkgeo.fetch import layer_paths
 from handwerkgeo.sources.quarters import normalise_name, read_stadtteile
 
@@ -37,20 +38,6 @@ _COLUMNS = {
     "stadtteil": "stadtteil",
     "bezirk": "bezirk",
 }
-
-
-def _read_text(path: Path) -> str:
-    data = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if encoding != "utf-8-sig":
-            logger.warning("%s is not UTF-8; read it as %s", path, encoding)
-        return text
-    msg = f"{path} cannot be decoded as UTF-8 or Windows-1252; save it as UTF-8"
-    raise EncodingError(msg)
 
 
 def read_schools(
@@ -100,7 +87,7 @@ def read_schools(
     """
     src = Path(path) if path is not None else layer_paths("schools", data_dir)[0]
     name = f"schools file {src}"
-    df = pd.read_csv(io.StringIO(_read_text(src)), dtype=str, keep_default_na=False)
+    df = pd.read_csv(io.StringIO(read_text(src)), dtype=str, keep_default_na=False)
     df.columns = [str(c).strip().lower() for c in df.columns]
     required = [*_COLUMNS, "lon", "lat"]
     missing = [c for c in required if c not in df.columns]

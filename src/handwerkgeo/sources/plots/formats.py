@@ -1,0 +1,187 @@
+"""Reading plot files of every supported format into a plain table (or GeoDataFrame).
+
+File-level problems (unreadable, empty, wrong sheet or layer, undecodable text) are
+returned as :class:`handwerkgeo._validate.Problem`, never raised, so that the report can
+list them with everything else.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from handwerkgeo import _validate as v
+from handwerkgeo._text import ENCODING_FIX, decode_text
+from handwerkgeo.errors import EncodingError
+
+__all__ = [
+    "empty_problem",
+    "read_any",
+    "strip_table",
+]
+
+logger = logging.getLogger(__name__)
+
+
+_TABLE_SUFFIXES = {".csv", ".txt", ".tsv"}
+
+_EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+
+_PARQUET_SUFFIXES = {".parquet", ".geoparquet", ".pq"}
+
+
+def read_any(
+    path: Path,
+    *,
+    layer: str | int | None,
+    sep: str | None,
+    encoding: str | None,
+    decimal: str | None,
+) -> tuple[pd.DataFrame | None, list[v.Problem], dict[str, Any]]:
+    """Read any supported file; file-level problems are returned, not raised."""
+    meta: dict[str, Any] = {"notes": []}
+    if path.is_file() and path.stat().st_size == 0:
+        return None, [empty_problem(path.name, "the file is empty (0 bytes)")], meta
+    suffix = path.suffix.lower()
+    try:
+        if suffix in _TABLE_SUFFIXES:
+            return _read_csv(path, sep=sep, encoding=encoding, decimal=decimal, meta=meta)
+        if suffix in _EXCEL_SUFFIXES:
+            with pd.ExcelFile(path) as book:
+                sheets = [str(n) for n in book.sheet_names]
+                listed = ", ".join(repr(n) for n in sheets)
+                if isinstance(layer, str) and layer not in sheets:
+                    problem = v.Problem(
+                        "unreadable",
+                        f"{path.name} has no sheet {layer!r}; its sheets are {listed}",
+                        "name one of these sheets with layer= (Python) / --layer",
+                    )
+                    return None, [problem], meta
+                if layer is None and len(sheets) > 1:
+                    meta["notes"].append(
+                        f"{path.name}: read the first of its sheets {listed}; "
+                        "name another with layer= / --layer"
+                    )
+                sheet = 0 if layer is None else layer
+                frame = pd.read_excel(book, sheet_name=sheet, dtype=object)
+            meta["row_note"] = " (spreadsheet line = row + 1)"
+            return strip_table(frame), [], meta
+        if suffix in _PARQUET_SUFFIXES:
+            try:
+                return gpd.read_parquet(path), [], meta
+            except ValueError as exc:
+                if "geo" not in str(exc).lower():
+                    raise
+                return pd.read_parquet(path), [], meta
+        return _read_vector(path, layer=layer, encoding=encoding, meta=meta)
+    except (OSError, ValueError, pyogrio.errors.DataSourceError) as exc:
+        problem = v.Problem(
+            "unreadable",
+            f"{path.name} could not be read: {exc}",
+            "check that the file is complete and in one of the supported formats "
+            "(GeoPackage, GeoJSON, Shapefile, GeoParquet, CSV, XLSX)",
+        )
+        return None, [problem], meta
+
+
+def _read_vector(
+    path: Path, *, layer: str | int | None, encoding: str | None, meta: dict[str, Any]
+) -> tuple[pd.DataFrame | None, list[v.Problem], dict[str, Any]]:
+    options: dict[str, Any] = {}
+    if path.suffix.lower() in {".gml", ".xml"}:
+        options = {"WRITE_GFS": "NO", "DOWNLOAD_SCHEMA": "NO"}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = gpd.read_file(path, layer=layer, encoding=encoding, **options)
+    for w in caught:
+        text = str(w.message)
+        if layer is None and "More than one layer found" in text:
+            names = text.split(":", 1)[-1].split(". Specify")[0].strip()
+            problem = v.Problem(
+                "unreadable",
+                f"{path.name} has several layers ({names}).",
+                "say which layer holds the plots: layer='…' in Python or --layer on the "
+                "command line",
+            )
+            return None, [problem], meta
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return frame, [], meta
+
+
+def _read_csv(
+    path: Path,
+    *,
+    sep: str | None,
+    encoding: str | None,
+    decimal: str | None,
+    meta: dict[str, Any],
+) -> tuple[pd.DataFrame | None, list[v.Problem], dict[str, Any]]:
+    raw = path.read_bytes()
+    text, used, problem = _decode(raw, encoding=encoding, name=path.name)
+    if problem is not None or text is None:
+        return None, [problem] if problem is not None else [], meta
+    if used not in ("utf-8-sig", encoding):
+        meta["notes"].append(f"{path.name} decoded as {used}")
+        logger.info("%s: decoded as %s", path.name, used)
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if not first:
+        return None, [empty_problem(path.name, "the file holds no text")], meta
+    if sep is None:
+        counts = {s: first.count(s) for s in (";", ",", "\t", "|")}
+        sep = max(counts, key=lambda s: counts[s]) if max(counts.values()) else ","
+    if decimal is None and sep == ";":
+        decimal = ","
+    meta["decimal"] = decimal
+    meta["row_note"] = " (file line = row + 1)"
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=True,
+        )
+    except pd.errors.ParserError as exc:
+        problem = v.Problem(
+            "unreadable",
+            f"{path.name} is not a well-formed table with separator {sep!r}: {exc}",
+            "check that every line has the same number of fields and that text with "
+            "the separator in it (e.g. WKT) is in double quotes; or pass sep=",
+        )
+        return None, [problem], meta
+    return strip_table(frame), [], meta
+
+
+def _decode(
+    raw: bytes, *, encoding: str | None, name: str
+) -> tuple[str | None, str | None, v.Problem | None]:
+    """Decode CSV bytes with :func:`decode_text`; return (text, encoding used, problem)."""
+    try:
+        text, used = decode_text(raw, name=name, encoding=encoding)
+    except EncodingError as exc:
+        message = str(exc).removesuffix(ENCODING_FIX).rstrip()
+        return None, None, v.Problem("encoding", message, ENCODING_FIX)
+    return text, used, None
+
+
+def strip_table(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.dropna(how="all")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    keep = [c for c in frame.columns if not (c.startswith("Unnamed:") and frame[c].isna().all())]
+    return frame[keep].reset_index(drop=True)
+
+
+def empty_problem(name: str, what: str) -> v.Problem:
+    return v.Problem(
+        "empty_file",
+        f"{name} contains no plots: {what}.",
+        "check that the right file was given and that it was saved completely",
+    )
