@@ -18,10 +18,9 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -32,7 +31,9 @@ from filelock import FileLock, Timeout
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from handwerkgeo import settings
-from handwerkgeo.errors import DataSourceError
+from handwerkgeo._atomic import atomic_replace_file, atomic_write_text
+from handwerkgeo._io import file_sha256, now_iso, to_iso
+from handwerkgeo.errors import ConfigError, DataSourceError
 
 __all__ = [
     "PROVENANCE_FILE",
@@ -52,7 +53,6 @@ logger = logging.getLogger(__name__)
 PROVENANCE_FILE = "provenance.json"
 
 _CHUNK = 1 << 16
-_FILE_MODE = 0o644  # mkstemp creates 0600; fetched files are public data
 _USER_AGENT = "handwerkgeo-data-fetch"
 _VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".gml", ".kml"}
 
@@ -76,7 +76,7 @@ class FileEntry(BaseModel):
         p = PurePosixPath(value)
         if p.is_absolute() or ".." in p.parts or not p.parts:
             msg = f"file path {value!r} must be relative and stay inside raw/"
-            raise ValueError(msg)
+            raise ConfigError(msg)  # a ValueError: pydantic reports it with the manifest
         return value
 
 
@@ -190,10 +190,6 @@ def load_manifest(path: str | os.PathLike[str] | None = None) -> Manifest:
 # --- provenance ---------------------------------------------------------------------------
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
 def read_provenance(data_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Return the provenance record of ``<data_dir>/raw`` (empty when nothing was fetched).
 
@@ -217,43 +213,7 @@ def read_provenance(data_dir: str | os.PathLike[str] | None = None) -> dict[str,
     return record
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 # --- copying and downloading --------------------------------------------------------------
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(_CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-@contextlib.contextmanager
-def _temp_beside(target: Path) -> Iterator[tuple[IO[bytes], Path]]:
-    """A temporary file in the target's directory; removed unless moved away."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh, tmp
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 def _stream(src: IO[bytes], dst: IO[bytes], *, expected_bytes: int | None) -> tuple[str, int]:
@@ -266,8 +226,6 @@ def _stream(src: IO[bytes], dst: IO[bytes], *, expected_bytes: int | None) -> tu
     if expected_bytes is not None and n != expected_bytes:
         msg = f"transfer interrupted after {n} of {expected_bytes} bytes"
         raise OSError(msg)
-    dst.flush()
-    os.fsync(dst.fileno())
     return h.hexdigest(), n
 
 
@@ -282,19 +240,25 @@ def _where_to_put(layer: Layer, entry: FileEntry, target: Path) -> str:
 def _transfer(
     layer: Layer, entry: FileEntry, target: Path, source: str, *, is_url: bool, timeout_s: float
 ) -> tuple[str, int]:
-    """Copy or download ``source`` to ``target`` via a checked temporary file."""
+    """Copy or download ``source`` to ``target`` via a checked temporary file.
+
+    The file is written beside ``target`` and moved over it only when its checksum is right
+    (:func:`handwerkgeo._atomic.atomic_replace_file`); on any error nothing is written.
+    """
     what = f"layer {layer.name!r}, file {entry.path}"
-    with _temp_beside(target) as (fh, tmp):
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_replace_file(target, copy_existing=False) as tmp:
         try:
-            if is_url:
-                request = urllib.request.Request(source, headers={"User-Agent": _USER_AGENT})
-                with urllib.request.urlopen(request, timeout=timeout_s) as resp:
-                    length = resp.headers.get("Content-Length")
-                    expected = int(length) if length and length.isdigit() else None
-                    digest, nbytes = _stream(resp, fh, expected_bytes=expected)
-            else:
-                with open(source, "rb") as src:
-                    digest, nbytes = _stream(src, fh, expected_bytes=None)
+            with tmp.open("wb") as fh:
+                if is_url:
+                    request = urllib.request.Request(source, headers={"User-Agent": _USER_AGENT})
+                    with urllib.request.urlopen(request, timeout=timeout_s) as resp:
+                        length = resp.headers.get("Content-Length")
+                        expected = int(length) if length and length.isdigit() else None
+                        digest, nbytes = _stream(resp, fh, expected_bytes=expected)
+                else:
+                    with open(source, "rb") as src:
+                        digest, nbytes = _stream(src, fh, expected_bytes=None)
         except urllib.error.HTTPError as exc:
             msg = (
                 f"{what}: download from {source} failed with HTTP {exc.code} {exc.reason}. "
@@ -323,8 +287,6 @@ def _transfer(
                 f"{layer.landing_page}, or update the manifest only after checking the new file."
             )
             raise DataSourceError(msg)
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, target)
     return digest, nbytes
 
 
@@ -341,7 +303,7 @@ def _fetch_one(
     """Fetch one file. Returns (result, new provenance record or None if unchanged)."""
     target = raw / PurePosixPath(entry.path)
     if not force and target.is_file():
-        digest = _sha256_file(target)
+        digest = file_sha256(target)
         if digest == entry.sha256:
             stat = target.stat()
             result: dict[str, Any] = {
@@ -363,7 +325,7 @@ def _fetch_one(
                 source_type="manual",
                 digest=digest,
                 nbytes=stat.st_size,
-                retrieved_at=mtime.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+                retrieved_at=to_iso(mtime),
             )
             result["source"] = str(target)
             return result, record
@@ -401,7 +363,7 @@ def _fetch_one(
         source_type=source_type,
         digest=digest,
         nbytes=nbytes,
-        retrieved_at=_now(),
+        retrieved_at=now_iso(),
     )
     result = {
         "layer": layer.name,
@@ -547,8 +509,8 @@ def fetch(
                 if progress is not None:
                     progress(result)
         if changed:
-            record_all = {"updated_at": _now(), "files": dict(sorted(files.items()))}
-            _atomic_write_text(
+            record_all = {"updated_at": now_iso(), "files": dict(sorted(files.items()))}
+            atomic_write_text(
                 raw / PROVENANCE_FILE, json.dumps(record_all, indent=2, ensure_ascii=False) + "\n"
             )
     if errors:

@@ -76,6 +76,7 @@ from handwerkgeo._atomic import (
     atomic_write_text,
     clean_stale_temps,
 )
+from handwerkgeo._io import file_sha256, now_iso
 from handwerkgeo.crs import CRS, to_canonical
 from handwerkgeo.errors import (
     ConfigError,
@@ -316,7 +317,7 @@ class Register:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return now_iso(timespec="milliseconds")
 
 
 @contextlib.contextmanager
@@ -604,14 +605,6 @@ def _geom_name(df: pd.DataFrame) -> str | None:
     return df.geometry.name if isinstance(df, gpd.GeoDataFrame) else None
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def data_checksums(data_dir: str | os.PathLike[str] | None = None) -> dict[str, str]:
     """sha256 of every input data file: from ``<data_dir>/raw/provenance.json`` when present.
 
@@ -635,7 +628,7 @@ def data_checksums(data_dir: str | os.PathLike[str] | None = None) -> dict[str, 
     out = {}
     for p in sorted(raw.rglob("*")):
         if p.is_file() and not p.name.startswith("."):
-            out[p.relative_to(raw).as_posix()] = _sha256_file(p)
+            out[p.relative_to(raw).as_posix()] = file_sha256(p)
     return out
 
 
@@ -752,7 +745,7 @@ def _read_input(
     rejects = _rejects_frame(records)
     if len(more):
         rejects = pd.concat([rejects, more], ignore_index=True)
-    return good, rejects, path.name, _sha256_file(path)
+    return good, rejects, path.name, file_sha256(path)
 
 
 # --- one run --------------------------------------------------------------------------------

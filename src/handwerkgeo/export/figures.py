@@ -31,6 +31,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 from pyproj import Transformer
 
+from handwerkgeo._atomic import atomic_write_bytes
 from handwerkgeo.crs import CRS, check_crs
 from handwerkgeo.errors import ConfigError, MissingColumnError
 from handwerkgeo.export._labels import (
@@ -48,7 +49,6 @@ from handwerkgeo.export._labels import (
     run_of,
     validate_scored,
 )
-from handwerkgeo.export._offline import atomic_write_bytes
 
 __all__ = ["A4_LANDSCAPE_IN", "export_figure", "render_figure", "score_colours"]
 

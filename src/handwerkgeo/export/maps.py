@@ -42,6 +42,7 @@ from branca.element import Element, MacroElement
 from folium.map import Layer
 from folium.template import Template
 
+from handwerkgeo._atomic import atomic_write_text
 from handwerkgeo.crs import check_crs
 from handwerkgeo.errors import MissingColumnError, ValidationError
 from handwerkgeo.export._labels import (
@@ -63,7 +64,6 @@ from handwerkgeo.export._labels import (
 from handwerkgeo.export._offline import (
     LEAFLET_CSS_URL,
     LEAFLET_JS_URL,
-    atomic_write_text,
     leaflet_assets,
     template_text,
 )

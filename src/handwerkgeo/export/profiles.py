@@ -31,6 +31,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
+from handwerkgeo._atomic import atomic_write_bytes, atomic_write_text
 from handwerkgeo.crs import check_crs
 from handwerkgeo.errors import MissingColumnError, ValidationError
 from handwerkgeo.export._labels import (
@@ -50,7 +51,7 @@ from handwerkgeo.export._labels import (
     score_card,
     validate_scored,
 )
-from handwerkgeo.export._offline import atomic_write_bytes, atomic_write_text, template_text
+from handwerkgeo.export._offline import template_text
 from handwerkgeo.export.figures import _draw_map, _north_arrow, _scale_bar
 
 __all__ = ["export_profiles", "profile_filename"]

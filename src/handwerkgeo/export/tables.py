@@ -29,6 +29,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from handwerkgeo._atomic import atomic_write_bytes
 from handwerkgeo.errors import ConfigError
 from handwerkgeo.export._labels import (
     OSM_ATTRIBUTION,
@@ -40,7 +41,6 @@ from handwerkgeo.export._labels import (
     run_of,
     validate_scored,
 )
-from handwerkgeo.export._offline import atomic_write_bytes
 
 __all__ = ["criteria_table", "export_tables", "ranking_table"]
 
