@@ -85,6 +85,9 @@ from handwerkgeo.errors import (
     RegisterLockedError,
     ValidationError,
 )
+from handwerkgeo.export.tables import excel_safe
+from handwerkgeo.scale import compute_raw_dask
+from handwerkgeo.scorer import Scorer, resolve_scorer, with_plots
 
 __all__ = [
     "LAYERS",
@@ -180,97 +183,6 @@ class StaleRegisterError(HandwerkgeoError, RuntimeError):
     Scores of an incremental run must be comparable with the stored ones, so ``add`` refuses
     and asks for a full ``rescore`` (or ``rescore_if_stale=True`` / ``--rescore``).
     """
-
-
-# --- the scoring engine, injectable ----------------------------------------------------------
-
-
-def _default_load_config(path: str | os.PathLike[str] | None) -> Any:
-    from handwerkgeo.config import load_config
-
-    return load_config(path)
-
-
-def _default_load_context(data_dir: str | os.PathLike[str] | None) -> Any:
-    from handwerkgeo.context import load_context
-
-    return load_context(data_dir)
-
-
-@dataclass(frozen=True)
-class Scorer:
-    """The scoring functions the register calls; :meth:`default` is handwerkgeo's engine.
-
-    Either ``compute_raw`` and ``score_raw`` are given (then ``add`` computes criteria only
-    for new and changed plots and re-ranks all plots globally with ``score_raw``), or only
-    ``score_plots`` (then every run scores every plot).
-
-    Attributes
-    ----------
-    compute_raw
-        ``compute_raw(plots, context, config) -> DataFrame``: the plots with their raw
-        criteria columns (``raw_<k>``, optional ``fallback_<k>``), aligned on the index.
-    score_raw
-        ``score_raw(raw, config) -> GeoDataFrame``: the scored frame (utilities,
-        contributions, exclusions and global ranks) of the raw table.
-    score_plots
-        ``score_plots(plots, config, context=...) -> GeoDataFrame``; derived from the two
-        above when not given.
-    load_config
-        ``load_config(path_or_None)`` → a configuration with ``.hash`` and ``.to_yaml()``.
-    load_context
-        ``load_context(data_dir_or_None)`` → the scoring context (network, layers).
-    """
-
-    compute_raw: Callable[[gpd.GeoDataFrame, Any, Any], pd.DataFrame] | None = None
-    score_raw: Callable[[pd.DataFrame, Any], gpd.GeoDataFrame] | None = None
-    score_plots: Callable[..., gpd.GeoDataFrame] | None = None
-    load_config: Callable[[Any], Any] = _default_load_config
-    load_context: Callable[[Any], Any] = _default_load_context
-
-    @classmethod
-    def default(cls) -> Scorer:
-        """handwerkgeo's own engine (:mod:`handwerkgeo.scoring`), imported now."""
-        from handwerkgeo import scoring
-
-        return cls(
-            compute_raw=scoring.compute_raw,
-            score_raw=scoring.score_raw,
-            score_plots=scoring.score_plots,
-        )
-
-    @property
-    def incremental(self) -> bool:
-        """Whether criteria can be computed for some plots and ranked with the others."""
-        return self.compute_raw is not None and self.score_raw is not None
-
-    def score(self, plots: gpd.GeoDataFrame, config: Any, context: Any) -> gpd.GeoDataFrame:
-        """Score ``plots`` completely (single process)."""
-        if self.score_plots is not None:
-            return self.score_plots(plots, config, context=context)
-        if self.compute_raw is None or self.score_raw is None:
-            msg = "a Scorer needs compute_raw and score_raw, or score_plots"
-            raise ConfigError(msg)
-        return self.score_raw(_with_plots(plots, self.compute_raw(plots, context, config)), config)
-
-
-def _resolve_scorer(scorer: Scorer | Callable[..., gpd.GeoDataFrame] | None) -> Scorer:
-    if scorer is None:
-        return Scorer.default()
-    if isinstance(scorer, Scorer):
-        return scorer
-    if callable(scorer):
-        return Scorer(score_plots=scorer)
-    msg = f"scorer must be a handwerkgeo.register.Scorer or a callable, not {type(scorer)!r}"
-    raise TypeError(msg)
-
-
-def _with_plots(plots: gpd.GeoDataFrame, raw: pd.DataFrame) -> gpd.GeoDataFrame:
-    """The raw table with the plot columns, whether or not ``compute_raw`` returned them."""
-    if "plot_id" in raw.columns and "geometry" in raw.columns:
-        return raw
-    extra = [c for c in raw.columns if c not in plots.columns]
-    return plots.join(raw[extra])
 
 
 # --- the register and its lock ---------------------------------------------------------------
@@ -817,12 +729,10 @@ def _compute(
         msg = "this scorer cannot compute raw criteria separately; pass a split Scorer"
         raise ConfigError(msg)
     if engine == "dask":
-        from handwerkgeo.scale import compute_raw_dask
-
         raw = compute_raw_dask(plots, config, context=context, scorer=scorer, **dask_options)
     else:
         raw = scorer.compute_raw(plots, context, config)
-    return _with_plots(plots, raw)
+    return with_plots(plots, raw)
 
 
 def _score_run(
@@ -973,7 +883,7 @@ def _run(
     if engine not in ("single", "dask"):
         msg = f"engine must be 'single' or 'dask', not {engine!r}"
         raise ConfigError(msg)
-    sc = _resolve_scorer(scorer)
+    sc = resolve_scorer(scorer)
     config = config if config is not None else sc.load_config(None)
     checksums = json.dumps(data_checksums(data_dir), sort_keys=True)
     if new_plots is not None:
@@ -1420,7 +1330,7 @@ def reproduce_run(
         model changed).
     """
     reg = Register.at(register)
-    sc = _resolve_scorer(scorer)
+    sc = resolve_scorer(scorer)
     runs = read_register(reg, layers=("runs",))["runs"]
     run = _run_row(runs, run_id, reg.path)
     with tempfile.TemporaryDirectory() as d:
@@ -1553,8 +1463,6 @@ def write_change_report(
     if language not in ("de", "en"):
         msg = f"language must be 'de' or 'en', not {language!r}"
         raise ConfigError(msg)
-    from handwerkgeo.export.tables import _excel_safe
-
     reg = Register.at(register)
     run = _run_row(read_register(reg, layers=("runs",))["runs"], run_id, reg.path)
     now = read_register(reg, layers=("plots", "scores", "rejects"), run_id=run_id)
@@ -1577,7 +1485,7 @@ def write_change_report(
         rej = rej.rename(columns=_REJECT_HEADERS_DE)
     # ids, names and reasons come from the listing: never let a spreadsheet evaluate them
     # (openpyxl even stores a text starting with "=" as a formula)
-    table, rej = _excel_safe(table), _excel_safe(rej)
+    table, rej = excel_safe(table), excel_safe(rej)
     out = reg.reports_dir / run_id
     out.mkdir(parents=True, exist_ok=True)
     csv_opts: dict[str, Any] = {"sep": ";", "decimal": ","} if de else {}

@@ -52,7 +52,7 @@ from handwerkgeo.export._labels import (
     validate_scored,
 )
 from handwerkgeo.export._offline import template_text
-from handwerkgeo.export.figures import _draw_map, _north_arrow, _scale_bar
+from handwerkgeo.export.figures import draw_map, north_arrow, scale_bar
 
 __all__ = ["export_profiles", "profile_filename"]
 
@@ -125,7 +125,7 @@ def _location(
     st = None
     if stadtteile is not None and len(stadtteile):
         st = stadtteile.iloc[stadtteile.sindex.query(geom.buffer(context_m * 2))]
-    _draw_map(ax, near, stadtteile=st, top_n=0, lang=lang, extent=extent)
+    draw_map(ax, near, stadtteile=st, top_n=0, lang=lang, extent=extent)
     target = gdf.iloc[[i]]
     if geom.geom_type in ("Point", "MultiPoint"):
         target.plot(
@@ -137,8 +137,8 @@ def _location(
     ax.set_ylim(extent[1], extent[3])
     ax.set_xlabel("")
     ax.set_ylabel("")
-    _scale_bar(ax, lang)
-    _north_arrow(ax)
+    scale_bar(ax, lang)
+    north_arrow(ax)
 
 
 def _bars(ax: Axes, row: pd.Series, crits: list[Criterion], lang: str) -> None:
