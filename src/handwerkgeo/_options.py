@@ -54,4 +54,4 @@ def merge_options(cls: type[T], options: T | None, kwargs: Mapping[str, Any], *,
     if not isinstance(base, cls):
         msg = f"{func}(): options must be a {cls.__name__}, not {type(base).__name__}"
         raise ConfigError(msg)
-    return dataclasses.replace(base, **kwargs) if kwargs else base  # type: ignore[type-var]
+    return dataclasses.replace(base, **kwargs) if kwargs else base

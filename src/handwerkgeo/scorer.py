@@ -17,7 +17,7 @@ import pandas as pd
 
 from handwerkgeo.errors import ConfigError
 
-__all__ = ["Scorer", "resolve_scorer", "with_plots"]
+__all__ = ["Scorer", "ScorerLike", "resolve_scorer", "with_plots"]
 
 
 def _default_load_config(path: str | os.PathLike[str] | None) -> Any:
@@ -105,7 +105,12 @@ class Scorer:
         return self.score_raw(with_plots(plots, self.compute_raw(plots, context, config)), config)
 
 
-def resolve_scorer(scorer: Scorer | Callable[..., gpd.GeoDataFrame] | None) -> Scorer:
+#: What the register and the Dask engine accept as ``scorer=``: a :class:`Scorer`, a
+#: ``score_plots``-like callable, or ``None`` for handwerkgeo's engine.
+ScorerLike = Scorer | Callable[..., gpd.GeoDataFrame] | None
+
+
+def resolve_scorer(scorer: ScorerLike) -> Scorer:
     """``scorer`` as a :class:`Scorer`: ``None`` is the default engine, a callable is
     ``score_plots``.
 
