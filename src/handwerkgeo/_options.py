@@ -2,14 +2,16 @@
 
 Public functions with many options take ``options=`` (a frozen dataclass) and still accept
 the options as keywords (``export_map(scored, path, top_n=5)``); :func:`merge_options`
-maps those keywords onto the dataclass and names any unknown one.
+maps those keywords onto the dataclass and names any unknown one. For type checkers and
+IDEs the keywords are declared by a ``TypedDict`` beside each dataclass (``**kwargs:
+Unpack[MapKwargs]``); a test checks that both list the same fields.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from handwerkgeo.errors import ConfigError
 
@@ -18,7 +20,7 @@ __all__ = ["merge_options"]
 T = TypeVar("T")
 
 
-def merge_options(cls: type[T], options: T | None, kwargs: Mapping[str, Any], *, func: str) -> T:
+def merge_options(cls: type[T], options: T | None, kwargs: Mapping[str, object], *, func: str) -> T:
     """``options`` (default ``cls()``) with the fields given in ``kwargs`` replaced.
 
     Raises

@@ -20,7 +20,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -33,8 +33,10 @@ from handwerkgeo.scorer import Scorer, with_plots
 
 if TYPE_CHECKING:
     from distributed import Client
+    from typing_extensions import Unpack
 
 __all__ = [
+    "DaskKwargs",
     "DaskOptions",
     "compute_raw_dask",
     "dask_client",
@@ -66,6 +68,15 @@ class DaskOptions:
     workers: int | None = None
     scheduler: str | None = None
     processes: bool = True
+
+
+class DaskKwargs(TypedDict, total=False):
+    """The fields of :class:`DaskOptions` as keywords."""
+
+    npartitions: int | None
+    workers: int | None
+    scheduler: str | None
+    processes: bool
 
 
 class _Shared:
@@ -148,7 +159,7 @@ def compute_raw_dask(
     scorer: Scorer | None = None,
     client: Client | None = None,
     options: DaskOptions | None = None,
-    **kwargs: Any,
+    **kwargs: Unpack[DaskKwargs],
 ) -> pd.DataFrame:
     """Compute the raw criteria of ``plots`` on a Dask cluster.
 
@@ -232,7 +243,7 @@ def score_plots_dask(
     scorer: Scorer | None = None,
     data_dir: str | os.PathLike[str] | None = None,
     options: DaskOptions | None = None,
-    **kwargs: Any,
+    **kwargs: Unpack[DaskKwargs],
 ) -> gpd.GeoDataFrame:
     """Score plots on a Dask cluster; the result equals the single-process engine.
 

@@ -31,7 +31,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import folium
 import geopandas as gpd
@@ -80,9 +80,13 @@ from handwerkgeo.export._offline import (
     template_text,
 )
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 __all__ = [
     "COMPRESS_ABOVE_BYTES",
     "DEFAULT_MAX_POLYGONS",
+    "MapKwargs",
     "MapOptions",
     "export_map",
     "map_payload",
@@ -218,6 +222,21 @@ class MapOptions:
     extra_sources: Sequence[Mapping[str, Any]] = ()
 
 
+class MapKwargs(TypedDict, total=False):
+    """The fields of :class:`MapOptions` as keywords of :func:`export_map`."""
+
+    top_n: int
+    lang: str
+    offline: bool
+    basemap: str | None
+    basemap_attribution: str | None
+    title: str | None
+    max_polygons: int
+    simplify_m: float
+    compress: bool | None
+    extra_sources: Sequence[Mapping[str, Any]]
+
+
 def map_payload(
     scored: gpd.GeoDataFrame,
     *,
@@ -226,7 +245,7 @@ def map_payload(
     cycling: gpd.GeoDataFrame | None = None,
     options: MapOptions | None = None,
     extra_attributions: Sequence[str] = (),
-    **kwargs: Any,
+    **kwargs: Unpack[MapKwargs],
 ) -> dict[str, Any]:
     """The compact JSON document a map is drawn from (see the module docstring).
 
@@ -456,7 +475,7 @@ def export_map(
     stops: gpd.GeoDataFrame | None = None,
     cycling: gpd.GeoDataFrame | None = None,
     options: MapOptions | None = None,
-    **kwargs: Any,
+    **kwargs: Unpack[MapKwargs],
 ) -> Path:
     """Write an interactive score map as one HTML file.
 

@@ -22,7 +22,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import geopandas as gpd
 import jinja2
@@ -56,7 +56,10 @@ from handwerkgeo.export._labels import (
 from handwerkgeo.export._offline import template_text
 from handwerkgeo.export.figures import draw_map, north_arrow, scale_bar
 
-__all__ = ["ProfileOptions", "export_profiles", "profile_filename"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["ProfileKwargs", "ProfileOptions", "export_profiles", "profile_filename"]
 
 logger = logging.getLogger(__name__)
 
@@ -318,6 +321,17 @@ class ProfileOptions:
     extra_sources: Sequence[Mapping[str, Any]] = ()
 
 
+class ProfileKwargs(TypedDict, total=False):
+    """The fields of :class:`ProfileOptions` as keywords of :func:`export_profiles`."""
+
+    lang: str
+    pdf: bool
+    top_n: int | None
+    max_profiles: int
+    context_m: float
+    extra_sources: Sequence[Mapping[str, Any]]
+
+
 @dataclass(frozen=True)
 class _Job:
     """What every profile of one export shares."""
@@ -444,7 +458,7 @@ def export_profiles(
     *,
     stadtteile: gpd.GeoDataFrame | None = None,
     options: ProfileOptions | None = None,
-    **kwargs: Any,
+    **kwargs: Unpack[ProfileKwargs],
 ) -> dict[str, Any]:
     """Write one site profile (Standortsteckbrief) per plot and an ``index.html``.
 

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import geopandas as gpd
 import pandas as pd
@@ -59,7 +59,11 @@ from handwerkgeo.register.storage import (
 from handwerkgeo.scale import DaskOptions
 from handwerkgeo.scorer import Scorer, ScorerLike, resolve_scorer
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 __all__ = [
+    "RunKwargs",
     "RunOptions",
     "RunReport",
     "StaleRegisterError",
@@ -122,6 +126,21 @@ class RunOptions:
         return DaskOptions(
             npartitions=self.npartitions, workers=self.workers, scheduler=self.scheduler
         )
+
+
+class RunKwargs(TypedDict, total=False):
+    """The fields of :class:`RunOptions` as keywords of :func:`add_plots` / :func:`rescore`."""
+
+    id_col: str | None
+    crs: object | None
+    rescore_if_stale: bool
+    wait_s: float
+    engine: Literal["single", "dask"]
+    workers: int | None
+    scheduler: str | None
+    npartitions: int | None
+    language: str
+    make_map: bool
 
 
 @dataclass(frozen=True, eq=False)
@@ -420,7 +439,7 @@ def add_plots(
     scorer: ScorerLike = None,
     data_dir: str | os.PathLike[str] | None = None,
     options: RunOptions | None = None,
-    **kwargs: Any,
+    **kwargs: Unpack[RunKwargs],
 ) -> RunReport:
     """Register a listing of plots and score the new and changed ones.
 
@@ -488,7 +507,7 @@ def rescore(
     scorer: ScorerLike = None,
     data_dir: str | os.PathLike[str] | None = None,
     options: RunOptions | None = None,
-    **kwargs: Any,
+    **kwargs: Unpack[RunKwargs],
 ) -> RunReport:
     """Score every active plot of the register again and record a ``rescore`` run.
 
