@@ -1,11 +1,12 @@
 """Source manifest, fetching from the data mirror or the public URLs, checksums, provenance.
 
 Every public data layer the toolkit reads is listed in the manifest
-``handwerkgeo/data/sources.yaml`` with its publisher, licence, attribution, public location and
-the sha256 of each file. :func:`fetch` copies each file from a local mirror of the public
-sources (``mirror=`` or ``HANDWERKGEO_DATA_MIRROR``) or downloads it from its URL, verifies the
-checksum and moves it atomically to ``<data_dir>/raw/<path>``. What was fetched, from where,
-when and under which licence is recorded in ``<data_dir>/raw/provenance.json``.
+``handwerkgeo/data/sources.yaml`` (:mod:`handwerkgeo.manifest`) with its publisher, licence,
+attribution, public location and the sha256 of each file. :func:`fetch` copies each file from
+a local mirror of the public sources (``mirror=`` or ``HANDWERKGEO_DATA_MIRROR``) or downloads
+it from its URL, verifies the checksum and moves it atomically to ``<data_dir>/raw/<path>``.
+What was fetched, from where, when and under which licence is recorded in
+``<data_dir>/raw/provenance.json``.
 
 Readers find the fetched files with :func:`layer_paths`; :func:`layer_info` summarises them.
 """
@@ -21,19 +22,17 @@ import os
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
-from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 import pandas as pd
-import yaml
 from filelock import FileLock, Timeout
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from handwerkgeo import settings
 from handwerkgeo._atomic import atomic_replace_file, atomic_write_text
 from handwerkgeo._io import file_sha256, now_iso, to_iso
-from handwerkgeo.errors import ConfigError, DataSourceError
+from handwerkgeo.errors import DataSourceError
+from handwerkgeo.manifest import FileEntry, Layer, Manifest, load_manifest
 
 __all__ = [
     "PROVENANCE_FILE",
@@ -55,136 +54,6 @@ PROVENANCE_FILE = "provenance.json"
 _CHUNK = 1 << 16
 _USER_AGENT = "handwerkgeo-data-fetch"
 _VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".gml", ".kml"}
-
-
-# --- manifest ---------------------------------------------------------------------------
-
-
-class FileEntry(BaseModel):
-    """One file of a layer: where it goes, its checksum and (optionally) its own URL."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    path: str
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    url: str | None = None
-    records: str | None = None
-
-    @field_validator("path")
-    @classmethod
-    def _relative(cls, value: str) -> str:
-        p = PurePosixPath(value)
-        if p.is_absolute() or ".." in p.parts or not p.parts:
-            msg = f"file path {value!r} must be relative and stay inside raw/"
-            raise ConfigError(msg)  # a ValueError: pydantic reports it with the manifest
-        return value
-
-
-class Layer(BaseModel):
-    """A data layer of the manifest (one or more files from one public source)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str
-    title: str
-    publisher: str
-    url: str | None
-    landing_page: str
-    licence: str
-    licence_url: str | None = None
-    attribution: str
-    crs: str | None = None
-    files: tuple[FileEntry, ...] = Field(min_length=1)
-
-    def download_url(self, entry: FileEntry) -> str | None:
-        """The direct download URL of ``entry``, or ``None`` when only a landing page is known."""
-        if entry.url is not None:
-            return entry.url
-        return self.url if len(self.files) == 1 else None
-
-
-class Manifest(BaseModel):
-    """The source manifest: layers by name."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    version: int
-    layers: dict[str, Layer]
-
-    def layer(self, name: str) -> Layer:
-        """Return the layer ``name`` or raise :class:`DataSourceError` listing the known ones."""
-        try:
-            return self.layers[name]
-        except KeyError:
-            msg = (
-                f"unknown data layer {name!r}; the source manifest knows: {', '.join(self.layers)}"
-            )
-            raise DataSourceError(msg) from None
-
-
-def load_manifest(path: str | os.PathLike[str] | None = None) -> Manifest:
-    """Load and validate the source manifest.
-
-    Parameters
-    ----------
-    path
-        A manifest YAML file; ``None`` reads the one shipped with the package
-        (``handwerkgeo/data/sources.yaml``).
-
-    Returns
-    -------
-    Manifest
-        Frozen, validated manifest.
-
-    Raises
-    ------
-    DataSourceError
-        If the file cannot be read or does not follow the manifest schema.
-
-    Examples
-    --------
-    >>> m = load_manifest()
-    >>> m.layer("stadtteile").licence
-    'dl-de/zero-2.0'
-    """
-    if path is None:
-        text = resources.files("handwerkgeo").joinpath("data/sources.yaml").read_text("utf-8")
-        where = "handwerkgeo/data/sources.yaml"
-    else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            msg = f"cannot read the source manifest {path}: {exc}"
-            raise DataSourceError(msg) from exc
-        where = str(path)
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        msg = f"source manifest {where} is not valid YAML: {exc}"
-        raise DataSourceError(msg) from exc
-    if not isinstance(raw, dict) or not isinstance(raw.get("layers"), dict):
-        msg = f"source manifest {where} must be a mapping with a 'layers' mapping"
-        raise DataSourceError(msg)
-    layers = {
-        name: {**(spec or {}), "name": name} if isinstance(spec, dict) else spec
-        for name, spec in raw["layers"].items()
-    }
-    try:
-        manifest = Manifest.model_validate({**raw, "layers": layers})
-    except ValidationError as exc:
-        msg = f"source manifest {where} is invalid:\n{exc}"
-        raise DataSourceError(msg) from exc
-    seen: dict[str, str] = {}
-    for layer in manifest.layers.values():
-        for entry in layer.files:
-            if entry.path in seen:
-                msg = (
-                    f"source manifest {where}: file {entry.path} is listed by both "
-                    f"{seen[entry.path]!r} and {layer.name!r}"
-                )
-                raise DataSourceError(msg)
-            seen[entry.path] = layer.name
-    return manifest
 
 
 # --- provenance ---------------------------------------------------------------------------
