@@ -20,6 +20,10 @@ from handwerkgeo.errors import ConfigError
 __all__ = ["Scorer", "ScorerLike", "resolve_scorer", "with_plots"]
 
 
+# The engine's modules are imported on first use: a register scored by another Scorer (or a
+# test double) never loads them.
+
+
 def _default_load_config(path: str | os.PathLike[str] | None) -> Any:
     from handwerkgeo.config import load_config
 

@@ -26,7 +26,9 @@ from handwerkgeo import settings
 from handwerkgeo._io import file_sha256
 from handwerkgeo.crs import CRS, to_canonical
 from handwerkgeo.errors import MissingColumnError, ValidationError
+from handwerkgeo.fetch import read_provenance
 from handwerkgeo.register.storage import PLOT_META, REJECT_COLS, empty_frame
+from handwerkgeo.sources.plots import read_plots
 
 __all__ = [
     "attr_hashes",
@@ -119,8 +121,6 @@ def data_checksums(data_dir: str | os.PathLike[str] | None = None) -> dict[str, 
     raw = settings.raw_dir(data_dir)
     prov = raw / "provenance.json"
     if prov.is_file():
-        from handwerkgeo.fetch import read_provenance
-
         files = read_provenance(data_dir).get("files", {})
         return {k: str(v.get("sha256", "")) for k, v in sorted(files.items())}
     if not raw.is_dir():
@@ -215,8 +215,6 @@ def read_listing(
         name = "<GeoDataFrame>"
         good, rejects = _validate_frame(new_plots, id_col=id_col, crs=crs, name=name)
         return good, rejects, name, ""
-    from handwerkgeo.sources.plots import read_plots
-
     path = Path(new_plots)
     plots = read_plots(path, crs=crs, id_col=id_col, on_invalid="reject")
     reader_rejects = plots.attrs.get("rejects")
