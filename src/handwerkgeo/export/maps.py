@@ -21,13 +21,11 @@ package, so the file opens without any network access.
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
 import html
 import logging
 import os
 import re
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,9 +35,6 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import Element, MacroElement
-from folium.map import Layer
-from folium.template import Template
 
 from handwerkgeo._atomic import atomic_write_text
 from handwerkgeo._options import merge_options
@@ -61,13 +56,13 @@ from handwerkgeo.export._labels import (
     run_of,
     validate_scored,
 )
+from handwerkgeo.export._leaflet import COMPRESS_ABOVE_BYTES, HwgData, HwgLayer, HwgReady, Raw
 from handwerkgeo.export._mapdata import (
     bool_list,
     enc_feature,
     enc_lines,
     enc_point,
     enc_polygonal,
-    json_for_html,
     lookup,
     num_list,
     raw_list,
@@ -96,9 +91,6 @@ logger = logging.getLogger(__name__)
 
 #: Largest number of plots/cells drawn as vectors in one map (a 100 m city grid has ~22,500).
 DEFAULT_MAX_POLYGONS = 60_000
-#: Embedded data larger than this is zlib-compressed and base64-encoded (decoded in the
-#: browser with DecompressionStream: Chrome/Edge ≥ 80, Firefox ≥ 113, Safari ≥ 16.4).
-COMPRESS_ABOVE_BYTES = 1_000_000
 _LARGE = 3_000  # above this many features, cells are drawn without outlines
 
 
@@ -372,98 +364,6 @@ def map_payload(
     return payload
 
 
-# --- folium elements ------------------------------------------------------------------------
-
-
-class _Raw(Element):
-    """An element that outputs its text as it is.
-
-    branca's ``Element`` renders its text as a Jinja template: user data (a plot named
-    ``{{ ... }}``) or minified JavaScript would be evaluated. This one never is.
-    """
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self._text = text
-
-    def render(self, **kwargs: Any) -> str:
-        return self._text
-
-
-class _HwgData(MacroElement):
-    """Embeds the payload and builds the map's layers from it with the map script."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        var hwg = HWG.init({{ this._parent.get_name() }}, document.getElementById("hwg-data"));
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, payload: dict[str, Any], *, compress: bool | None, error_text: str) -> None:
-        super().__init__()
-        self._name = "HwgData"
-        text = json_for_html(payload)
-        if compress is None:
-            compress = len(text) > COMPRESS_ABOVE_BYTES
-        if compress:
-            blob = base64.b64encode(zlib.compress(text.encode("utf-8"), 9)).decode("ascii")
-            self.tag = (
-                '<script type="application/octet-stream" id="hwg-data" '
-                f'data-encoding="deflate-base64" data-error="{html.escape(error_text)}">'
-                f"{blob}</script>"
-            )
-        else:
-            self.tag = (
-                '<script type="application/json" id="hwg-data" data-encoding="json" '
-                f'data-error="{html.escape(error_text)}">{text}</script>'
-            )
-
-    def render(self, **kwargs: Any) -> Any:
-        figure = self.get_root()
-        figure.html.add_child(_Raw(self.tag), name="hwg_data")  # type: ignore[attr-defined]
-        return super().render(**kwargs)
-
-
-def _no_template(text: str) -> str:
-    """Escape for HTML and neutralise Jinja delimiters (folium re-renders script output)."""
-    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
-
-
-class _HwgLayer(Layer):
-    """A layer built by the map script (``HWG.layer(kind, key)``); listed in the LayerControl."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = hwg.layer({{ this.kind|tojson }}, {{ this.key|tojson }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, kind: str, key: int | None, name: str, *, show: bool) -> None:
-        # Leaflet's layer control inserts names as HTML: escape them here.
-        super().__init__(name=_no_template(name), overlay=True, control=True, show=show)
-        self._name = "HwgLayer"
-        self.kind = kind
-        self.key = key
-
-
-class _HwgReady(MacroElement):
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        hwg.ready();
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._name = "HwgReady"
-
-
 # --- public API -----------------------------------------------------------------------------
 
 
@@ -567,13 +467,13 @@ def export_map(
         js, css = leaflet_assets()
         m.default_js = []
         m.default_css = []
-        fig.header.add_child(_Raw(f"<style>{css}</style>"), name="leaflet_css")  # type: ignore[attr-defined]
-        fig.header.add_child(_Raw(f"<script>{js}</script>"), name="leaflet")  # type: ignore[attr-defined]
+        fig.header.add_child(Raw(f"<style>{css}</style>"), name="leaflet_css")  # type: ignore[attr-defined]
+        fig.header.add_child(Raw(f"<script>{js}</script>"), name="leaflet")  # type: ignore[attr-defined]
     else:
         m.default_js = [("leaflet", LEAFLET_JS_URL)]
         m.default_css = [("leaflet_css", LEAFLET_CSS_URL)]
-    fig.header.add_child(_Raw(f"<style>{template_text('map.css')}</style>"), name="hwg_css")  # type: ignore[attr-defined]
-    fig.header.add_child(_Raw(f"<script>{template_text('map.js')}</script>"), name="hwg_js")  # type: ignore[attr-defined]
+    fig.header.add_child(Raw(f"<style>{template_text('map.css')}</style>"), name="hwg_css")  # type: ignore[attr-defined]
+    fig.header.add_child(Raw(f"<script>{template_text('map.js')}</script>"), name="hwg_js")  # type: ignore[attr-defined]
 
     if basemap is not None:
         if offline:
@@ -584,24 +484,24 @@ def export_map(
             basemap, attr=basemap_attribution, name=t["basemap"], overlay=False, control=False
         ).add_to(m)
 
-    m.add_child(_HwgData(payload, compress=compress, error_text=t["old_browser"]))
-    _HwgLayer("score", None, t["score_layer"], show=True).add_to(m)
+    m.add_child(HwgData(payload, compress=compress, error_text=t["old_browser"]))
+    HwgLayer("score", None, t["score_layer"], show=True).add_to(m)
     for i, c in enumerate(payload["crit"]):
         if c["k"] in payload["u"]:
-            _HwgLayer("utility", i, t["utility_layer"].format(label=c["label"]), show=False).add_to(
+            HwgLayer("utility", i, t["utility_layer"].format(label=c["label"]), show=False).add_to(
                 m
             )
     if payload["top"]:
-        _HwgLayer("top", None, t["top_n"].format(n=len(payload["top"])), show=True).add_to(m)
+        HwgLayer("top", None, t["top_n"].format(n=len(payload["top"])), show=True).add_to(m)
     ctx = payload["ctx"]
     if "stadtteile" in ctx:
-        _HwgLayer("stadtteile", None, t["stadtteile"], show=True).add_to(m)
+        HwgLayer("stadtteile", None, t["stadtteile"], show=True).add_to(m)
     if "cycling" in ctx:
-        _HwgLayer("cycling", None, t["cycling"], show=False).add_to(m)
+        HwgLayer("cycling", None, t["cycling"], show=False).add_to(m)
     if "stops" in ctx:
-        _HwgLayer("stops", None, t["stops"], show=False).add_to(m)
+        HwgLayer("stops", None, t["stops"], show=False).add_to(m)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
-    m.add_child(_HwgReady())
+    m.add_child(HwgReady())
 
     out = atomic_write_text(path, fig.render())
     logger.info(
