@@ -119,7 +119,7 @@ def synthetic_plots(n: int, seed: int = 42) -> gpd.GeoDataFrame:
 
 
 def _scorer(kind: str, data_dir: str | None) -> tuple[Any, Any, Any]:
-    from handwerkgeo.register import Scorer
+    from handwerkgeo.scorer import Scorer
 
     if kind == "synthetic":
         sc = Scorer(compute_raw=synth_compute_raw, score_raw=synth_score_raw)
@@ -158,7 +158,7 @@ def _peak_rss_mb() -> float:
 def run_one(args: argparse.Namespace) -> dict[str, Any]:
     """One measurement in this process (called in a fresh subprocess)."""
     from handwerkgeo import scale
-    from handwerkgeo.register import _with_plots
+    from handwerkgeo.scorer import with_plots
 
     plots = synthetic_plots(args.n)
     sc, config, context = _scorer(args.scorer, args.data_dir)
@@ -166,7 +166,7 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
     rss_before = _peak_rss_mb()
     t0 = time.perf_counter()
     if args.engine == "single":
-        scored = sc.score_raw(_with_plots(plots, sc.compute_raw(plots, context, config)), config)
+        scored = sc.score_raw(with_plots(plots, sc.compute_raw(plots, context, config)), config)
         result.update(workers=0, seconds=round(time.perf_counter() - t0, 2))
     else:
         with scale.dask_client(workers=args.workers, processes=True) as client:
@@ -180,7 +180,7 @@ def run_one(args: argparse.Namespace) -> dict[str, Any]:
                 client=client,
                 npartitions=args.npartitions,
             )
-            scored = sc.score_raw(_with_plots(plots, raw), config)
+            scored = sc.score_raw(with_plots(plots, raw), config)
             seconds = time.perf_counter() - t0
             worker_rss = client.run(_peak_rss_mb)
         result.update(

@@ -26,7 +26,8 @@ from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import Point, Polygon, box
 
 from handwerkgeo import register as reg_mod
-from handwerkgeo.errors import MissingColumnError, NoCrsError, ValidationError
+from handwerkgeo.errors import ConfigError, MissingColumnError, NoCrsError, ValidationError
+from handwerkgeo.register.incremental import current_versions, same_values, scoring_input
 
 # --- the test double -------------------------------------------------------------------------
 
@@ -216,7 +217,7 @@ def test_incremental_add_scores_only_new_plots_but_ranks_globally(
     # global ranks equal a full scoring of all six plots
     stored = reg_mod.read_run(reg, rep.run_id)
     full = make_scorer().score(
-        reg_mod._scoring_input(reg_mod._current(reg_mod.read_register(reg)["plots"])),
+        scoring_input(current_versions(reg_mod.read_register(reg)["plots"])),
         DoubleConfig(),
         STOP,
     )
@@ -244,7 +245,7 @@ def test_batch_dependent_engine_is_detected_and_scored_in_full(reg: Path, data_d
     assert rep.n_scored == 6
     stored = reg_mod.read_run(reg, rep.run_id)
     full = sc.score(
-        reg_mod._scoring_input(plots_frame(6).assign(area_m2=lambda d: d.area, is_point=False)),
+        scoring_input(plots_frame(6).assign(area_m2=lambda d: d.area, is_point=False)),
         DoubleConfig(),
         STOP,
     )
@@ -417,7 +418,7 @@ def test_reproduce_refuses_config_that_loads_differently(reg: Path, data_dir: Pa
         load_config=lambda p: DoubleConfig(w_area=1),
         load_context=sc.load_context,
     )
-    with pytest.raises(reg_mod.ConfigError, match="configuration model"):
+    with pytest.raises(ConfigError, match="configuration model"):
         reg_mod.reproduce_run(reg, rep.run_id, scorer=drifting, data_dir=data_dir)
     with pytest.raises(ValidationError, match="not in the register"):
         reg_mod.reproduce_run(reg, "20000101T000000Z-abcdef", scorer=sc, data_dir=data_dir)
@@ -580,7 +581,7 @@ def test_end_to_end_with_real_score_plots(tmp_path: Path, real_engine) -> None:
     second = reg_mod.add_plots(reg, listing, config=config, context=context, data_dir=data)
     assert (first.n_scored, second.n_plots, second.n_new) == (4, 6, 2)
     stored = reg_mod.read_run(reg, second.run_id)
-    current = reg_mod._scoring_input(reg_mod._current(reg_mod.read_register(reg)["plots"]))
+    current = scoring_input(current_versions(reg_mod.read_register(reg)["plots"]))
     full = scoring.score_plots(current, config, context=context)
     cols = ["plot_id", *stored.attrs["run"]["score_columns"]]
     assert "score_total" in cols and any(c.startswith("raw_") for c in cols)
@@ -604,7 +605,7 @@ def test_real_engine_scores_only_new_plots(tmp_path: Path, real_engine) -> None:
     drift = set()
     for part in (slice(0, 2), slice(2, 4), slice(4, 6)):
         alone = scoring.compute_raw(listing.iloc[part], context, config)
-        drift |= {c for c in raw_cols if not reg_mod._same_values(whole[c].iloc[part], alone[c])}
+        drift |= {c for c in raw_cols if not same_values(whole[c].iloc[part], alone[c])}
     assert not drift, (
         f"handwerkgeo.scoring.compute_raw gives other values for {sorted(drift)} depending on "
         "which "

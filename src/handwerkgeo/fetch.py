@@ -1,11 +1,12 @@
 """Source manifest, fetching from the data mirror or the public URLs, checksums, provenance.
 
 Every public data layer the toolkit reads is listed in the manifest
-``handwerkgeo/data/sources.yaml`` with its publisher, licence, attribution, public location and
-the sha256 of each file. :func:`fetch` copies each file from a local mirror of the public
-sources (``mirror=`` or ``HANDWERKGEO_DATA_MIRROR``) or downloads it from its URL, verifies the
-checksum and moves it atomically to ``<data_dir>/raw/<path>``. What was fetched, from where,
-when and under which licence is recorded in ``<data_dir>/raw/provenance.json``.
+``handwerkgeo/data/sources.yaml`` (:mod:`handwerkgeo.manifest`) with its publisher, licence,
+attribution, public location and the sha256 of each file. :func:`fetch` copies each file from
+a local mirror of the public sources (``mirror=`` or ``HANDWERKGEO_DATA_MIRROR``) or downloads
+it from its URL, verifies the checksum and moves it atomically to ``<data_dir>/raw/<path>``.
+What was fetched, from where, when and under which licence is recorded in
+``<data_dir>/raw/provenance.json``.
 
 Readers find the fetched files with :func:`layer_paths`; :func:`layer_info` summarises them.
 """
@@ -18,21 +19,20 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator
-from importlib import resources
+from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 import pandas as pd
-import yaml
 from filelock import FileLock, Timeout
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from handwerkgeo import settings
+from handwerkgeo._atomic import atomic_replace_file, atomic_write_text
+from handwerkgeo._io import file_sha256, now_iso, to_iso
 from handwerkgeo.errors import DataSourceError
+from handwerkgeo.manifest import FileEntry, Layer, Manifest, load_manifest
 
 __all__ = [
     "PROVENANCE_FILE",
@@ -52,146 +52,11 @@ logger = logging.getLogger(__name__)
 PROVENANCE_FILE = "provenance.json"
 
 _CHUNK = 1 << 16
-_FILE_MODE = 0o644  # mkstemp creates 0600; fetched files are public data
 _USER_AGENT = "handwerkgeo-data-fetch"
 _VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".gml", ".kml"}
 
 
-# --- manifest ---------------------------------------------------------------------------
-
-
-class FileEntry(BaseModel):
-    """One file of a layer: where it goes, its checksum and (optionally) its own URL."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    path: str
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    url: str | None = None
-    records: str | None = None
-
-    @field_validator("path")
-    @classmethod
-    def _relative(cls, value: str) -> str:
-        p = PurePosixPath(value)
-        if p.is_absolute() or ".." in p.parts or not p.parts:
-            msg = f"file path {value!r} must be relative and stay inside raw/"
-            raise ValueError(msg)
-        return value
-
-
-class Layer(BaseModel):
-    """A data layer of the manifest (one or more files from one public source)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str
-    title: str
-    publisher: str
-    url: str | None
-    landing_page: str
-    licence: str
-    licence_url: str | None = None
-    attribution: str
-    crs: str | None = None
-    files: tuple[FileEntry, ...] = Field(min_length=1)
-
-    def download_url(self, entry: FileEntry) -> str | None:
-        """The direct download URL of ``entry``, or ``None`` when only a landing page is known."""
-        if entry.url is not None:
-            return entry.url
-        return self.url if len(self.files) == 1 else None
-
-
-class Manifest(BaseModel):
-    """The source manifest: layers by name."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    version: int
-    layers: dict[str, Layer]
-
-    def layer(self, name: str) -> Layer:
-        """Return the layer ``name`` or raise :class:`DataSourceError` listing the known ones."""
-        try:
-            return self.layers[name]
-        except KeyError:
-            msg = (
-                f"unknown data layer {name!r}; the source manifest knows: {', '.join(self.layers)}"
-            )
-            raise DataSourceError(msg) from None
-
-
-def load_manifest(path: str | os.PathLike[str] | None = None) -> Manifest:
-    """Load and validate the source manifest.
-
-    Parameters
-    ----------
-    path
-        A manifest YAML file; ``None`` reads the one shipped with the package
-        (``handwerkgeo/data/sources.yaml``).
-
-    Returns
-    -------
-    Manifest
-        Frozen, validated manifest.
-
-    Raises
-    ------
-    DataSourceError
-        If the file cannot be read or does not follow the manifest schema.
-
-    Examples
-    --------
-    >>> m = load_manifest()
-    >>> m.layer("stadtteile").licence
-    'dl-de/zero-2.0'
-    """
-    if path is None:
-        text = resources.files("handwerkgeo").joinpath("data/sources.yaml").read_text("utf-8")
-        where = "handwerkgeo/data/sources.yaml"
-    else:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            msg = f"cannot read the source manifest {path}: {exc}"
-            raise DataSourceError(msg) from exc
-        where = str(path)
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        msg = f"source manifest {where} is not valid YAML: {exc}"
-        raise DataSourceError(msg) from exc
-    if not isinstance(raw, dict) or not isinstance(raw.get("layers"), dict):
-        msg = f"source manifest {where} must be a mapping with a 'layers' mapping"
-        raise DataSourceError(msg)
-    layers = {
-        name: {**(spec or {}), "name": name} if isinstance(spec, dict) else spec
-        for name, spec in raw["layers"].items()
-    }
-    try:
-        manifest = Manifest.model_validate({**raw, "layers": layers})
-    except ValidationError as exc:
-        msg = f"source manifest {where} is invalid:\n{exc}"
-        raise DataSourceError(msg) from exc
-    seen: dict[str, str] = {}
-    for layer in manifest.layers.values():
-        for entry in layer.files:
-            if entry.path in seen:
-                msg = (
-                    f"source manifest {where}: file {entry.path} is listed by both "
-                    f"{seen[entry.path]!r} and {layer.name!r}"
-                )
-                raise DataSourceError(msg)
-            seen[entry.path] = layer.name
-    return manifest
-
-
 # --- provenance ---------------------------------------------------------------------------
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def read_provenance(data_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
@@ -217,43 +82,7 @@ def read_provenance(data_dir: str | os.PathLike[str] | None = None) -> dict[str,
     return record
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 # --- copying and downloading --------------------------------------------------------------
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(_CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-@contextlib.contextmanager
-def _temp_beside(target: Path) -> Iterator[tuple[IO[bytes], Path]]:
-    """A temporary file in the target's directory; removed unless moved away."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh, tmp
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 def _stream(src: IO[bytes], dst: IO[bytes], *, expected_bytes: int | None) -> tuple[str, int]:
@@ -266,8 +95,6 @@ def _stream(src: IO[bytes], dst: IO[bytes], *, expected_bytes: int | None) -> tu
     if expected_bytes is not None and n != expected_bytes:
         msg = f"transfer interrupted after {n} of {expected_bytes} bytes"
         raise OSError(msg)
-    dst.flush()
-    os.fsync(dst.fileno())
     return h.hexdigest(), n
 
 
@@ -282,19 +109,25 @@ def _where_to_put(layer: Layer, entry: FileEntry, target: Path) -> str:
 def _transfer(
     layer: Layer, entry: FileEntry, target: Path, source: str, *, is_url: bool, timeout_s: float
 ) -> tuple[str, int]:
-    """Copy or download ``source`` to ``target`` via a checked temporary file."""
+    """Copy or download ``source`` to ``target`` via a checked temporary file.
+
+    The file is written beside ``target`` and moved over it only when its checksum is right
+    (:func:`handwerkgeo._atomic.atomic_replace_file`); on any error nothing is written.
+    """
     what = f"layer {layer.name!r}, file {entry.path}"
-    with _temp_beside(target) as (fh, tmp):
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_replace_file(target, copy_existing=False) as tmp:
         try:
-            if is_url:
-                request = urllib.request.Request(source, headers={"User-Agent": _USER_AGENT})
-                with urllib.request.urlopen(request, timeout=timeout_s) as resp:
-                    length = resp.headers.get("Content-Length")
-                    expected = int(length) if length and length.isdigit() else None
-                    digest, nbytes = _stream(resp, fh, expected_bytes=expected)
-            else:
-                with open(source, "rb") as src:
-                    digest, nbytes = _stream(src, fh, expected_bytes=None)
+            with tmp.open("wb") as fh:
+                if is_url:
+                    request = urllib.request.Request(source, headers={"User-Agent": _USER_AGENT})
+                    with urllib.request.urlopen(request, timeout=timeout_s) as resp:
+                        length = resp.headers.get("Content-Length")
+                        expected = int(length) if length and length.isdigit() else None
+                        digest, nbytes = _stream(resp, fh, expected_bytes=expected)
+                else:
+                    with open(source, "rb") as src:
+                        digest, nbytes = _stream(src, fh, expected_bytes=None)
         except urllib.error.HTTPError as exc:
             msg = (
                 f"{what}: download from {source} failed with HTTP {exc.code} {exc.reason}. "
@@ -323,8 +156,6 @@ def _transfer(
                 f"{layer.landing_page}, or update the manifest only after checking the new file."
             )
             raise DataSourceError(msg)
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, target)
     return digest, nbytes
 
 
@@ -341,7 +172,7 @@ def _fetch_one(
     """Fetch one file. Returns (result, new provenance record or None if unchanged)."""
     target = raw / PurePosixPath(entry.path)
     if not force and target.is_file():
-        digest = _sha256_file(target)
+        digest = file_sha256(target)
         if digest == entry.sha256:
             stat = target.stat()
             result: dict[str, Any] = {
@@ -363,7 +194,7 @@ def _fetch_one(
                 source_type="manual",
                 digest=digest,
                 nbytes=stat.st_size,
-                retrieved_at=mtime.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+                retrieved_at=to_iso(mtime),
             )
             result["source"] = str(target)
             return result, record
@@ -401,7 +232,7 @@ def _fetch_one(
         source_type=source_type,
         digest=digest,
         nbytes=nbytes,
-        retrieved_at=_now(),
+        retrieved_at=now_iso(),
     )
     result = {
         "layer": layer.name,
@@ -547,8 +378,8 @@ def fetch(
                 if progress is not None:
                     progress(result)
         if changed:
-            record_all = {"updated_at": _now(), "files": dict(sorted(files.items()))}
-            _atomic_write_text(
+            record_all = {"updated_at": now_iso(), "files": dict(sorted(files.items()))}
+            atomic_write_text(
                 raw / PROVENANCE_FILE, json.dumps(record_all, indent=2, ensure_ascii=False) + "\n"
             )
     if errors:

@@ -29,6 +29,50 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no_criterion_data": ("keine Kriterien mit Daten", "no criterion has data"),
     # --- search ------------------------------------------------------------------------
     # --- register ----------------------------------------------------------------------
+    "register_nothing_new": (
+        "nichts Neues in {source}: {n_unchanged} Fläche(n) bereits unverändert registriert, "
+        "{n_rejected} abgelehnt; nichts gespeichert",
+        "nothing new in {source}: {n_unchanged} plot(s) already registered unchanged, "
+        "{n_rejected} rejected; nothing recorded",
+    ),
+    "register_run_done": (
+        "Lauf {run_id}: {n_plots} Flächen gereiht, {n_scored} bewertet",
+        "run {run_id}: {n_plots} plots ranked, {n_scored} scored",
+    ),
+    # change report: files, sheets and column headers (English: the column names)
+    "register_file_changes": ("aenderungen", "changes"),
+    "register_file_rejects": ("abgelehnt", "rejects"),
+    "register_sheet_changes": ("Änderungen", "Changes"),
+    "register_sheet_rejects": ("Abgelehnt", "Rejects"),
+    "register_sheet_run": ("Lauf", "Run"),
+    "register_meta_field": ("Feld", "field"),
+    "register_meta_value": ("Wert", "value"),
+    "register_col_plot_id": ("Flächen-ID", "plot_id"),
+    "register_col_name": ("Name", "name"),
+    "register_col_change": ("Änderung", "change"),
+    "register_col_score_prev": ("Punkte vorher", "score_prev"),
+    "register_col_score_now": ("Punkte jetzt", "score_now"),
+    "register_col_score_delta": ("Punkte Differenz", "score_delta"),
+    "register_col_rank_prev": ("Rang vorher", "rank_prev"),
+    "register_col_rank_now": ("Rang jetzt", "rank_now"),
+    "register_col_rank_move": ("Rang verbessert um", "rank_move"),
+    "register_col_excluded_prev": ("ausgeschlossen vorher", "excluded_prev"),
+    "register_col_excluded_now": ("ausgeschlossen jetzt", "excluded_now"),
+    "register_col_exclusion_reason": ("Ausschlussgrund", "exclusion_reason"),
+    "register_col_run_id": ("Lauf", "run_id"),
+    "register_col_source_file": ("Quelldatei", "source_file"),
+    "register_col_row": ("Zeile", "row"),
+    "register_col_reason": ("Grund", "reason"),
+    # change report: kinds of change (English: the codes), joined by register_change_sep
+    "register_change_new": ("neu", "new"),
+    "register_change_changed": ("Geometrie oder Angaben geändert (neue Version)", "changed"),
+    "register_change_newly_excluded": ("neu ausgeschlossen", "newly_excluded"),
+    "register_change_readmitted": ("wieder zugelassen", "readmitted"),
+    "register_change_score": ("Punkte geändert", "score"),
+    "register_change_rank": ("Rang geändert", "rank"),
+    "register_change_sep": (", ", ","),
+    "register_yes": ("ja", "yes"),
+    "register_no": ("nein", "no"),
     # --- readers -----------------------------------------------------------------------
 }
 

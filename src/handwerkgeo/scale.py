@@ -19,23 +19,64 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from handwerkgeo._options import merge_options
 from handwerkgeo.crs import check_crs
 from handwerkgeo.errors import ConfigError, DuplicateIdError
+from handwerkgeo.scorer import Scorer, with_plots
 
 if TYPE_CHECKING:
     from distributed import Client
+    from typing_extensions import Unpack
 
-    from handwerkgeo.register import Scorer
-
-__all__ = ["compute_raw_dask", "dask_client", "hilbert_order", "score_plots_dask"]
+__all__ = [
+    "DaskKwargs",
+    "DaskOptions",
+    "compute_raw_dask",
+    "dask_client",
+    "hilbert_order",
+    "score_plots_dask",
+]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DaskOptions:
+    """Where and in how many pieces the Dask engine computes.
+
+    Attributes
+    ----------
+    npartitions
+        Number of partitions (default: 4 per worker, but no more than one per 1,000
+        plots).
+    workers
+        Number of local workers (default: the number of CPUs); ignored with ``scheduler``.
+    scheduler
+        Address of an existing Dask scheduler, e.g. ``"tcp://10.0.0.5:8786"``.
+    processes
+        Local workers as processes (default) or as threads of this process.
+    """
+
+    npartitions: int | None = None
+    workers: int | None = None
+    scheduler: str | None = None
+    processes: bool = True
+
+
+class DaskKwargs(TypedDict, total=False):
+    """The fields of :class:`DaskOptions` as keywords."""
+
+    npartitions: int | None
+    workers: int | None
+    scheduler: str | None
+    processes: bool
 
 
 class _Shared:
@@ -116,11 +157,9 @@ def compute_raw_dask(
     *,
     context: Any,
     scorer: Scorer | None = None,
-    npartitions: int | None = None,
-    workers: int | None = None,
-    scheduler: str | None = None,
     client: Client | None = None,
-    processes: bool = True,
+    options: DaskOptions | None = None,
+    **kwargs: Unpack[DaskKwargs],
 ) -> pd.DataFrame:
     """Compute the raw criteria of ``plots`` on a Dask cluster.
 
@@ -133,15 +172,16 @@ def compute_raw_dask(
     context
         Scoring context; scattered to every worker once.
     scorer
-        Scoring functions (:class:`handwerkgeo.register.Scorer`); ``None`` is
+        Scoring functions (:class:`handwerkgeo.scorer.Scorer`); ``None`` is
         :mod:`handwerkgeo.scoring`.
-    npartitions
-        Number of partitions (default: 4 per worker, but no more than one per 1,000
-        plots).
-    workers, scheduler, processes
-        Cluster to use (see :func:`dask_client`); ignored when ``client`` is given.
     client
         An existing client to use.
+    options
+        :class:`DaskOptions`; ``workers``, ``scheduler`` and ``processes`` are ignored when
+        ``client`` is given.
+    **kwargs
+        Fields of :class:`DaskOptions` (``npartitions=``, ``workers=``, ``scheduler=``,
+        ``processes=``), overriding ``options``.
 
     Returns
     -------
@@ -151,8 +191,7 @@ def compute_raw_dask(
     import dask
     import dask_geopandas
 
-    from handwerkgeo.register import Scorer
-
+    opts = merge_options(DaskOptions, options, kwargs, func="compute_raw_dask")
     sc = scorer if scorer is not None else Scorer.default()
     if sc.compute_raw is None:
         msg = "the Dask engine needs a scorer with compute_raw and score_raw"
@@ -164,11 +203,14 @@ def compute_raw_dask(
     if len(plots) == 0:
         return sc.compute_raw(plots, context, config)
     if client is None:
-        with dask_client(workers=workers, scheduler=scheduler, processes=processes) as c:
+        with dask_client(
+            workers=opts.workers, scheduler=opts.scheduler, processes=opts.processes
+        ) as c:
             return compute_raw_dask(
-                plots, config, context=context, scorer=sc, npartitions=npartitions, client=c
+                plots, config, context=context, scorer=sc, client=c, options=opts
             )
     n_workers = max(len(client.scheduler_info().get("workers", {})), 1)
+    npartitions = opts.npartitions
     if npartitions is None:
         npartitions = max(1, min(4 * n_workers, len(plots) // 1000 or 1))
     npartitions = max(1, min(int(npartitions), len(plots)))
@@ -198,12 +240,10 @@ def score_plots_dask(
     config: Any = None,
     *,
     context: Any = None,
-    npartitions: int | None = None,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    processes: bool = True,
     scorer: Scorer | None = None,
     data_dir: str | os.PathLike[str] | None = None,
+    options: DaskOptions | None = None,
+    **kwargs: Unpack[DaskKwargs],
 ) -> gpd.GeoDataFrame:
     """Score plots on a Dask cluster; the result equals the single-process engine.
 
@@ -218,41 +258,26 @@ def score_plots_dask(
         Scoring configuration; ``None`` is the packaged default.
     context
         Scoring context; ``None`` loads it once from ``data_dir``.
-    npartitions
-        Number of partitions (see :func:`compute_raw_dask`).
-    workers
-        Number of local worker processes (default: CPUs); ignored with ``scheduler``.
-    scheduler
-        Address of an existing Dask scheduler (``"tcp://host:8786"``).
-    processes
-        Local workers as processes (default) or threads.
     scorer
-        Scoring functions (:class:`handwerkgeo.register.Scorer`); ``None`` is
+        Scoring functions (:class:`handwerkgeo.scorer.Scorer`); ``None`` is
         :mod:`handwerkgeo.scoring`.
     data_dir
         Data directory for loading the context.
+    options, **kwargs
+        :class:`DaskOptions` and/or its fields as keywords (``npartitions=``,
+        ``workers=``, ``scheduler=``, ``processes=``), see :func:`compute_raw_dask`.
 
     Returns
     -------
     geopandas.GeoDataFrame
         The scored frame (docs/design.md, "Scored frame").
     """
-    from handwerkgeo.register import Scorer, _with_plots
-
+    opts = merge_options(DaskOptions, options, kwargs, func="score_plots_dask")
     sc = scorer if scorer is not None else Scorer.default()
     if sc.score_raw is None:
         msg = "the Dask engine needs a scorer with compute_raw and score_raw"
         raise ConfigError(msg)
     config = config if config is not None else sc.load_config(None)
     context = context if context is not None else sc.load_context(data_dir)
-    raw = compute_raw_dask(
-        plots,
-        config,
-        context=context,
-        scorer=sc,
-        npartitions=npartitions,
-        workers=workers,
-        scheduler=scheduler,
-        processes=processes,
-    )
-    return sc.score_raw(_with_plots(plots, raw), config)
+    raw = compute_raw_dask(plots, config, context=context, scorer=sc, options=opts)
+    return sc.score_raw(with_plots(plots, raw), config)

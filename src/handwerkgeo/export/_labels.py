@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from handwerkgeo.crs import check_crs
-from handwerkgeo.errors import ConfigError, MissingColumnError
+from handwerkgeo.errors import ConfigError, MissingColumnError, ValidationError
 
 __all__ = [
     "CLASS_BREAKS",
@@ -370,8 +370,8 @@ def validate_scored(scored: object, *, name: str = "scored") -> gpd.GeoDataFrame
 
     Raises
     ------
-    TypeError
-        If ``scored`` is not a GeoDataFrame.
+    ValidationError
+        If ``scored`` is not a GeoDataFrame (a ``ValueError``).
     MissingColumnError
         Listing every missing required column.
     NoCrsError, UnexpectedCrsError
@@ -382,7 +382,7 @@ def validate_scored(scored: object, *, name: str = "scored") -> gpd.GeoDataFrame
             f"{name} must be a GeoDataFrame as returned by handwerkgeo.scoring.score_plots "
             f"or read_scored, got {type(scored).__name__}."
         )
-        raise TypeError(msg)
+        raise ValidationError(name, [msg])
     missing = [c for c in _REQUIRED if c not in scored.columns]
     if missing:
         msg = (

@@ -1,4 +1,4 @@
-"""Self-contained output files: inlined web assets and atomic writes.
+"""Self-contained output files: inlined web assets and the export templates.
 
 Offline maps must not reference any URL. Leaflet's JavaScript and CSS are taken at export
 time from the installed package ``folium-offline`` (module ``offlinefolium``, MIT), which
@@ -11,22 +11,16 @@ circle markers and DivIcons only).
 from __future__ import annotations
 
 import base64
-import contextlib
 import logging
-import os
 import re
-import tempfile
 from functools import cache
 from importlib import resources
-from pathlib import Path
 
 from handwerkgeo.errors import DataSourceError
 
 __all__ = [
     "LEAFLET_CSS_URL",
     "LEAFLET_JS_URL",
-    "atomic_write_bytes",
-    "atomic_write_text",
     "leaflet_assets",
     "template_text",
 ]
@@ -115,30 +109,3 @@ def leaflet_assets() -> tuple[str, str]:
 def template_text(name: str) -> str:
     """The text of a file in ``handwerkgeo/export/templates``."""
     return (resources.files("handwerkgeo.export") / "templates" / name).read_text(encoding="utf-8")
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file in the same folder, then rename).
-
-    The parent folder is created when missing. A reader never sees a half-written file.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return target
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:
-    """Write ``text`` to ``path`` atomically (see :func:`atomic_write_bytes`)."""
-    return atomic_write_bytes(path, text.encode(encoding))

@@ -31,6 +31,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 from pyproj import Transformer
 
+from handwerkgeo._atomic import atomic_write_bytes
 from handwerkgeo.crs import CRS, check_crs
 from handwerkgeo.errors import ConfigError, MissingColumnError
 from handwerkgeo.export._labels import (
@@ -48,9 +49,16 @@ from handwerkgeo.export._labels import (
     run_of,
     validate_scored,
 )
-from handwerkgeo.export._offline import atomic_write_bytes
 
-__all__ = ["A4_LANDSCAPE_IN", "export_figure", "render_figure", "score_colours"]
+__all__ = [
+    "A4_LANDSCAPE_IN",
+    "draw_map",
+    "export_figure",
+    "north_arrow",
+    "render_figure",
+    "scale_bar",
+    "score_colours",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +77,7 @@ def score_colours(scored: pd.DataFrame) -> list[str]:
     ]
 
 
-def _scale_bar(ax: Axes, lang: str) -> None:
+def scale_bar(ax: Axes, lang: str) -> None:
     """A two-segment black/white scale bar in metres at the lower left of ``ax``."""
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
@@ -104,7 +112,7 @@ def _scale_bar(ax: Axes, lang: str) -> None:
         )
 
 
-def _north_arrow(ax: Axes) -> None:
+def north_arrow(ax: Axes) -> None:
     """An arrow to true north in the upper right of ``ax`` (rotated from grid north)."""
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
@@ -155,7 +163,7 @@ def _footer(
     return "\n".join(textwrap.fill(p, 190) for p in text.split("\n"))
 
 
-def _draw_map(
+def draw_map(
     ax: Axes,
     gdf: gpd.GeoDataFrame,
     *,
@@ -321,9 +329,9 @@ def render_figure(
         parse_math=False,
     )
     ax = fig.add_axes((0.03, 0.1, 0.72, 0.8))
-    top = _draw_map(ax, gdf, stadtteile=stadtteile, top_n=top_n, lang=lang)
-    _scale_bar(ax, lang)
-    _north_arrow(ax)
+    top = draw_map(ax, gdf, stadtteile=stadtteile, top_n=top_n, lang=lang)
+    scale_bar(ax, lang)
+    north_arrow(ax)
     _legend(fig.add_axes((0.77, 0.45, 0.21, 0.45)), lang, len(top))
     fig.text(
         0.03,

@@ -21,27 +21,23 @@ package, so the file opens without any network access.
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
 import html
-import json
 import logging
 import os
 import re
-import zlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
-from branca.element import Element, MacroElement
-from folium.map import Layer
-from folium.template import Template
 
+from handwerkgeo._atomic import atomic_write_text
+from handwerkgeo._options import merge_options
 from handwerkgeo.crs import check_crs
 from handwerkgeo.errors import MissingColumnError, ValidationError
 from handwerkgeo.export._labels import (
@@ -60,140 +56,42 @@ from handwerkgeo.export._labels import (
     run_of,
     validate_scored,
 )
+from handwerkgeo.export._leaflet import COMPRESS_ABOVE_BYTES, HwgData, HwgLayer, HwgReady, Raw
+from handwerkgeo.export._mapdata import (
+    bool_list,
+    enc_feature,
+    enc_lines,
+    enc_point,
+    enc_polygonal,
+    lookup,
+    num_list,
+    raw_list,
+    to_wgs84,
+)
 from handwerkgeo.export._offline import (
     LEAFLET_CSS_URL,
     LEAFLET_JS_URL,
-    atomic_write_text,
     leaflet_assets,
     template_text,
 )
 
-__all__ = ["COMPRESS_ABOVE_BYTES", "DEFAULT_MAX_POLYGONS", "export_map", "map_payload"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = [
+    "COMPRESS_ABOVE_BYTES",
+    "DEFAULT_MAX_POLYGONS",
+    "MapKwargs",
+    "MapOptions",
+    "export_map",
+    "map_payload",
+]
 
 logger = logging.getLogger(__name__)
 
 #: Largest number of plots/cells drawn as vectors in one map (a 100 m city grid has ~22,500).
 DEFAULT_MAX_POLYGONS = 60_000
-#: Embedded data larger than this is zlib-compressed and base64-encoded (decoded in the
-#: browser with DecompressionStream: Chrome/Edge ≥ 80, Firefox ≥ 113, Safari ≥ 16.4).
-COMPRESS_ABOVE_BYTES = 1_000_000
-_Q = 1e5  # quantisation: 1e-5 degrees ≈ 0.7 m (lon) × 1.1 m (lat) in Düsseldorf
 _LARGE = 3_000  # above this many features, cells are drawn without outlines
-
-
-# --- geometry encoding ----------------------------------------------------------------------
-
-
-def _enc_coords(coords: np.ndarray, *, ring: bool) -> list[int]:
-    """Quantise to 1e-5 degrees and delta-encode: [x0, y0, dx1, dy1, ...] (lon, lat)."""
-    a = np.asarray(coords, dtype=float)[:, :2]
-    if ring and len(a) > 1:
-        a = a[:-1]  # closing vertex is implied
-    q = np.round(a * _Q).astype(np.int64)
-    if len(q) > 1:
-        q[1:] = np.diff(q, axis=0)
-    return list(q.ravel().tolist())
-
-
-def _enc_polygonal(geom: Any) -> list[Any] | None:
-    """Encode a (Multi)Polygon as a list of polygons, each a list of encoded rings."""
-    if geom is None or geom.is_empty:
-        return None
-    polys = [g for g in shapely.get_parts(geom) if g.geom_type == "Polygon" and not g.is_empty]
-    if not polys:
-        return None
-    out = []
-    for p in polys:
-        rings = [_enc_coords(np.asarray(p.exterior.coords), ring=True)]
-        rings += [_enc_coords(np.asarray(r.coords), ring=True) for r in p.interiors]
-        out.append(rings)
-    return out
-
-
-def _enc_feature(geom: Any) -> list[Any] | None:
-    """Polygons → list of polygons; Points → [x, y]; anything else → None."""
-    if geom is None or geom.is_empty:
-        return None
-    if geom.geom_type == "Point":
-        return _enc_coords(np.asarray(geom.coords), ring=False)
-    if geom.geom_type == "MultiPoint":
-        return _enc_coords(np.asarray(geom.centroid.coords), ring=False)
-    return _enc_polygonal(geom)
-
-
-def _enc_lines(geom: Any) -> list[list[int]]:
-    if geom is None or geom.is_empty:
-        return []
-    parts = shapely.get_parts(
-        shapely.line_merge(geom) if geom.geom_type == "MultiLineString" else geom
-    )
-    return [
-        _enc_coords(np.asarray(g.coords), ring=False)
-        for g in parts
-        if g.geom_type == "LineString" and len(g.coords) > 1
-    ]
-
-
-def _to_wgs84(geoms: gpd.GeoSeries, simplify_m: float) -> gpd.GeoSeries:
-    g = geoms
-    if simplify_m > 0:
-        g = g.simplify(simplify_m, preserve_topology=True)
-    return g.to_crs("EPSG:4326")
-
-
-def _enc_point(pt: Any) -> list[int]:
-    return [round(pt.x * _Q), round(pt.y * _Q)]
-
-
-# --- column encoding ------------------------------------------------------------------------
-
-
-def _num_list(values: Any, decimals: int) -> list[float | int | None]:
-    v = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    r = np.round(v, decimals)
-    if decimals == 0:
-        return [None if np.isnan(x) else int(x) for x in r]
-    return [None if np.isnan(x) else float(x) for x in r]
-
-
-def _raw_list(values: pd.Series) -> list[Any]:
-    """Raw criterion values: numbers rounded by magnitude, booleans, text; NaN → None."""
-    if pd.api.types.is_bool_dtype(values):
-        return [None if pd.isna(x) else bool(x) for x in values]
-    if pd.api.types.is_numeric_dtype(values):
-        v = values.to_numpy(dtype=float, na_value=np.nan)
-        out: list[Any] = []
-        for x in v:
-            if np.isnan(x):
-                out.append(None)
-            elif abs(x) >= 100:
-                out.append(round(float(x)))
-            else:
-                out.append(round(float(x), 3))
-        return out
-    res: list[Any] = []
-    for x in values:
-        if x is None or (not isinstance(x, str | bool | np.bool_) and pd.isna(x)):
-            res.append(None)
-        elif isinstance(x, bool | np.bool_):
-            res.append(bool(x))
-        elif isinstance(x, int | float | np.integer | np.floating):
-            res.append(round(float(x), 3))
-        else:
-            res.append(str(x))
-    return res
-
-
-def _lookup(values: pd.Series) -> tuple[list[str], list[int]]:
-    """Dictionary-encode strings: (unique values with "" first, index per row)."""
-    s = values.astype(object).where(values.notna(), "").map(str)
-    uniq = ["", *sorted(set(s) - {""})]
-    pos = {u: i for i, u in enumerate(uniq)}
-    return uniq, [pos[x] for x in s]
-
-
-def _bool_list(values: pd.Series) -> list[int]:
-    return [1 if (not pd.isna(x) and bool(x)) else 0 for x in values]
 
 
 # --- payload --------------------------------------------------------------------------------
@@ -245,12 +143,12 @@ def _context_payload(
                 "(read it with handwerkgeo's Stadtteile reader)."
             )
             raise MissingColumnError(msg)
-        geo = _to_wgs84(stadtteile.geometry, 10.0)
+        geo = to_wgs84(stadtteile.geometry, 10.0)
         labels = stadtteile.geometry.representative_point().to_crs("EPSG:4326")
         ctx["stadtteile"] = {
             "name": [("" if pd.isna(n) else str(n)) for n in stadtteile["stadtteil_name"]],
-            "geom": [_enc_polygonal(g) for g in geo],
-            "label": [_enc_point(p) for p in labels],
+            "geom": [enc_polygonal(g) for g in geo],
+            "label": [enc_point(p) for p in labels],
         }
     if stops is not None and len(stops):
         check_crs(stops, name="stops")
@@ -258,34 +156,95 @@ def _context_payload(
         names = stops["name"] if "name" in stops.columns else pd.Series([""] * len(stops))
         ctx["stops"] = {
             "name": [("" if pd.isna(n) else str(n)) for n in names],
-            "xy": [_enc_point(p) for p in pts],
+            "xy": [enc_point(p) for p in pts],
         }
     if cycling is not None and len(cycling):
         check_crs(cycling, name="cycling")
-        geo = _to_wgs84(cycling.geometry, 5.0)
+        geo = to_wgs84(cycling.geometry, 5.0)
         lines: list[list[int]] = []
         for g in geo:
-            lines.extend(_enc_lines(g))
+            lines.extend(enc_lines(g))
         ctx["cycling"] = {"lines": lines}
     return ctx
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """How a score map looks: every option of :func:`export_map` but the data layers.
+
+    Attributes
+    ----------
+    top_n
+        Number of best-ranked (not excluded) plots marked with their rank.
+    lang
+        ``"de"`` (default) or ``"en"`` for every label, legend and score card.
+    offline
+        Inline Leaflet (from folium-offline) so the file needs no network (default). With
+        ``False`` Leaflet is linked from its CDN.
+    basemap
+        Optional tile layer: a folium/xyzservices name (``"OpenStreetMap"``,
+        ``"CartoDB positron"``) or a URL template. ``None`` (default) draws no basemap;
+        the map is complete without one. A basemap needs network access when viewed.
+    basemap_attribution
+        Attribution of a URL-template basemap (required by Leaflet for custom URLs).
+    title
+        Title of the map; default "Standortbewertung Handwerkerhöfe Düsseldorf".
+    max_polygons
+        Refuse frames with more features than this (they would make the file too large
+        and slow); filter first, e.g. ``scored[scored["rank"] <= 5000]``.
+    simplify_m
+        Simplification tolerance in metres applied in EPSG:25832 before export.
+    compress
+        Compress the embedded data (zlib + base64, decoded by the browser); ``None``
+        (default) compresses when it exceeds :data:`COMPRESS_ABOVE_BYTES`.
+    extra_sources
+        Sources of the context layers drawn ({name, licence, attribution} each), shown
+        with the sources of the scoring run in the title block and attribution line.
+    """
+
+    top_n: int = 10
+    lang: str = "de"
+    offline: bool = True
+    basemap: str | None = None
+    basemap_attribution: str | None = None
+    title: str | None = None
+    max_polygons: int = DEFAULT_MAX_POLYGONS
+    simplify_m: float = 1.0
+    compress: bool | None = None
+    extra_sources: Sequence[Mapping[str, Any]] = ()
+
+
+class MapKwargs(TypedDict, total=False):
+    """The fields of :class:`MapOptions` as keywords of :func:`export_map`."""
+
+    top_n: int
+    lang: str
+    offline: bool
+    basemap: str | None
+    basemap_attribution: str | None
+    title: str | None
+    max_polygons: int
+    simplify_m: float
+    compress: bool | None
+    extra_sources: Sequence[Mapping[str, Any]]
 
 
 def map_payload(
     scored: gpd.GeoDataFrame,
     *,
-    top_n: int = 10,
-    lang: str = "de",
     stadtteile: gpd.GeoDataFrame | None = None,
     stops: gpd.GeoDataFrame | None = None,
     cycling: gpd.GeoDataFrame | None = None,
-    title: str | None = None,
-    simplify_m: float = 1.0,
+    options: MapOptions | None = None,
     extra_attributions: Sequence[str] = (),
-    extra_sources: Sequence[Mapping[str, Any]] = (),
+    **kwargs: Unpack[MapKwargs],
 ) -> dict[str, Any]:
     """The compact JSON document a map is drawn from (see the module docstring).
 
-    Exposed for testing and for embedding the same data in other web pages.
+    Exposed for testing and for embedding the same data in other web pages. Parameters
+    are those of :func:`export_map` (``top_n``, ``lang``, ``title``, ``simplify_m`` and
+    ``extra_sources`` of the :class:`MapOptions` are used), plus ``extra_attributions``:
+    attribution lines added to those of the sources.
 
     Returns
     -------
@@ -293,14 +252,17 @@ def map_payload(
         JSON-serialisable; keys ``n``, ``crit``, ``score``, ``rank``, ``geom`` … and
         ``notes`` (human-readable lines on plots that could not be drawn).
     """
-    lang = check_lang(lang)
+    opts = merge_options(MapOptions, options, kwargs, func="map_payload")
+    lang = check_lang(opts.lang)
+    top_n, title, simplify_m = opts.top_n, opts.title, opts.simplify_m
+    extra_sources = opts.extra_sources
     gdf = validate_scored(scored)
     run = run_of(gdf)
     crits: list[Criterion] = criteria_of(gdf, lang)
     n = len(gdf)
 
-    geo = _to_wgs84(gdf.geometry, simplify_m)
-    geom = [_enc_feature(g) for g in geo]
+    geo = to_wgs84(gdf.geometry, simplify_m)
+    geom = [enc_feature(g) for g in geo]
     undrawn = [str(pid) for pid, g in zip(gdf["plot_id"], geom, strict=True) if g is None]
     notes = []
     if undrawn:
@@ -314,12 +276,12 @@ def map_payload(
 
     rank = pd.to_numeric(gdf["rank"], errors="coerce")
     excluded = gdf["excluded"].fillna(False).astype(bool)
-    reasons, reason_idx = _lookup(
+    reasons, reason_idx = lookup(
         gdf["exclusion_reason"]
         if "exclusion_reason" in gdf
         else pd.Series([""] * n, index=gdf.index)
     )
-    missing, missing_idx = _lookup(
+    missing, missing_idx = lookup(
         gdf["missing_criteria"]
         if "missing_criteria" in gdf
         else pd.Series([""] * n, index=gdf.index)
@@ -331,13 +293,13 @@ def map_payload(
     cand = [i for i in np.argsort(order, kind="stable") if not np.isnan(order[i])]
     top = [int(i) for i in cand[: max(int(top_n), 0)]]
     rep = gdf.geometry.iloc[top].representative_point().to_crs("EPSG:4326") if top else []
-    top_pts = [_enc_point(p) if not p.is_empty else None for p in rep]
+    top_pts = [enc_point(p) if not p.is_empty else None for p in rep]
 
     p_top = {}
     for col in gdf.columns:
         m = re.match(r"^p_top_(\d+)$", str(col))
         if m:
-            p_top[m.group(1)] = _num_list(gdf[col] * 100, 0)
+            p_top[m.group(1)] = num_list(gdf[col] * 100, 0)
 
     run_shown = merge_sources(run, extra_sources)
     lines = list(dict.fromkeys([*attribution_lines(run_shown, lang), *extra_attributions]))
@@ -362,31 +324,31 @@ def map_payload(
         "crit": [{"k": c.name, "label": c.label, "unit": c.unit, "w": c.weight} for c in crits],
         "id": [str(x) for x in gdf["plot_id"]],
         "name": None if names is None else [None if pd.isna(x) else str(x) for x in names],
-        "score": _num_list(gdf["score_total"], 1),
-        "rank": _num_list(rank, 0),
-        "excl": _bool_list(excluded),
+        "score": num_list(gdf["score_total"], 1),
+        "rank": num_list(rank, 0),
+        "excl": bool_list(excluded),
         "reasons": reasons,
         "reason": reason_idx,
-        "cov": _num_list(gdf["coverage"] * 100, 0) if "coverage" in gdf else None,
+        "cov": num_list(gdf["coverage"] * 100, 0) if "coverage" in gdf else None,
         "missingNames": missing,
         "missing": missing_idx,
         "pTop": p_top,
-        "rp05": _num_list(gdf["rank_p05"], 0) if "rank_p05" in gdf else None,
-        "rp95": _num_list(gdf["rank_p95"], 0) if "rank_p95" in gdf else None,
-        "raw": {c.name: _raw_list(gdf[f"raw_{c.name}"]) for c in crits if f"raw_{c.name}" in gdf},
+        "rp05": num_list(gdf["rank_p05"], 0) if "rank_p05" in gdf else None,
+        "rp95": num_list(gdf["rank_p95"], 0) if "rank_p95" in gdf else None,
+        "raw": {c.name: raw_list(gdf[f"raw_{c.name}"]) for c in crits if f"raw_{c.name}" in gdf},
         # utilities as integer percent, contributions as integer tenths of points
         "u": {
-            c.name: _num_list(pd.to_numeric(gdf[f"u_{c.name}"], errors="coerce") * 100, 0)
+            c.name: num_list(pd.to_numeric(gdf[f"u_{c.name}"], errors="coerce") * 100, 0)
             for c in crits
             if f"u_{c.name}" in gdf
         },
         "c": {
-            c.name: _num_list(pd.to_numeric(gdf[f"contrib_{c.name}"], errors="coerce") * 10, 0)
+            c.name: num_list(pd.to_numeric(gdf[f"contrib_{c.name}"], errors="coerce") * 10, 0)
             for c in crits
             if f"contrib_{c.name}" in gdf
         },
         "fb": {
-            c.name: _bool_list(gdf[f"fallback_{c.name}"])
+            c.name: bool_list(gdf[f"fallback_{c.name}"])
             for c in crits
             if f"fallback_{c.name}" in gdf
         },
@@ -402,104 +364,6 @@ def map_payload(
     return payload
 
 
-def _json_for_html(obj: Any) -> str:
-    """JSON safe to embed in ``<script type="application/json">`` (no ``<`` at all)."""
-    s = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return s.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-
-
-# --- folium elements ------------------------------------------------------------------------
-
-
-class _Raw(Element):
-    """An element that outputs its text as it is.
-
-    branca's ``Element`` renders its text as a Jinja template: user data (a plot named
-    ``{{ ... }}``) or minified JavaScript would be evaluated. This one never is.
-    """
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self._text = text
-
-    def render(self, **kwargs: Any) -> str:
-        return self._text
-
-
-class _HwgData(MacroElement):
-    """Embeds the payload and builds the map's layers from it with the map script."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        var hwg = HWG.init({{ this._parent.get_name() }}, document.getElementById("hwg-data"));
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, payload: dict[str, Any], *, compress: bool | None, error_text: str) -> None:
-        super().__init__()
-        self._name = "HwgData"
-        text = _json_for_html(payload)
-        if compress is None:
-            compress = len(text) > COMPRESS_ABOVE_BYTES
-        if compress:
-            blob = base64.b64encode(zlib.compress(text.encode("utf-8"), 9)).decode("ascii")
-            self.tag = (
-                '<script type="application/octet-stream" id="hwg-data" '
-                f'data-encoding="deflate-base64" data-error="{html.escape(error_text)}">'
-                f"{blob}</script>"
-            )
-        else:
-            self.tag = (
-                '<script type="application/json" id="hwg-data" data-encoding="json" '
-                f'data-error="{html.escape(error_text)}">{text}</script>'
-            )
-
-    def render(self, **kwargs: Any) -> Any:
-        figure = self.get_root()
-        figure.html.add_child(_Raw(self.tag), name="hwg_data")  # type: ignore[attr-defined]
-        return super().render(**kwargs)
-
-
-def _no_template(text: str) -> str:
-    """Escape for HTML and neutralise Jinja delimiters (folium re-renders script output)."""
-    return html.escape(text).replace("{", "&#123;").replace("}", "&#125;")
-
-
-class _HwgLayer(Layer):
-    """A layer built by the map script (``HWG.layer(kind, key)``); listed in the LayerControl."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = hwg.layer({{ this.kind|tojson }}, {{ this.key|tojson }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, kind: str, key: int | None, name: str, *, show: bool) -> None:
-        # Leaflet's layer control inserts names as HTML: escape them here.
-        super().__init__(name=_no_template(name), overlay=True, control=True, show=show)
-        self._name = "HwgLayer"
-        self.kind = kind
-        self.key = key
-
-
-class _HwgReady(MacroElement):
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        hwg.ready();
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._name = "HwgReady"
-
-
 # --- public API -----------------------------------------------------------------------------
 
 
@@ -507,19 +371,11 @@ def export_map(
     scored: gpd.GeoDataFrame,
     path: str | os.PathLike[str],
     *,
-    top_n: int = 10,
-    lang: str = "de",
-    offline: bool = True,
     stadtteile: gpd.GeoDataFrame | None = None,
     stops: gpd.GeoDataFrame | None = None,
     cycling: gpd.GeoDataFrame | None = None,
-    basemap: str | None = None,
-    basemap_attribution: str | None = None,
-    title: str | None = None,
-    max_polygons: int = DEFAULT_MAX_POLYGONS,
-    simplify_m: float = 1.0,
-    compress: bool | None = None,
-    extra_sources: Sequence[Mapping[str, Any]] = (),
+    options: MapOptions | None = None,
+    **kwargs: Unpack[MapKwargs],
 ) -> Path:
     """Write an interactive score map as one HTML file.
 
@@ -530,35 +386,15 @@ def export_map(
         modified.
     path
         Output ``.html`` file; written atomically.
-    top_n
-        Number of best-ranked (not excluded) plots marked with their rank.
-    lang
-        ``"de"`` (default) or ``"en"`` for every label, legend and score card.
-    offline
-        Inline Leaflet (from folium-offline) so the file needs no network (default). With
-        ``False`` Leaflet is linked from its CDN.
     stadtteile, stops, cycling
         Optional context layers in EPSG:25832: Stadtteile (``stadtteil_name``), stops
         (``name``), cycling network (lines).
-    basemap
-        Optional tile layer: a folium/xyzservices name (``"OpenStreetMap"``,
-        ``"CartoDB positron"``) or a URL template. ``None`` (default) draws no basemap;
-        the map is complete without one. A basemap needs network access when viewed.
-    basemap_attribution
-        Attribution of a URL-template basemap (required by Leaflet for custom URLs).
-    title
-        Title of the map; default "Standortbewertung Handwerkerhöfe Düsseldorf".
-    max_polygons
-        Refuse frames with more features than this (they would make the file too large
-        and slow); filter first, e.g. ``scored[scored["rank"] <= 5000]``.
-    simplify_m
-        Simplification tolerance in metres applied in EPSG:25832 before export.
-    extra_sources
-        Sources of the context layers drawn ({name, licence, attribution} each), shown
-        with the sources of the scoring run in the title block and attribution line.
-    compress
-        Compress the embedded data (zlib + base64, decoded by the browser); ``None``
-        (default) compresses when it exceeds :data:`COMPRESS_ABOVE_BYTES`.
+    options
+        :class:`MapOptions`: top N, language, offline, basemap, title, size limits,
+        compression and the sources of the context layers.
+    **kwargs
+        Fields of :class:`MapOptions` as keywords (``top_n=5``, ``lang="en"``,
+        ``offline=False`` …), overriding ``options``.
 
     Returns
     -------
@@ -571,6 +407,8 @@ def export_map(
         If ``scored`` is not a scored frame in EPSG:25832.
     ValidationError
         If ``scored`` has more than ``max_polygons`` rows.
+    ConfigError
+        For an unknown keyword option or language.
     DataSourceError
         If ``offline=True`` and folium-offline is not installed.
 
@@ -579,7 +417,14 @@ def export_map(
     >>> export_map(scored, "karte.html", stadtteile=stadtteile)  # doctest: +SKIP
     PosixPath('karte.html')
     """
-    lang = check_lang(lang)
+    opts = merge_options(MapOptions, options, kwargs, func="export_map")
+    lang = check_lang(opts.lang)
+    max_polygons, basemap, basemap_attribution = (
+        opts.max_polygons,
+        opts.basemap,
+        opts.basemap_attribution,
+    )
+    title, offline, compress = opts.title, opts.offline, opts.compress
     if len(scored) > max_polygons:
         raise ValidationError(
             "scored",
@@ -599,15 +444,11 @@ def export_map(
         extra.append(basemap_attribution)
     payload = map_payload(
         scored,
-        top_n=top_n,
-        lang=lang,
         stadtteile=stadtteile,
         stops=stops,
         cycling=cycling,
-        title=title,
-        simplify_m=simplify_m,
+        options=opts,
         extra_attributions=extra,
-        extra_sources=extra_sources,
     )
 
     (s, w), (nth, e) = payload["bounds"]
@@ -626,13 +467,13 @@ def export_map(
         js, css = leaflet_assets()
         m.default_js = []
         m.default_css = []
-        fig.header.add_child(_Raw(f"<style>{css}</style>"), name="leaflet_css")  # type: ignore[attr-defined]
-        fig.header.add_child(_Raw(f"<script>{js}</script>"), name="leaflet")  # type: ignore[attr-defined]
+        fig.header.add_child(Raw(f"<style>{css}</style>"), name="leaflet_css")  # type: ignore[attr-defined]
+        fig.header.add_child(Raw(f"<script>{js}</script>"), name="leaflet")  # type: ignore[attr-defined]
     else:
         m.default_js = [("leaflet", LEAFLET_JS_URL)]
         m.default_css = [("leaflet_css", LEAFLET_CSS_URL)]
-    fig.header.add_child(_Raw(f"<style>{template_text('map.css')}</style>"), name="hwg_css")  # type: ignore[attr-defined]
-    fig.header.add_child(_Raw(f"<script>{template_text('map.js')}</script>"), name="hwg_js")  # type: ignore[attr-defined]
+    fig.header.add_child(Raw(f"<style>{template_text('map.css')}</style>"), name="hwg_css")  # type: ignore[attr-defined]
+    fig.header.add_child(Raw(f"<script>{template_text('map.js')}</script>"), name="hwg_js")  # type: ignore[attr-defined]
 
     if basemap is not None:
         if offline:
@@ -643,24 +484,24 @@ def export_map(
             basemap, attr=basemap_attribution, name=t["basemap"], overlay=False, control=False
         ).add_to(m)
 
-    m.add_child(_HwgData(payload, compress=compress, error_text=t["old_browser"]))
-    _HwgLayer("score", None, t["score_layer"], show=True).add_to(m)
+    m.add_child(HwgData(payload, compress=compress, error_text=t["old_browser"]))
+    HwgLayer("score", None, t["score_layer"], show=True).add_to(m)
     for i, c in enumerate(payload["crit"]):
         if c["k"] in payload["u"]:
-            _HwgLayer("utility", i, t["utility_layer"].format(label=c["label"]), show=False).add_to(
+            HwgLayer("utility", i, t["utility_layer"].format(label=c["label"]), show=False).add_to(
                 m
             )
     if payload["top"]:
-        _HwgLayer("top", None, t["top_n"].format(n=len(payload["top"])), show=True).add_to(m)
+        HwgLayer("top", None, t["top_n"].format(n=len(payload["top"])), show=True).add_to(m)
     ctx = payload["ctx"]
     if "stadtteile" in ctx:
-        _HwgLayer("stadtteile", None, t["stadtteile"], show=True).add_to(m)
+        HwgLayer("stadtteile", None, t["stadtteile"], show=True).add_to(m)
     if "cycling" in ctx:
-        _HwgLayer("cycling", None, t["cycling"], show=False).add_to(m)
+        HwgLayer("cycling", None, t["cycling"], show=False).add_to(m)
     if "stops" in ctx:
-        _HwgLayer("stops", None, t["stops"], show=False).add_to(m)
+        HwgLayer("stops", None, t["stops"], show=False).add_to(m)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
-    m.add_child(_HwgReady())
+    m.add_child(HwgReady())
 
     out = atomic_write_text(path, fig.render())
     logger.info(

@@ -20,8 +20,9 @@ import os
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import geopandas as gpd
 import jinja2
@@ -31,6 +32,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
+from handwerkgeo._atomic import atomic_write_bytes, atomic_write_text
+from handwerkgeo._options import merge_options
 from handwerkgeo.crs import check_crs
 from handwerkgeo.errors import MissingColumnError, ValidationError
 from handwerkgeo.export._labels import (
@@ -50,10 +53,13 @@ from handwerkgeo.export._labels import (
     score_card,
     validate_scored,
 )
-from handwerkgeo.export._offline import atomic_write_bytes, atomic_write_text, template_text
-from handwerkgeo.export.figures import _draw_map, _north_arrow, _scale_bar
+from handwerkgeo.export._offline import template_text
+from handwerkgeo.export.figures import draw_map, north_arrow, scale_bar
 
-__all__ = ["export_profiles", "profile_filename"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["ProfileKwargs", "ProfileOptions", "export_profiles", "profile_filename"]
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +130,7 @@ def _location(
     st = None
     if stadtteile is not None and len(stadtteile):
         st = stadtteile.iloc[stadtteile.sindex.query(geom.buffer(context_m * 2))]
-    _draw_map(ax, near, stadtteile=st, top_n=0, lang=lang, extent=extent)
+    draw_map(ax, near, stadtteile=st, top_n=0, lang=lang, extent=extent)
     target = gdf.iloc[[i]]
     if geom.geom_type in ("Point", "MultiPoint"):
         target.plot(
@@ -136,8 +142,8 @@ def _location(
     ax.set_ylim(extent[1], extent[3])
     ax.set_xlabel("")
     ax.set_ylabel("")
-    _scale_bar(ax, lang)
-    _north_arrow(ax)
+    scale_bar(ax, lang)
+    north_arrow(ax)
 
 
 def _bars(ax: Axes, row: pd.Series, crits: list[Criterion], lang: str) -> None:
@@ -287,32 +293,14 @@ def _style_table(tbl: Any, size: float) -> None:
     tbl.auto_set_column_width(list(range(ncols)))
 
 
-def export_profiles(
-    scored: gpd.GeoDataFrame,
-    out_dir: str | os.PathLike[str],
-    *,
-    lang: str = "de",
-    stadtteile: gpd.GeoDataFrame | None = None,
-    pdf: bool = True,
-    top_n: int | None = None,
-    max_profiles: int = 500,
-    context_m: float = 400.0,
-    extra_sources: Sequence[Mapping[str, Any]] = (),
-) -> dict[str, Any]:
-    """Write one site profile (Standortsteckbrief) per plot and an ``index.html``.
+@dataclass(frozen=True)
+class ProfileOptions:
+    """What :func:`export_profiles` writes.
 
-    Parameters
+    Attributes
     ----------
-    scored
-        Scored frame in EPSG:25832 (output of ``handwerkgeo.scoring.score_plots``).
-    out_dir
-        Folder for ``index.html``, ``<plot_id>.html`` and ``<plot_id>.pdf``; created
-        when missing. Every file is written atomically.
     lang
         ``"de"`` (default) or ``"en"``.
-    stadtteile
-        Optional Stadtteile (EPSG:25832, ``stadtteil_name``): names the plot's Stadtteil
-        and draws boundaries on the location map.
     pdf
         Also write a one-page A4 PDF per plot (rendered with matplotlib).
     top_n
@@ -323,6 +311,173 @@ def export_profiles(
         Radius of the surroundings on the location map, in metres.
     extra_sources
         Sources of context layers ({name, licence, attribution}) added to the footer.
+    """
+
+    lang: str = "de"
+    pdf: bool = True
+    top_n: int | None = None
+    max_profiles: int = 500
+    context_m: float = 400.0
+    extra_sources: Sequence[Mapping[str, Any]] = ()
+
+
+class ProfileKwargs(TypedDict, total=False):
+    """The fields of :class:`ProfileOptions` as keywords of :func:`export_profiles`."""
+
+    lang: str
+    pdf: bool
+    top_n: int | None
+    max_profiles: int
+    context_m: float
+    extra_sources: Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every profile of one export shares."""
+
+    gdf: gpd.GeoDataFrame
+    crits: list[Criterion]
+    lang: str
+    n_ranked: int
+    quarters: list[str]
+    stadtteile: gpd.GeoDataFrame | None
+    opts: ProfileOptions
+    template: jinja2.Template
+    footer: str
+    out: Path
+
+
+def _profile_order(gdf: gpd.GeoDataFrame, rank: pd.Series, opts: ProfileOptions) -> list[int]:
+    """Row positions to profile, best first; refuses more than ``max_profiles``."""
+    order = list(
+        np.lexsort(
+            (
+                -pd.to_numeric(gdf["score_total"], errors="coerce").fillna(-1).to_numpy(),
+                rank.fillna(np.inf).to_numpy(),
+            )
+        )
+    )
+    if opts.top_n is not None:
+        order = [i for i in order if not np.isnan(rank.iloc[i])][: max(int(opts.top_n), 0)]
+    if len(order) > opts.max_profiles:
+        raise ValidationError(
+            "scored",
+            [
+                f"{len(order)} profiles would be written, more than "
+                f"max_profiles={opts.max_profiles}. Pass top_n (e.g. top_n=50) or raise "
+                "max_profiles."
+            ],
+        )
+    return order
+
+
+def _meta(row: pd.Series, quarter: str, lang: str) -> list[tuple[str, str]]:
+    """Key facts of a plot: id, Stadtteil, area, coordinates."""
+    t = TEXT[lang]
+    geom = row.geometry
+    area = row.get("area_m2")
+    if (area is None or pd.isna(area)) and geom is not None and not geom.is_empty:
+        area = geom.area
+    meta: list[tuple[str, str]] = [(t["plot_id"], str(row["plot_id"]))]
+    if quarter:
+        meta.append((t["stadtteil"], quarter))
+    if area is not None and not pd.isna(area) and float(area) > 0:
+        meta.append((t["area"], format_number(area, lang, 0)))
+    if geom is not None and not geom.is_empty:
+        p = geom.representative_point()
+        meta.append(("ETRS89/UTM32 (EPSG:25832)", f"E {p.x:,.0f} · N {p.y:,.0f}".replace(",", " ")))
+    return meta
+
+
+def _exclusion(row: pd.Series) -> tuple[bool, str | None]:
+    """Whether the plot is excluded, and why (``None`` when it is not)."""
+    excluded = bool(row.get("excluded")) if not pd.isna(row.get("excluded")) else False
+    if not excluded:
+        return False, None
+    reason = row.get("exclusion_reason")
+    return True, "" if reason is None or pd.isna(reason) else str(reason)
+
+
+def _write_profile(job: _Job, i: int, stem: str) -> tuple[Path, Path | None, bool]:
+    """Write the HTML (and PDF) profile of row ``i``; (html, pdf or None, excluded)."""
+    lang, crits, gdf = job.lang, job.crits, job.gdf
+    row = gdf.iloc[i]
+    card = score_card(row, crits, lang, n_ranked=job.n_ranked)
+    weights = {c.name: c.weight for c in crits}
+    for r in card["rows"]:
+        w = weights.get(r["name"])
+        r["weight"] = (
+            "–" if w is None else format_number(w, lang, 0 if float(w).is_integer() else 1)
+        )
+    meta = _meta(row, job.quarters[i], lang)
+    excluded, reason_s = _exclusion(row)
+
+    def draw_location(ax: Axes) -> None:
+        _location(ax, gdf, i, job.stadtteile, job.opts.context_m, lang)
+
+    def draw_bars(ax: Axes) -> None:
+        _bars(ax, row, crits, lang)
+
+    fig_loc = Figure(figsize=(3.6, 3.4))
+    draw_location(fig_loc.add_axes((0.02, 0.02, 0.96, 0.96)))
+    height = 0.28 * max(len(crits), 1) + 0.8
+    fig_bars = Figure(figsize=(7.0, height))
+    draw_bars(fig_bars.add_axes((0.34, 0.6 / height, 0.6, 1 - 0.75 / height)))
+    html_text = job.template.render(
+        lang=lang,
+        t=TEXT[lang],
+        card=card,
+        meta=meta,
+        excluded_reason=reason_s,
+        location_png=_png(fig_loc),
+        bars_png=_png(fig_bars),
+        any_fallback=any(r["fallback"] for r in card["rows"]),
+        footer=job.footer,
+    )
+    html_path = atomic_write_text(job.out / f"{stem}.html", html_text)
+    if not job.opts.pdf:
+        return html_path, None, excluded
+    crit_rows = [
+        [
+            _shorten(r["label"], 40, "…"),
+            r["weight"],
+            r["raw"] + (" *" if r["fallback"] else ""),
+            r["utility"],
+            r["contribution"],
+        ]
+        for r in card["rows"]
+    ]
+    data = _pdf_page(card, meta, reason_s, draw_location, draw_bars, crit_rows, job.footer, lang)
+    return html_path, atomic_write_bytes(job.out / f"{stem}.pdf", data), excluded
+
+
+def export_profiles(
+    scored: gpd.GeoDataFrame,
+    out_dir: str | os.PathLike[str],
+    *,
+    stadtteile: gpd.GeoDataFrame | None = None,
+    options: ProfileOptions | None = None,
+    **kwargs: Unpack[ProfileKwargs],
+) -> dict[str, Any]:
+    """Write one site profile (Standortsteckbrief) per plot and an ``index.html``.
+
+    Parameters
+    ----------
+    scored
+        Scored frame in EPSG:25832 (output of ``handwerkgeo.scoring.score_plots``).
+    out_dir
+        Folder for ``index.html``, ``<plot_id>.html`` and ``<plot_id>.pdf``; created
+        when missing. Every file is written atomically.
+    stadtteile
+        Optional Stadtteile (EPSG:25832, ``stadtteil_name``): names the plot's Stadtteil
+        and draws boundaries on the location map.
+    options
+        :class:`ProfileOptions` (language, PDF, top N, limit, map radius, sources).
+    **kwargs
+        Fields of :class:`ProfileOptions` as keywords (``lang="en"``, ``pdf=False``,
+        ``top_n=10``, ``max_profiles=``, ``context_m=``, ``extra_sources=``), overriding
+        ``options``.
 
     Returns
     -------
@@ -333,12 +488,15 @@ def export_profiles(
     ------
     ValidationError
         If more than ``max_profiles`` profiles would be written.
+    ConfigError
+        For an unknown keyword option or language.
 
     Examples
     --------
     >>> export_profiles(scored, "steckbriefe", top_n=10)  # doctest: +SKIP
     """
-    lang = check_lang(lang)
+    opts = merge_options(ProfileOptions, options, kwargs, func="export_profiles")
+    lang = check_lang(opts.lang)
     t = TEXT[lang]
     gdf = validate_scored(scored).reset_index(drop=True)
     if stadtteile is not None:
@@ -347,108 +505,35 @@ def export_profiles(
             msg = "stadtteile needs a 'stadtteil_name' column (read it with handwerkgeo's reader)."
             raise MissingColumnError(msg)
     run = run_of(gdf)
-    crits = criteria_of(gdf, lang)
     rank = pd.to_numeric(gdf["rank"], errors="coerce").astype(float)
-    order = list(
-        np.lexsort(
-            (
-                -pd.to_numeric(gdf["score_total"], errors="coerce").fillna(-1).to_numpy(),
-                rank.fillna(np.inf).to_numpy(),
-            )
-        )
-    )
-    if top_n is not None:
-        order = [i for i in order if not np.isnan(rank.iloc[i])][: max(int(top_n), 0)]
-    if len(order) > max_profiles:
-        raise ValidationError(
-            "scored",
-            [
-                f"{len(order)} profiles would be written, more than max_profiles={max_profiles}. "
-                "Pass top_n (e.g. top_n=50) or raise max_profiles."
-            ],
-        )
+    order = _profile_order(gdf, rank, opts)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    tpl = env.from_string(template_text("profile.html.j2"))
-    tpl_index = env.from_string(template_text("profiles_index.html.j2"))
-    footer = _footer(merge_sources(run, extra_sources), lang)
-    quarters = _stadtteil_names(gdf, stadtteile)
-    n_ranked = int(rank.notna().sum())
+    footer = _footer(merge_sources(run, opts.extra_sources), lang)
+    job = _Job(
+        gdf=gdf,
+        crits=criteria_of(gdf, lang),
+        lang=lang,
+        n_ranked=int(rank.notna().sum()),
+        quarters=_stadtteil_names(gdf, stadtteile),
+        stadtteile=stadtteile,
+        opts=opts,
+        template=env.from_string(template_text("profile.html.j2")),
+        footer=footer,
+        out=out,
+    )
     taken: set[str] = {"index"}
     written_html: list[Path] = []
     written_pdf: list[Path] = []
     entries = []
     for i in order:
         row = gdf.iloc[i]
-        card = score_card(row, crits, lang, n_ranked=n_ranked)
-        weights = {c.name: c.weight for c in crits}
-        for r in card["rows"]:
-            w = weights.get(r["name"])
-            r["weight"] = (
-                "–" if w is None else format_number(w, lang, 0 if float(w).is_integer() else 1)
-            )
-        geom = row.geometry
-        area = row.get("area_m2")
-        if (area is None or pd.isna(area)) and geom is not None and not geom.is_empty:
-            area = geom.area
-        meta: list[tuple[str, str]] = [(t["plot_id"], str(row["plot_id"]))]
-        if quarters[i]:
-            meta.append((t["stadtteil"], quarters[i]))
-        if area is not None and not pd.isna(area) and float(area) > 0:
-            meta.append((t["area"], format_number(area, lang, 0)))
-        if geom is not None and not geom.is_empty:
-            p = geom.representative_point()
-            meta.append(
-                ("ETRS89/UTM32 (EPSG:25832)", f"E {p.x:,.0f} · N {p.y:,.0f}".replace(",", " "))
-            )
-        excluded = bool(row.get("excluded")) if not pd.isna(row.get("excluded")) else False
-        reason = row.get("exclusion_reason") if excluded else None
-        reason_s = (
-            None if not excluded else ("" if reason is None or pd.isna(reason) else str(reason))
-        )
-
-        def draw_location(ax: Axes, i: int = i) -> None:
-            _location(ax, gdf, i, stadtteile, context_m, lang)
-
-        def draw_bars(ax: Axes, row: pd.Series = row) -> None:
-            _bars(ax, row, crits, lang)
-
-        fig_loc = Figure(figsize=(3.6, 3.4))
-        draw_location(fig_loc.add_axes((0.02, 0.02, 0.96, 0.96)))
-        height = 0.28 * max(len(crits), 1) + 0.8
-        fig_bars = Figure(figsize=(7.0, height))
-        draw_bars(fig_bars.add_axes((0.34, 0.6 / height, 0.6, 1 - 0.75 / height)))
         stem = profile_filename(row["plot_id"], taken)
-        html_text = tpl.render(
-            lang=lang,
-            t=t,
-            card=card,
-            meta=meta,
-            excluded_reason=reason_s,
-            location_png=_png(fig_loc),
-            bars_png=_png(fig_bars),
-            any_fallback=any(r["fallback"] for r in card["rows"]),
-            footer=footer,
-        )
-        written_html.append(atomic_write_text(out / f"{stem}.html", html_text))
-        pdf_name = None
-        if pdf:
-            crit_rows = [
-                [
-                    _shorten(r["label"], 40, "…"),
-                    r["weight"],
-                    r["raw"] + (" *" if r["fallback"] else ""),
-                    r["utility"],
-                    r["contribution"],
-                ]
-                for r in card["rows"]
-            ]
-            data = _pdf_page(
-                card, meta, reason_s, draw_location, draw_bars, crit_rows, footer, lang
-            )
-            written_pdf.append(atomic_write_bytes(out / f"{stem}.pdf", data))
-            pdf_name = f"{stem}.pdf"
+        html_path, pdf_path, excluded = _write_profile(job, i, stem)
+        written_html.append(html_path)
+        if pdf_path is not None:
+            written_pdf.append(pdf_path)
         entries.append(
             {
                 "rank": "–" if np.isnan(rank.iloc[i]) else str(int(rank.iloc[i])),
@@ -457,17 +542,18 @@ def export_profiles(
                 "score": format_number(row.get("score_total"), lang, 1),
                 "excluded": t["yes"] if excluded else "",
                 "html": f"{stem}.html",
-                "pdf": pdf_name,
+                "pdf": None if pdf_path is None else pdf_path.name,
             }
         )
     meta_index = f"{t['config_hash']}: {str(run['config_hash'])[:12]}" if run["config_hash"] else ""
+    tpl_index = env.from_string(template_text("profiles_index.html.j2"))
     index = atomic_write_text(
         out / "index.html",
         tpl_index.render(
             lang=lang, t=t, title=t["title"], meta=meta_index, entries=entries, footer=footer
         ),
     )
-    if not pdf:
+    if not opts.pdf:
         logger.info("profiles: PDF output switched off (pdf=False)")
     logger.info("%d site profiles written to %s", len(written_html), out)
     return {"index": index, "html": written_html, "pdf": written_pdf}

@@ -29,6 +29,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from handwerkgeo._atomic import atomic_write_bytes
 from handwerkgeo.errors import ConfigError
 from handwerkgeo.export._labels import (
     OSM_ATTRIBUTION,
@@ -40,9 +41,8 @@ from handwerkgeo.export._labels import (
     run_of,
     validate_scored,
 )
-from handwerkgeo.export._offline import atomic_write_bytes
 
-__all__ = ["criteria_table", "export_tables", "ranking_table"]
+__all__ = ["criteria_table", "excel_safe", "export_tables", "ranking_table"]
 
 logger = logging.getLogger(__name__)
 
@@ -299,7 +299,7 @@ def _config_tables(scored: gpd.GeoDataFrame, lang: str) -> list[tuple[str, pd.Da
     ]
 
 
-def _excel_safe(df: pd.DataFrame) -> pd.DataFrame:
+def excel_safe(df: pd.DataFrame) -> pd.DataFrame:
     """Neutralise spreadsheet formulas in text cells (=, +, -, @ at the start)."""
     out = df.copy()
     for col in out.columns:
@@ -318,8 +318,8 @@ def _write_xlsx(scored: gpd.GeoDataFrame, lang: str) -> bytes:
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xl:
         sheets = [
-            (t["sheet_ranking"], _excel_safe(ranking_table(scored, lang=lang))),
-            (t["sheet_criteria"], _excel_safe(criteria_table(scored, lang=lang))),
+            (t["sheet_ranking"], excel_safe(ranking_table(scored, lang=lang))),
+            (t["sheet_criteria"], excel_safe(criteria_table(scored, lang=lang))),
         ]
         for name, df in sheets:
             df.to_excel(xl, sheet_name=name, index=False, freeze_panes=(1, 0))
@@ -331,7 +331,7 @@ def _write_xlsx(scored: gpd.GeoDataFrame, lang: str) -> bytes:
                     xl, sheet_name=cfg_name, index=False, startrow=row
                 )
                 row += 1
-            _excel_safe(df).to_excel(xl, sheet_name=cfg_name, index=False, startrow=row)
+            excel_safe(df).to_excel(xl, sheet_name=cfg_name, index=False, startrow=row)
             row += len(df) + 2
         for ws in xl.book.worksheets:
             for col_cells in ws.columns:
@@ -357,7 +357,7 @@ def _write_xlsx(scored: gpd.GeoDataFrame, lang: str) -> bytes:
 def _write_csv(scored: gpd.GeoDataFrame, lang: str, csv_format: str) -> bytes:
     df = _wide_table(scored, lang)
     if csv_format == "excel-de":
-        text = _excel_safe(df).to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n")
+        text = excel_safe(df).to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n")
         return ("\ufeff" + text).encode("utf-8")
     text = df.to_csv(index=False, sep=",", decimal=".", lineterminator="\n")
     return text.encode("utf-8")
