@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy import sparse
 from scipy.spatial import cKDTree
 from shapely.geometry import Point, Polygon, box
 
@@ -85,7 +86,7 @@ def test_prepare_network_errors():
         nw.prepare_network(G)
     assert len(err.value.problems) == 2
     with pytest.raises(ValidationError, match="node_ids for 2"):
-        nw.Network(np.array([1]), np.zeros((2, 2)), nw.sparse.csr_array((2, 2)))
+        nw.Network(np.array([1]), np.zeros((2, 2)), sparse.csr_array((2, 2)))
 
 
 # --- snap ---------------------------------------------------------------------------------

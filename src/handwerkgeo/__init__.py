@@ -18,9 +18,37 @@ from __future__ import annotations
 
 import importlib
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from handwerkgeo import crs, errors, settings
+from handwerkgeo import errors, settings
+
+if TYPE_CHECKING:  # the real names for type checkers and IDEs; imported lazily at run time
+    from handwerkgeo import (
+        config,
+        context,
+        criteria,
+        crs,
+        export,
+        network,
+        register,
+        scale,
+        scoring,
+        search,
+        sensitivity,
+        sources,
+    )
+    from handwerkgeo.config import load_config
+    from handwerkgeo.context import ScoringContext, load_context
+    from handwerkgeo.export.figures import export_figure
+    from handwerkgeo.export.maps import export_map
+    from handwerkgeo.export.profiles import export_profiles
+    from handwerkgeo.export.tables import export_tables
+    from handwerkgeo.fetch import fetch, layer_paths
+    from handwerkgeo.scoring import read_scored, score_plots, write_scored
+    from handwerkgeo.search import candidate_cells, site_search
+    from handwerkgeo.sensitivity import monte_carlo, one_at_a_time
+    from handwerkgeo.sources.plots import check_plots, read_plots
+    from handwerkgeo.sources.quarters import read_stadtbezirke, read_stadtteile
 
 try:
     __version__ = version("handwerkgeo")
@@ -55,6 +83,7 @@ _SUBMODULES = (
     "config",
     "context",
     "criteria",
+    "crs",
     "export",
     "fetch",
     "network",
@@ -66,7 +95,44 @@ _SUBMODULES = (
     "sources",
 )
 
-__all__ = ["__version__", "crs", "errors", "settings", *_SUBMODULES, *_LAZY]
+# every lazy name and submodule is public (tests/test_packaging.py checks the list)
+__all__ = [
+    "ScoringContext",
+    "__version__",
+    "candidate_cells",
+    "check_plots",
+    "config",
+    "context",
+    "criteria",
+    "crs",
+    "errors",
+    "export",
+    "export_figure",
+    "export_map",
+    "export_profiles",
+    "export_tables",
+    "fetch",
+    "layer_paths",
+    "load_config",
+    "load_context",
+    "monte_carlo",
+    "network",
+    "one_at_a_time",
+    "read_plots",
+    "read_scored",
+    "read_stadtbezirke",
+    "read_stadtteile",
+    "register",
+    "scale",
+    "score_plots",
+    "scoring",
+    "search",
+    "sensitivity",
+    "settings",
+    "site_search",
+    "sources",
+    "write_scored",
+]
 
 
 def __getattr__(name: str) -> Any:

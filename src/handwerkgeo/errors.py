@@ -3,6 +3,33 @@
 Every error derives from :class:`HandwerkgeoError` *and* from the matching built-in
 exception, so ``except ValueError`` keeps working for callers that do not know this
 package. Messages name the input, what was expected, what was found, and the fix.
+
+Which class to raise
+--------------------
+=========================  =====================  ==========================================
+class                      also a                 for
+=========================  =====================  ==========================================
+``NoCrsError``             ``ValueError``         input without a CRS
+``UnexpectedCrsError``     ``ValueError``         input in another CRS than EPSG:25832
+``OutsideAreaError``       ``ValueError``         coordinates outside Düsseldorf
+``MissingColumnError``     ``KeyError``           a required column is missing
+``InvalidGeometryError``   ``ValueError``         missing, empty, invalid geometries
+``DuplicateIdError``       ``ValueError``         ids that must be unique are not
+``ValidationError``        ``ValueError``         several problems of one input, listed
+``EncodingError``          ``UnicodeError``       a text file no supported encoding reads
+``ConfigError``            ``ValueError``         a scoring configuration is invalid
+``ParameterError``         ``ValueError``         a function argument has a bad value
+``ArgumentTypeError``      ``TypeError``          a function argument has the wrong type
+``OutputPathError``        ``ValueError``         an output path cannot be used
+``UsageError``             ``ValueError``         options that contradict each other
+``DataSourceError``        ``OSError``            a data file is missing, corrupt, offline
+``RegisterError``          ``RuntimeError``       the site register cannot do this now
+``RegisterLockedError``    ``RuntimeError``       another process writes the register
+``StaleRegisterError``     ``RuntimeError``       config or data changed since the last run
+=========================  =====================  ==========================================
+
+The command-line interface turns every :class:`HandwerkgeoError` into one message and
+exit code 1, :class:`UsageError` into exit code 2 (see ``handwerkgeo --help``).
 """
 
 from __future__ import annotations
@@ -11,6 +38,7 @@ from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
+    "ArgumentTypeError",
     "ConfigError",
     "DataSourceError",
     "DuplicateIdError",
@@ -19,9 +47,14 @@ __all__ = [
     "InvalidGeometryError",
     "MissingColumnError",
     "NoCrsError",
+    "OutputPathError",
     "OutsideAreaError",
+    "ParameterError",
+    "RegisterError",
     "RegisterLockedError",
+    "StaleRegisterError",
     "UnexpectedCrsError",
+    "UsageError",
     "ValidationError",
 ]
 
@@ -69,8 +102,38 @@ class DataSourceError(HandwerkgeoError, OSError):
     """A data source is missing, corrupt or unreachable."""
 
 
-class RegisterLockedError(HandwerkgeoError, RuntimeError):
+class ParameterError(HandwerkgeoError, ValueError):
+    """A function argument has a value outside what is allowed (e.g. a negative distance)."""
+
+
+class ArgumentTypeError(HandwerkgeoError, TypeError):
+    """A function argument has the wrong type (e.g. a DataFrame where a GeoDataFrame is needed)."""
+
+
+class OutputPathError(HandwerkgeoError, ValueError):
+    """An output path cannot be used: wrong file ending, or a folder where a file is needed."""
+
+
+class UsageError(HandwerkgeoError, ValueError):
+    """A command or function was called with options that contradict each other.
+
+    The command-line interface exits with code 2 for it, as for an unknown option.
+    """
+
+
+class RegisterError(HandwerkgeoError, RuntimeError):
+    """The site register cannot do what was asked in its current state."""
+
+
+class RegisterLockedError(RegisterError):
     """Another process is writing the site register."""
+
+
+class StaleRegisterError(RegisterError):
+    """The configuration or the data changed since the register's latest run.
+
+    Adding plots incrementally would mix scores of two configurations; re-score first.
+    """
 
 
 class ValidationError(HandwerkgeoError, ValueError):

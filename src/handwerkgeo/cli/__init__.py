@@ -1,6 +1,11 @@
 """Command-line interface ``handwerkgeo`` (typer). The only place that configures logging.
 
 Each command group lives in its own module of this package and is registered here.
+Options shared by several commands are defined once in :mod:`handwerkgeo.cli._options`;
+errors are handled once, by the root group (:mod:`handwerkgeo.cli._errors`: exit code 1
+for bad input or data, 2 for usage, 70 for a bug). Command modules import the heavy
+libraries (geopandas, the scoring engine) inside the command bodies, so that
+``handwerkgeo --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -10,12 +15,15 @@ import logging
 import typer
 
 from handwerkgeo import __version__
+from handwerkgeo.cli._errors import EXIT_CODES_HELP, VERBOSE_KEY, HandwerkgeoGroup
 
 __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="handwerkgeo",
+    cls=HandwerkgeoGroup,
     help="Site scoring for Handwerkerhöfe in Düsseldorf.",
+    epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -30,8 +38,13 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     verbose: int = typer.Option(
-        0, "--verbose", "-v", count=True, help="More log output (-v info, -vv debug)."
+        0,
+        "--verbose",
+        "-v",
+        count=True,
+        help="More log output (-v info, -vv debug); -v also shows the traceback of an error.",
     ),
     version: bool = typer.Option(
         False,
@@ -41,6 +54,7 @@ def _root(
         help="Show the version and exit.",
     ),
 ) -> None:
+    ctx.meta[VERBOSE_KEY] = verbose
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
-from handwerkgeo.errors import DataSourceError
-from handwerkgeo.fetch import fetch, layer_info
+from handwerkgeo.cli._options import DataDirOption
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["data_app"]
 
@@ -40,12 +41,7 @@ def fetch_command(
             file_okay=False,
         ),
     ] = None,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--data-dir", help="Data directory (default: $HANDWERKGEO_DATA_DIR or ./data)."
-        ),
-    ] = None,
+    data_dir: DataDirOption = None,
     layer: Annotated[
         list[str] | None,
         typer.Option("--layer", help="Fetch only this layer (repeat for more). Default: all."),
@@ -56,22 +52,21 @@ def fetch_command(
     ] = 60.0,
 ) -> None:
     """Copy or download every source file, verify its checksum and record provenance."""
+    import pandas as pd
+
+    from handwerkgeo.fetch import fetch
 
     def show(result: dict[str, Any]) -> None:
         typer.echo(f"{result['action']:<10}  {result['layer']:<24}  {result['path']}")
 
-    try:
-        results = fetch(
-            mirror=mirror,
-            data_dir=data_dir,
-            layers=layer or None,
-            force=force,
-            timeout_s=timeout_s,
-            progress=show,
-        )
-    except DataSourceError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    results = fetch(
+        mirror=mirror,
+        data_dir=data_dir,
+        layers=layer or None,
+        force=force,
+        timeout_s=timeout_s,
+        progress=show,
+    )
     counts = pd.Series([r["action"] for r in results]).value_counts()
     summary = ", ".join(f"{n} {action}" for action, n in counts.items())
     typer.echo(f"{len(results)} file(s): {summary}")
@@ -79,6 +74,8 @@ def fetch_command(
 
 def _table(df: pd.DataFrame) -> str:
     """A plain-text table (Markdown pipe syntax), readable in a terminal and in README."""
+    import pandas as pd
+
     cells = [[("" if pd.isna(v) else str(v)) for v in row] for row in df.itertuples(index=False)]
     headers = list(df.columns)
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
@@ -104,22 +101,17 @@ def _table(df: pd.DataFrame) -> str:
 
 @data_app.command("info")
 def info_command(
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--data-dir", help="Data directory (default: $HANDWERKGEO_DATA_DIR or ./data)."
-        ),
-    ] = None,
+    data_dir: DataDirOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print JSON records instead of a table.")
     ] = False,
 ) -> None:
     """Show each layer: files, features (as read), CRS, licence and attribution."""
-    try:
-        info = layer_info(data_dir)
-    except DataSourceError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    import pandas as pd
+
+    from handwerkgeo.fetch import layer_info
+
+    info = layer_info(data_dir)
     if as_json:
         records = [
             {k: (None if pd.isna(v) else v) for k, v in row.items()}

@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from handwerkgeo.errors import HandwerkgeoError
+from handwerkgeo.cli._options import DataDirOption, Lang, LangOption, out_option
 
 __all__ = ["EXAMPLE_PLOTS", "demo_command"]
 
@@ -27,12 +27,12 @@ EXAMPLE_PLOTS = files("handwerkgeo") / "data" / "example_plots.geojson"
 
 
 def demo_command(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("outputs"),
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Data directory.")] = None,
+    out: Annotated[Path, out_option("Output folder.")] = Path("outputs"),
+    data_dir: DataDirOption = None,
     cell_m: Annotated[float, typer.Option("--cell-m", help="Grid cell size in metres.")] = 100.0,
     runs: Annotated[int, typer.Option("--runs", help="Monte Carlo runs (sensitivity).")] = 1000,
     top: Annotated[int, typer.Option("--top", help="Top N for maps and sensitivity.")] = 5,
-    lang: Annotated[str, typer.Option("--lang", help="Language of outputs: de or en.")] = "de",
+    lang: LangOption = Lang.de,
 ) -> None:
     """Score the example plots and the whole city; write maps, tables and profiles."""
     from handwerkgeo.cli.search import write_search
@@ -46,71 +46,67 @@ def demo_command(
     from handwerkgeo.sensitivity import monte_carlo
     from handwerkgeo.sources.plots import read_plots
 
+    language = lang.value
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    try:
-        ctx = load_context(data_dir)
-        t_ctx = time.perf_counter() - t0
-        plots = read_plots(Path(str(EXAMPLE_PLOTS)))
-        scored = score_plots(plots, context=ctx)
-        sens = monte_carlo(scored, runs=runs, top_n=top, seed=0)
-        for col in sens.columns:
-            scored[col] = sens[col]
-        sources = list(ctx.sources)
-        write_scored(scored, out / "scores.gpkg")
-        export_tables(scored, out / "scores.xlsx", out / "scores.csv", lang=lang)
-        export_map(
-            scored,
-            out / "map.html",
-            top_n=top,
-            lang=lang,
-            title="Beispielflächen für Handwerkerhöfe (illustrativ)"
-            if lang == "de"
-            else "Example plots for Handwerkerhöfe (illustrative)",
-            extra_sources=sources,
-            stadtteile=ctx.stadtteile,
-            stops=ctx.stops,
-            cycling=ctx.cycling,
-        )
-        export_figure(
-            scored,
-            out / "map.png",
-            stadtteile=ctx.stadtteile,
-            top_n=top,
-            lang=lang,
-            extra_sources=sources,
-        )
-        export_profiles(
-            scored,
-            out / "profiles",
-            lang=lang,
-            stadtteile=ctx.stadtteile,
-            extra_sources=sources,
-        )
-        t_plots = time.perf_counter() - t0 - t_ctx
-        t1 = time.perf_counter()
-        result = site_search(context=ctx, cell_m=cell_m)
-        write_search(result, out / "search.gpkg")
-        missing = ", ".join(criteria_without_data(result.surface, lang=lang))
-        title = (
-            f"Standortsuche Handwerkerhöfe – Eignungsfläche Düsseldorf (ohne Daten: {missing})"
-            if lang == "de"
-            else f"Site search for Handwerkerhöfe – suitability, Düsseldorf (no data: {missing})"
-        )
-        export_map(
-            result.surface,
-            out / "search_map.html",
-            top_n=0,
-            lang=lang,
-            stadtteile=ctx.stadtteile,
-            title=title,
-            extra_sources=sources,
-        )
-        t_search = time.perf_counter() - t1
-    except HandwerkgeoError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-
+    ctx = load_context(data_dir)
+    t_ctx = time.perf_counter() - t0
+    plots = read_plots(Path(str(EXAMPLE_PLOTS)))
+    scored = score_plots(plots, context=ctx)
+    sens = monte_carlo(scored, runs=runs, top_n=top, seed=0)
+    for col in sens.columns:
+        scored[col] = sens[col]
+    sources = list(ctx.sources)
+    write_scored(scored, out / "scores.gpkg")
+    export_tables(scored, out / "scores.xlsx", out / "scores.csv", lang=language)
+    export_map(
+        scored,
+        out / "map.html",
+        top_n=top,
+        lang=language,
+        title="Beispielflächen für Handwerkerhöfe (illustrativ)"
+        if language == "de"
+        else "Example plots for Handwerkerhöfe (illustrative)",
+        extra_sources=sources,
+        stadtteile=ctx.stadtteile,
+        stops=ctx.stops,
+        cycling=ctx.cycling,
+    )
+    export_figure(
+        scored,
+        out / "map.png",
+        stadtteile=ctx.stadtteile,
+        top_n=top,
+        lang=language,
+        extra_sources=sources,
+    )
+    export_profiles(
+        scored,
+        out / "profiles",
+        lang=language,
+        stadtteile=ctx.stadtteile,
+        extra_sources=sources,
+    )
+    t_plots = time.perf_counter() - t0 - t_ctx
+    t1 = time.perf_counter()
+    result = site_search(context=ctx, cell_m=cell_m)
+    write_search(result, out / "search.gpkg")
+    missing = ", ".join(criteria_without_data(result.surface, lang=language))
+    title = (
+        f"Standortsuche Handwerkerhöfe – Eignungsfläche Düsseldorf (ohne Daten: {missing})"
+        if language == "de"
+        else f"Site search for Handwerkerhöfe – suitability, Düsseldorf (no data: {missing})"
+    )
+    export_map(
+        result.surface,
+        out / "search_map.html",
+        top_n=0,
+        lang=language,
+        stadtteile=ctx.stadtteile,
+        title=title,
+        extra_sources=sources,
+    )
+    t_search = time.perf_counter() - t1
     ranked = scored[~scored["excluded"]].sort_values("rank")
     typer.echo(f"Context loaded in {t_ctx:.1f} s; example plots done in {t_plots:.1f} s")
     config_hash = scored.attrs["run"]["config_hash"]

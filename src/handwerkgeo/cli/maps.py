@@ -13,7 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from handwerkgeo.errors import HandwerkgeoError
+from handwerkgeo.cli._options import DataDirOption, Lang, LangOption, out_option
+from handwerkgeo.errors import OutputPathError
 
 __all__ = ["context_layers", "map_command"]
 
@@ -55,6 +56,28 @@ def context_layers(
     return layers, sources
 
 
+#: file endings each output option accepts
+_ENDINGS = {
+    "out": (".html", ".htm"),
+    "png": (".png",),
+    "pdf": (".pdf",),
+    "xlsx": (".xlsx",),
+    "csv": (".csv", ".txt"),
+}
+
+
+def _check_endings(**paths: Path | None) -> None:
+    """Refuse output paths with the wrong file ending before anything is written."""
+    wrong = [
+        f"--{opt} {path.name!r} (expected {'/'.join(_ENDINGS[opt])})"
+        for opt, path in paths.items()
+        if path is not None and path.suffix.lower() not in _ENDINGS[opt]
+    ]
+    if wrong:
+        msg = f"file name with the wrong ending: {'; '.join(wrong)}"
+        raise OutputPathError(msg)
+
+
 def _read_scored(path: Path) -> Any:
     from handwerkgeo.scoring import read_scored
 
@@ -65,11 +88,9 @@ def map_command(
     scored_path: Annotated[
         Path, typer.Argument(metavar="SCORED.gpkg", help="Scored GeoPackage (handwerkgeo score).")
     ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Interactive map (.html).")] = Path(
-        "karte.html"
-    ),
+    out: Annotated[Path, out_option("Interactive map (.html).")] = Path("karte.html"),
     top: Annotated[int, typer.Option("--top", min=0, help="Mark the best N plots.")] = 10,
-    lang: Annotated[str, typer.Option("--lang", help="Language: de or en.")] = "de",
+    lang: LangOption = Lang.de,
     offline: Annotated[
         bool,
         typer.Option(
@@ -89,80 +110,62 @@ def map_command(
     profiles: Annotated[
         Path | None, typer.Option("--profiles", help="Folder for site profiles (top N).")
     ] = None,
-    data_dir: Annotated[
-        Path | None, typer.Option("--data-dir", help="Data directory with fetched layers.")
-    ] = None,
+    data_dir: DataDirOption = None,
     title: Annotated[str | None, typer.Option("--title", help="Title of map and figure.")] = None,
     no_context: Annotated[
         bool, typer.Option("--no-context", help="Do not draw Stadtteile, stops, cycling.")
     ] = False,
 ) -> None:
     """Write the offline score map and, on request, figures, tables and site profiles."""
+    _check_endings(out=out, png=png, pdf=pdf, xlsx=xlsx, csv=csv)
     from handwerkgeo.export.figures import export_figure
     from handwerkgeo.export.maps import export_map
     from handwerkgeo.export.profiles import export_profiles
     from handwerkgeo.export.tables import export_tables
 
-    wrong = [
-        f"{opt} {path.name!r} (expected {'/'.join(sfx)})"
-        for opt, path, sfx in (
-            ("--out", out, (".html", ".htm")),
-            ("--png", png, (".png",)),
-            ("--pdf", pdf, (".pdf",)),
-            ("--xlsx", xlsx, (".xlsx",)),
-            ("--csv", csv, (".csv", ".txt")),
+    language = lang.value
+    scored = _read_scored(scored_path)
+    ctx, sources = ({}, {}) if no_context else context_layers(data_dir)
+    st_sources = [sources["stadtteile"]] if "stadtteile" in sources else []
+    written = [
+        export_map(
+            scored,
+            out,
+            top_n=top,
+            lang=language,
+            offline=offline,
+            title=title,
+            extra_sources=list(sources.values()),
+            **ctx,
         )
-        if path is not None and path.suffix.lower() not in sfx
     ]
-    if wrong:
-        typer.echo(f"ERROR file name with the wrong ending: {'; '.join(wrong)}", err=True)
-        raise typer.Exit(1)
-    try:
-        scored = _read_scored(scored_path)
-        ctx, sources = ({}, {}) if no_context else context_layers(data_dir)
-        st_sources = [sources["stadtteile"]] if "stadtteile" in sources else []
-        written = [
-            export_map(
-                scored,
-                out,
-                top_n=top,
-                lang=lang,
-                offline=offline,
-                title=title,
-                extra_sources=list(sources.values()),
-                **ctx,
-            )
-        ]
-        for fig_path in (png, pdf):
-            if fig_path is not None:
-                written.append(
-                    export_figure(
-                        scored,
-                        fig_path,
-                        stadtteile=ctx.get("stadtteile"),
-                        top_n=top,
-                        lang=lang,
-                        title=title,
-                        extra_sources=st_sources,
-                    )
+    for fig_path in (png, pdf):
+        if fig_path is not None:
+            written.append(
+                export_figure(
+                    scored,
+                    fig_path,
+                    stadtteile=ctx.get("stadtteile"),
+                    top_n=top,
+                    lang=language,
+                    title=title,
+                    extra_sources=st_sources,
                 )
-        if xlsx is not None or csv is not None:
-            res = export_tables(
-                scored, xlsx, csv, lang=lang, csv_format="plain" if csv_plain else "excel-de"
             )
-            written.extend(res.values())
-        if profiles is not None:
-            res_p = export_profiles(
-                scored,
-                profiles,
-                lang=lang,
-                stadtteile=ctx.get("stadtteile"),
-                top_n=top,
-                extra_sources=st_sources,
-            )
-            written.append(res_p["index"])
-    except (HandwerkgeoError, KeyError, ValueError, OSError) as exc:
-        typer.echo(f"ERROR {exc}", err=True)
-        raise typer.Exit(1) from exc
+    if xlsx is not None or csv is not None:
+        res = export_tables(
+            scored, xlsx, csv, lang=language, csv_format="plain" if csv_plain else "excel-de"
+        )
+        written.extend(res.values())
+    if profiles is not None:
+        res_p = export_profiles(
+            scored,
+            profiles,
+            lang=language,
+            stadtteile=ctx.get("stadtteile"),
+            top_n=top,
+            extra_sources=st_sources,
+        )
+        written.append(res_p["index"])
     for path in written:
         typer.echo(str(path))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from handwerkgeo.errors import HandwerkgeoError
+from handwerkgeo.cli._options import CrsOption, IdColOption
 
 __all__ = ["check", "plots_app"]
 
@@ -18,33 +18,14 @@ plots_app = typer.Typer(
 )
 
 
-def _crs_option(value: str | None) -> str | None:
-    if value is None:
-        return None
-    text = value.strip()
-    return f"EPSG:{text}" if text.isdigit() else text
-
-
 @plots_app.command("check")
 def check(
     file: Annotated[
         Path,
         typer.Argument(help="Plot file: GeoPackage, GeoJSON, Shapefile, GeoParquet, CSV or XLSX."),
     ],
-    crs: Annotated[
-        str | None,
-        typer.Option(
-            "--crs",
-            help="CRS of the coordinates, e.g. 25832 or EPSG:4647 (needed when the file has "
-            "none; overrides a wrong label).",
-        ),
-    ] = None,
-    id_col: Annotated[
-        str | None,
-        typer.Option(
-            "--id-col", help="Column with the plot ids (default: plot_id, id, flstkennz)."
-        ),
-    ] = None,
+    crs: CrsOption = None,
+    id_col: IdColOption = None,
     area_col: Annotated[
         str | None,
         typer.Option("--area-col", help="Column with the plot area in m² (for point listings)."),
@@ -67,19 +48,9 @@ def check(
     """
     from handwerkgeo.sources.plots import check_plots
 
-    try:
-        report = check_plots(
-            file,
-            crs=_crs_option(crs),
-            id_col=id_col,
-            layer=layer,
-            area_col=area_col,
-            sep=sep,
-            encoding=encoding,
-        )
-    except HandwerkgeoError as exc:
-        typer.echo(f"ERROR {exc}", err=True)
-        raise typer.Exit(1) from exc
+    report = check_plots(
+        file, crs=crs, id_col=id_col, layer=layer, area_col=area_col, sep=sep, encoding=encoding
+    )
 
     typer.echo(f"Checking {file}")
     file_level = [p for p in report.problems if not p.rows]

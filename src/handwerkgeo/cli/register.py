@@ -5,10 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
 
-from handwerkgeo.errors import HandwerkgeoError
+from handwerkgeo.cli._options import (
+    ConfigOption,
+    CrsOption,
+    DataDirOption,
+    Engine,
+    EngineOption,
+    IdColOption,
+    Lang,
+    LangOption,
+)
 
 __all__ = ["register_app"]
 
@@ -21,14 +29,6 @@ RegisterOpt = Annotated[
     Path,
     typer.Option("--register", help="The site register (GeoPackage); created by `add`."),
 ]
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", help="Scoring configuration YAML (default: the packaged one)."),
-]
-DataDirOpt = Annotated[
-    Path | None,
-    typer.Option("--data-dir", help="Data directory (default: $HANDWERKGEO_DATA_DIR or ./data)."),
-]
 MapOpt = Annotated[
     bool, typer.Option("--map", help="Also write an offline map of the run (karte.html).")
 ]
@@ -38,10 +38,6 @@ WaitOpt = Annotated[
         "--wait", help="Seconds to wait while another process writes the register (0: fail)."
     ),
 ]
-EngineOpt = Annotated[
-    str,
-    typer.Option("--engine", help="single: this process; dask: a Dask cluster (scale-out)."),
-]
 WorkersOpt = Annotated[
     int | None,
     typer.Option("--workers", help="Local Dask workers (--engine dask; default: CPUs)."),
@@ -49,9 +45,6 @@ WorkersOpt = Annotated[
 SchedulerOpt = Annotated[
     str | None,
     typer.Option("--scheduler", help="Address of an existing Dask scheduler (tcp://host:8786)."),
-]
-LangOpt = Annotated[
-    str, typer.Option("--lang", help="Language of the change report headers: de or en.")
 ]
 
 
@@ -63,14 +56,9 @@ def _config(path: Path | None) -> Any:
     return load_config(path)
 
 
-def _engine(engine: str) -> str:
-    if engine not in ("single", "dask"):
-        typer.echo(f"Error: --engine must be 'single' or 'dask', not {engine!r}", err=True)
-        raise typer.Exit(2)
-    return engine
-
-
 def _report(rep: Any) -> None:
+    import pandas as pd
+
     if rep.no_op:
         typer.echo(rep.message)
     else:
@@ -95,14 +83,10 @@ def _report(rep: Any) -> None:
 def add_command(
     new_plots: Annotated[Path, typer.Argument(help="Plots file (GeoPackage, GeoJSON, CSV …).")],
     register: RegisterOpt,
-    config: ConfigOpt = None,
-    id_col: Annotated[
-        str | None, typer.Option("--id-col", help="Column with the plot ids.")
-    ] = None,
-    crs: Annotated[
-        str | None, typer.Option("--crs", help="EPSG code of a file without CRS, e.g. 25832.")
-    ] = None,
-    data_dir: DataDirOpt = None,
+    config: ConfigOption = None,
+    id_col: IdColOption = None,
+    crs: CrsOption = None,
+    data_dir: DataDirOption = None,
     rescore_if_stale: Annotated[
         bool,
         typer.Option(
@@ -113,17 +97,14 @@ def add_command(
     ] = False,
     make_map: MapOpt = False,
     wait: WaitOpt = 0.0,
-    engine: EngineOpt = "single",
+    engine: EngineOption = Engine.single,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
-    lang: LangOpt = "de",
+    lang: LangOption = Lang.de,
 ) -> None:
     """Add new or changed plots to the register and score them (ranks are global)."""
     from handwerkgeo.register import StaleRegisterError, add_plots
 
-    epsg: str | None = None
-    if crs is not None:
-        epsg = crs if ":" in crs else f"EPSG:{crs}"
     try:
         rep = add_plots(
             register,
@@ -131,55 +112,49 @@ def add_command(
             config=_config(config),
             data_dir=data_dir,
             id_col=id_col,
-            crs=epsg,
+            crs=crs,
             rescore_if_stale=rescore_if_stale,
             wait_s=wait,
-            engine=_engine(engine),  # type: ignore[arg-type]
+            engine=engine.value,
             workers=workers,
             scheduler=scheduler,
-            language=lang,
+            language=lang.value,
             make_map=make_map,
         )
-    except HandwerkgeoError as exc:
-        hint = ""
-        if config is not None and isinstance(exc, StaleRegisterError):
+    except StaleRegisterError as exc:
+        if config is not None:
             # without --config, rescore would use the packaged default, not this file
-            hint = f" Pass the same configuration to rescore: --config {config}"
-        typer.echo(f"Error: {exc}{hint}", err=True)
-        raise typer.Exit(1) from exc
+            exc.add_note(f"Pass the same configuration to rescore: --config {config}")
+        raise
     _report(rep)
 
 
 @register_app.command("rescore")
 def rescore_command(
     register: RegisterOpt,
-    config: ConfigOpt = None,
-    data_dir: DataDirOpt = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
     make_map: MapOpt = False,
     wait: WaitOpt = 0.0,
-    engine: EngineOpt = "single",
+    engine: EngineOption = Engine.single,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
-    lang: LangOpt = "de",
+    lang: LangOption = Lang.de,
 ) -> None:
     """Score every plot of the register again (after a change of config or data)."""
     from handwerkgeo.register import rescore
 
-    try:
-        rep = rescore(
-            register,
-            config=_config(config),
-            data_dir=data_dir,
-            wait_s=wait,
-            engine=_engine(engine),  # type: ignore[arg-type]
-            workers=workers,
-            scheduler=scheduler,
-            language=lang,
-            make_map=make_map,
-        )
-    except HandwerkgeoError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    rep = rescore(
+        register,
+        config=_config(config),
+        data_dir=data_dir,
+        wait_s=wait,
+        engine=engine.value,
+        workers=workers,
+        scheduler=scheduler,
+        language=lang.value,
+        make_map=make_map,
+    )
     _report(rep)
 
 
@@ -188,11 +163,7 @@ def show_command(register: RegisterOpt) -> None:
     """List the runs of the register (newest last)."""
     from handwerkgeo.register import read_register
 
-    try:
-        tables = read_register(register, layers=("plots", "runs"))
-    except HandwerkgeoError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    tables = read_register(register, layers=("plots", "runs"))
     runs = tables["runs"]
     plots = tables["plots"]
     n_active = int(plots["active"].astype(bool).sum())

@@ -9,8 +9,17 @@ from typing import Annotated
 
 import typer
 
-from handwerkgeo.cli._options import LayerOption
-from handwerkgeo.errors import HandwerkgeoError
+from handwerkgeo.cli._options import (
+    ConfigOption,
+    CrsOption,
+    DataDirOption,
+    IdColOption,
+    Lang,
+    LangOption,
+    LayerOption,
+    out_option,
+)
+from handwerkgeo.errors import OutputPathError
 
 __all__ = ["config_app", "score_command"]
 
@@ -23,17 +32,9 @@ config_app = typer.Typer(
 )
 
 
-def _fail(exc: Exception) -> typer.Exit:
-    typer.echo(f"ERROR {exc}", err=True)
-    return typer.Exit(1)
-
-
 @config_app.command("show")
 def show_command(
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", help="A scoring configuration (default: the packaged one)."),
-    ] = None,
+    config: ConfigOption = None,
     resolved: Annotated[
         bool,
         typer.Option(
@@ -44,10 +45,7 @@ def show_command(
     """Print a scoring configuration (YAML) and its hash."""
     from handwerkgeo.config import load_config
 
-    try:
-        cfg = load_config(config)
-    except HandwerkgeoError as exc:
-        raise _fail(exc) from exc
+    cfg = load_config(config)
     if resolved:
         text = cfg.to_yaml()
     elif config is None:
@@ -65,10 +63,7 @@ def validate_command(
     """Check a scoring configuration; exit 0 when valid, 1 with every problem listed."""
     from handwerkgeo.config import load_config
 
-    try:
-        cfg = load_config(config)
-    except HandwerkgeoError as exc:
-        raise _fail(exc) from exc
+    cfg = load_config(config)
     active = cfg.active_criteria()
     typer.echo(
         f"OK: {config} is valid — config {cfg.name!r}, hash {cfg.hash}, "
@@ -76,39 +71,16 @@ def validate_command(
     )
 
 
-def _crs_option(value: str | None) -> str | None:
-    if value is None:
-        return None
-    text = value.strip()
-    return f"EPSG:{text}" if text.isdigit() else text
-
-
 def score_command(
     plots: Annotated[
         Path,
         typer.Argument(help="Plot file: GeoPackage, GeoJSON, Shapefile, GeoParquet, CSV or XLSX."),
     ],
-    out: Annotated[
-        Path,
-        typer.Option("--out", "-o", help="Output GeoPackage (XLSX and CSV written beside it)."),
-    ],
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", help="Scoring configuration YAML (default: packaged)."),
-    ] = None,
-    id_col: Annotated[
-        str | None, typer.Option("--id-col", help="Column with the plot id (default: plot_id).")
-    ] = None,
-    crs: Annotated[
-        str | None,
-        typer.Option("--crs", help="CRS of the plot coordinates when the file has none."),
-    ] = None,
-    data_dir: Annotated[
-        Path | None,
-        typer.Option(
-            "--data-dir", help="Data directory (default: $HANDWERKGEO_DATA_DIR or ./data)."
-        ),
-    ] = None,
+    out: Annotated[Path, out_option("Output GeoPackage (.gpkg; XLSX and CSV written beside it).")],
+    config: ConfigOption = None,
+    id_col: IdColOption = None,
+    crs: CrsOption = None,
+    data_dir: DataDirOption = None,
     network: Annotated[
         bool,
         typer.Option(
@@ -126,12 +98,13 @@ def score_command(
         int, typer.Option("--top", min=1, help="N of the top-N list and of p_top_N.")
     ] = 10,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the sensitivity runs.")] = 0,
-    lang: Annotated[
-        str, typer.Option("--lang", help="Language of the CSV/XLSX tables: de or en.")
-    ] = "de",
+    lang: LangOption = Lang.de,
     layer: LayerOption = None,
 ) -> None:
     """Score candidate plots and write the scored GeoPackage (+ CSV)."""
+    if out.suffix.lower() != ".gpkg":
+        msg = f"--out must end in .gpkg, not {out.name!r}"
+        raise OutputPathError(msg)
 
     from handwerkgeo.config import load_config
     from handwerkgeo.context import add_layer_files, load_context, parse_layer_options
@@ -140,26 +113,21 @@ def score_command(
     from handwerkgeo.sensitivity import monte_carlo
     from handwerkgeo.sources.plots import read_plots
 
-    if out.suffix.lower() != ".gpkg":
-        raise _fail(ValueError(f"--out must end in .gpkg, not {out.name!r}"))
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        cfg = load_config(config)
-        frame = read_plots(plots, crs=_crs_option(crs), id_col=id_col)
-        ctx = load_context(data_dir, network=network)
-        ctx = add_layer_files(ctx, parse_layer_options(layer), crs=_crs_option(crs))
-        scored = score_plots(frame, cfg, context=ctx, show_progress=True)
-        if sensitivity_runs:
-            mc = monte_carlo(scored, cfg, runs=sensitivity_runs, top_n=top, seed=seed)
-            for col in mc.columns:
-                scored[col] = mc[col]
-            scored.attrs["run"]["sensitivity"] = dict(mc.attrs)
-        write_scored(scored, out)
-        # planner tables beside the GeoPackage: German headers, CSV for German Excel
-        # (BOM, ';', decimal comma), formula-like text neutralised (export.tables)
-        export_tables(scored, out.with_suffix(".xlsx"), out.with_suffix(".csv"), lang=lang)
-    except (HandwerkgeoError, OSError) as exc:
-        raise _fail(exc) from exc
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cfg = load_config(config)
+    frame = read_plots(plots, crs=crs, id_col=id_col)
+    ctx = load_context(data_dir, network=network)
+    ctx = add_layer_files(ctx, parse_layer_options(layer), crs=crs)
+    scored = score_plots(frame, cfg, context=ctx, show_progress=True)
+    if sensitivity_runs:
+        mc = monte_carlo(scored, cfg, runs=sensitivity_runs, top_n=top, seed=seed)
+        for col in mc.columns:
+            scored[col] = mc[col]
+        scored.attrs["run"]["sensitivity"] = dict(mc.attrs)
+    write_scored(scored, out)
+    # planner tables beside the GeoPackage: German headers, CSV for German Excel
+    # (BOM, ';', decimal comma), formula-like text neutralised (export.tables)
+    export_tables(scored, out.with_suffix(".xlsx"), out.with_suffix(".csv"), lang=lang.value)
 
     ranked = scored[scored["rank"].notna()].sort_values("rank").head(top)
     typer.echo(

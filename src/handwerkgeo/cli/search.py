@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from handwerkgeo.cli._options import LayerOption
-from handwerkgeo.errors import HandwerkgeoError
+from handwerkgeo.cli._options import ConfigOption, DataDirOption, LayerOption, out_option
+from handwerkgeo.errors import UsageError
 
 __all__ = ["search_command", "write_search"]
 
@@ -47,7 +47,7 @@ def write_search(result: object, path: Path) -> Path:
 
 
 def search_command(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Result GeoPackage (.gpkg).")],
+    out: Annotated[Path, out_option("Result GeoPackage (.gpkg).")],
     bezirk: Annotated[
         str | None, typer.Option("--bezirk", help="Search one Stadtbezirk (1–10).")
     ] = None,
@@ -66,50 +66,47 @@ def search_command(
         float,
         typer.Option("--quantile", help="Without --threshold: this quantile of cell scores."),
     ] = 0.95,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="Scoring configuration (YAML).")
-    ] = None,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Data directory.")] = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
     map_path: Annotated[
         Path | None, typer.Option("--map", help="Also write an offline map of the result.")
     ] = None,
     layer: LayerOption = None,
 ) -> None:
     """Score a grid of candidate cells and merge the best adjacent cells into sites."""
+    if bezirk is not None and stadtteil is not None:
+        msg = "give either --bezirk or --stadtteil, not both"
+        raise UsageError(msg)
     from handwerkgeo.config import load_config
     from handwerkgeo.context import add_layer_files, load_context, parse_layer_options
     from handwerkgeo.search import criteria_without_data, site_search
 
-    try:
-        cfg = load_config(config)
-        ctx = add_layer_files(load_context(data_dir), parse_layer_options(layer))
-        result = site_search(
-            context=ctx,
-            config=cfg,
-            bezirk=bezirk,
-            stadtteil=stadtteil,
-            cell_m=cell_m,
-            shape="hex" if hexagons else "square",
-            threshold=threshold,
-            quantile=quantile,
-        )
-        write_search(result, out)
-        if map_path is not None:
-            from handwerkgeo.export.maps import export_map
+    cfg = load_config(config)
+    ctx = add_layer_files(load_context(data_dir), parse_layer_options(layer))
+    result = site_search(
+        context=ctx,
+        config=cfg,
+        bezirk=bezirk,
+        stadtteil=stadtteil,
+        cell_m=cell_m,
+        shape="hex" if hexagons else "square",
+        threshold=threshold,
+        quantile=quantile,
+    )
+    write_search(result, out)
+    if map_path is not None:
+        from handwerkgeo.export.maps import export_map
 
-            export_map(
-                result.surface,
-                map_path,
-                stadtteile=ctx.stadtteile,
-                title=f"Standortsuche Handwerkerhöfe – {result.area_label} (ohne Daten: "
-                + ", ".join(criteria_without_data(result.surface))
-                + ")",
-                top_n=0,
-                extra_sources=list(ctx.sources),
-            )
-    except HandwerkgeoError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        export_map(
+            result.surface,
+            map_path,
+            stadtteile=ctx.stadtteile,
+            title=f"Standortsuche Handwerkerhöfe – {result.area_label} (ohne Daten: "
+            + ", ".join(criteria_without_data(result.surface))
+            + ")",
+            top_n=0,
+            extra_sources=list(ctx.sources),
+        )
     typer.echo(
         f"{result.area_label}: {len(result.surface)} cells of {cell_m:g} m scored, "
         f"{len(result.sites)} candidate sites (cell score ≥ {result.threshold:.1f}) → {out}"
