@@ -37,13 +37,14 @@ if TYPE_CHECKING:  # the real names for type checkers and IDEs; imported lazily 
         sensitivity,
         sources,
     )
+    from handwerkgeo import fetch as fetch
     from handwerkgeo.config import load_config
     from handwerkgeo.context import ScoringContext, load_context
     from handwerkgeo.export.figures import export_figure
     from handwerkgeo.export.maps import export_map
     from handwerkgeo.export.profiles import export_profiles
     from handwerkgeo.export.tables import export_tables
-    from handwerkgeo.fetch import fetch, layer_paths
+    from handwerkgeo.fetch import layer_paths
     from handwerkgeo.scoring import read_scored, score_plots, write_scored
     from handwerkgeo.search import candidate_cells, site_search
     from handwerkgeo.sensitivity import monte_carlo, one_at_a_time
@@ -56,8 +57,9 @@ except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0+unknown"
 
 #: public name -> module that defines it (imported lazily on first access)
+# (``handwerkgeo.fetch`` is the module — ``handwerkgeo.fetch.fetch()`` the function — so
+# that ``from handwerkgeo import fetch`` means the same whatever was imported before)
 _LAZY = {
-    "fetch": "handwerkgeo.fetch",
     "layer_paths": "handwerkgeo.fetch",
     "read_plots": "handwerkgeo.sources.plots",
     "check_plots": "handwerkgeo.sources.plots",

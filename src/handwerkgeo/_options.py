@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import TypeVar
 
-from handwerkgeo.errors import ConfigError
+from handwerkgeo.errors import OptionError
 
 __all__ = ["merge_options"]
 
@@ -39,11 +39,11 @@ def merge_options(cls: type[T], options: T | None, kwargs: Mapping[str, object],
     >>> merge_options(Opts, Opts(lang="en"), {"colour": "red"}, func="f")
     Traceback (most recent call last):
     ...
-    handwerkgeo.errors.ConfigError: f() got unknown option(s) colour; known options: top_n, lang
+    handwerkgeo.errors.OptionError: f() got unknown option(s) colour; known options: top_n, lang
     """
     if not dataclasses.is_dataclass(cls):  # pragma: no cover - programming error
         msg = f"{cls!r} is not a dataclass"
-        raise ConfigError(msg)
+        raise OptionError(msg)
     names = [f.name for f in dataclasses.fields(cls)]
     unknown = [k for k in kwargs if k not in names]
     if unknown:
@@ -51,9 +51,9 @@ def merge_options(cls: type[T], options: T | None, kwargs: Mapping[str, object],
             f"{func}() got unknown option(s) {', '.join(unknown)}; "
             f"known options: {', '.join(names)}"
         )
-        raise ConfigError(msg)
+        raise OptionError(msg)
     base = cls() if options is None else options
     if not isinstance(base, cls):
         msg = f"{func}(): options must be a {cls.__name__}, not {type(base).__name__}"
-        raise ConfigError(msg)
+        raise OptionError(msg)
     return dataclasses.replace(base, **kwargs) if kwargs else base

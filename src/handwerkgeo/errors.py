@@ -18,6 +18,8 @@ class                      also a                 for
 ``ValidationError``        ``ValueError``         several problems of one input, listed
 ``EncodingError``          ``UnicodeError``       a text file no supported encoding reads
 ``ConfigError``            ``ValueError``         a scoring configuration is invalid
+``OptionError``            ``ValueError``,        an unknown option or a wrongly typed
+                           ``TypeError``          options value
 ``ParameterError``         ``ValueError``         a function argument has a bad value
 ``ArgumentTypeError``      ``TypeError``          a function argument has the wrong type
 ``OutputPathError``        ``ValueError``         an output path cannot be used
@@ -26,6 +28,7 @@ class                      also a                 for
 ``RegisterError``          ``RuntimeError``       the site register cannot do this now
 ``RegisterLockedError``    ``RuntimeError``       another process writes the register
 ``StaleRegisterError``     ``RuntimeError``       config or data changed since the last run
+``AmbiguousColumnError``   ``ValueError``         two input columns fit one meaning
 =========================  =====================  ==========================================
 
 The command-line interface turns every :class:`HandwerkgeoError` into one message and
@@ -38,6 +41,7 @@ from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
+    "AmbiguousColumnError",
     "ArgumentTypeError",
     "ConfigError",
     "DataSourceError",
@@ -47,6 +51,7 @@ __all__ = [
     "InvalidGeometryError",
     "MissingColumnError",
     "NoCrsError",
+    "OptionError",
     "OutputPathError",
     "OutsideAreaError",
     "ParameterError",
@@ -108,6 +113,18 @@ class ParameterError(HandwerkgeoError, ValueError):
 
 class ArgumentTypeError(HandwerkgeoError, TypeError):
     """A function argument has the wrong type (e.g. a DataFrame where a GeoDataFrame is needed)."""
+
+
+class AmbiguousColumnError(HandwerkgeoError, ValueError):
+    """Two input columns could both be the same canonical column (name both)."""
+
+
+class OptionError(ConfigError, TypeError):
+    """An option that does not exist, or an options value of the wrong type.
+
+    Both a :class:`ConfigError` (a ``ValueError``) and a ``TypeError``, as Python raises
+    for an unknown keyword argument.
+    """
 
 
 class OutputPathError(HandwerkgeoError, ValueError):

@@ -32,8 +32,9 @@ from handwerkgeo.errors import ConfigError, DuplicateIdError
 from handwerkgeo.scorer import Scorer, with_plots
 
 if TYPE_CHECKING:
+    from typing import Unpack
+
     from distributed import Client
-    from typing_extensions import Unpack
 
 __all__ = [
     "DaskKwargs",

@@ -35,7 +35,7 @@ import pandas as pd
 import yaml
 
 from handwerkgeo._text import normalize_key
-from handwerkgeo.errors import ConfigError, HandwerkgeoError, MissingColumnError
+from handwerkgeo.errors import AmbiguousColumnError, ConfigError, MissingColumnError
 
 __all__ = [
     "AmbiguousColumnError",
@@ -47,10 +47,6 @@ __all__ = [
 ]
 
 _DEFAULT = "plot_vocabulary.yaml"
-
-
-class AmbiguousColumnError(HandwerkgeoError, ValueError):
-    """Two input columns could both be the same canonical column."""
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ from handwerkgeo.export._offline import (
 )
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing import Unpack
 
 __all__ = [
     "COMPRESS_ABOVE_BYTES",

@@ -57,7 +57,7 @@ from handwerkgeo.export._offline import template_text
 from handwerkgeo.export.figures import draw_map, north_arrow, scale_bar
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing import Unpack
 
 __all__ = ["ProfileKwargs", "ProfileOptions", "export_profiles", "profile_filename"]
 

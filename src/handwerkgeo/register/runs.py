@@ -23,7 +23,7 @@ import pandas as pd
 from handwerkgeo._atomic import atomic_replace_file, clean_stale_temps
 from handwerkgeo._io import now_iso
 from handwerkgeo._options import merge_options
-from handwerkgeo.errors import ConfigError, HandwerkgeoError, ValidationError
+from handwerkgeo.errors import ConfigError, StaleRegisterError, ValidationError
 from handwerkgeo.messages import message
 from handwerkgeo.register.incremental import (
     current_versions,
@@ -60,7 +60,7 @@ from handwerkgeo.scale import DaskOptions
 from handwerkgeo.scorer import Scorer, ScorerLike, resolve_scorer
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing import Unpack
 
 __all__ = [
     "RunKwargs",
@@ -72,14 +72,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-class StaleRegisterError(HandwerkgeoError, RuntimeError):
-    """``add`` was asked to score incrementally, but the config or the data changed.
-
-    Scores of an incremental run must be comparable with the stored ones, so ``add`` refuses
-    and asks for a full ``rescore`` (or ``rescore_if_stale=True`` / ``--rescore``).
-    """
 
 
 @dataclass(frozen=True)

@@ -11,19 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Literal, TypedDict
 
-from handwerkgeo.errors import ConfigError
+from handwerkgeo.errors import ConfigError, OptionError
 
 __all__ = ["OnInvalid", "PlotOptionError", "PlotReaderKwargs", "PlotReaderOptions"]
 
 OnInvalid = Literal["raise", "reject"]
 
 
-class PlotOptionError(ConfigError, TypeError):
-    """An option of the plot reader that does not exist, or an options value of the wrong type.
-
-    Both a :class:`~handwerkgeo.errors.ConfigError` (a ``ValueError``) and a
-    ``TypeError``, as Python raises for an unknown keyword argument.
-    """
+#: The reader's name for :class:`handwerkgeo.errors.OptionError`.
+PlotOptionError = OptionError
 
 
 @dataclass(frozen=True)
