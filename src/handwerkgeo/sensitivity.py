@@ -41,6 +41,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from handwerkgeo._ids import plot_ids
 from handwerkgeo.config import ScoringConfig, default_config
 
 __all__ = ["monte_carlo", "one_at_a_time"]
@@ -60,11 +61,9 @@ def _base(frame: pd.DataFrame, config: ScoringConfig) -> tuple[pd.DataFrame, lis
 
 def _eligible_sorted(scored: pd.DataFrame, u: np.ndarray) -> np.ndarray:
     """Positions of rankable plots, ordered by plot_id (the tie-break of the ranking)."""
-    from handwerkgeo.scoring import _plot_ids
-
     ok = ~scored["excluded"].to_numpy(dtype=bool) & ~np.isnan(u).all(axis=1)
     pos = np.flatnonzero(ok)
-    codes = pd.factorize(pd.Index(_plot_ids(scored)[pos]), sort=True)[0]
+    codes = pd.factorize(pd.Index(plot_ids(scored)[pos]), sort=True)[0]
     return pos[np.argsort(codes, kind="stable")]
 
 
