@@ -70,7 +70,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # --- search ------------------------------------------------------------------------
     "search_area_city": ("Düsseldorf", "Düsseldorf"),
     "search_area_bezirk": ("Stadtbezirk {number}", "Stadtbezirk {number}"),
-    "search_area_stadtteil": ("Stadtteil {name} ({code})", "Stadtteil {name} ({code})"),
+    "search_area_stadtteil": ("Stadtteil {name} ({number})", "Stadtteil {name} ({number})"),
     "search_area_custom": ("Suchgebiet", "search area"),
     # --- register ----------------------------------------------------------------------
     # --- readers -----------------------------------------------------------------------
