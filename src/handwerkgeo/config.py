@@ -41,6 +41,7 @@ import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from handwerkgeo._config_errors import format_validation_errors
 from handwerkgeo.errors import ConfigError
 
 __all__ = [
@@ -530,51 +531,8 @@ _ALLOWED_KEYS = {
 }
 
 
-def _loc_path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(top level)"
-
-
 def _format_errors(exc: pydantic.ValidationError, source: str) -> str:
-    lines: list[str] = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        path = _loc_path(loc)
-        kind = err["type"]
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        if kind == "extra_forbidden":
-            if len(loc) == 1:
-                allowed = _ALLOWED_KEYS["top"]
-            elif loc[0] == "filters":
-                allowed = _ALLOWED_KEYS["filters"]
-            else:
-                allowed = _ALLOWED_KEYS["criterion"]
-            lines.append(f"{path}: unknown key (a typo?); allowed keys here: {', '.join(allowed)}")
-            continue
-        if kind == "missing":
-            lines.append(f"{path}: required key is missing")
-            continue
-        if kind == "value_error":
-            # our own messages already show the bad value; one line per problem
-            for line in msg.split("\n"):
-                if not loc:
-                    lines.append(line)
-                elif line.startswith(("[", ".")):
-                    lines.append(f"{path}{line}")
-                else:
-                    lines.append(f"{path}: {line}")
-            continue
-        shown = repr(err.get("input"))
-        if len(shown) > 100:
-            shown = shown[:97] + "..."
-        lines.append(f"{path}: {msg} (got {shown})")
-    body = "\n".join(f"  - {line}" for line in lines)
-    return f"{source}: {len(lines)} problem(s) in the scoring configuration:\n{body}"
+    return format_validation_errors(exc, source, _ALLOWED_KEYS)
 
 
 # --- loading ---------------------------------------------------------------------------
