@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 
+from handwerkgeo.criteria import accessibility as acc
 from handwerkgeo.network import Network
 
 __all__ = ["DEFAULT_CIRCUITY", "nearest_distance", "overlap_share", "straight_nearest"]
@@ -48,8 +49,6 @@ def nearest_distance(
     Over ``network`` from the plots' representative points (``anchors``) when there is a
     network; otherwise straight line from the plot geometry × ``circuity``, flagged.
     """
-    from handwerkgeo.criteria import accessibility as acc
-
     if network is not None:
         res = acc.network_distance_to(
             anchors, network, targets, circuity=circuity, max_snap_m=max_snap_m

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from handwerkgeo.criteria import mix
 from handwerkgeo.messages import message
 
 if TYPE_CHECKING:
@@ -153,8 +154,6 @@ class PlotInputs:
     @cached_property
     def bezirk_codes(self) -> pd.Series:
         """The Stadtbezirk of every plot, looked up once for all Bezirk criteria."""
-        from handwerkgeo.criteria import mix
-
         return mix.plot_bezirk(self.frame, self._bezirke)
 
 

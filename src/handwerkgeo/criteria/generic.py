@@ -42,6 +42,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from handwerkgeo import network as nw
 from handwerkgeo.criteria._common import DEFAULT_CIRCUITY, nearest_distance, overlap_share
 from handwerkgeo.criteria.base import CriterionFunction, CriterionResult, PlotInputs
 from handwerkgeo.errors import MissingColumnError
@@ -137,8 +138,6 @@ def count_within(
     plots: PlotInputs, context: ScoringContext, crit: CriterionConfig
 ) -> CriterionResult:
     """Number of features of ``crit.layer`` within ``params.radius_m`` over the network."""
-    from handwerkgeo import network as nw
-
     targets, missing = _targets(context, crit)
     if targets is None:
         return missing or CriterionResult.no_data("missing_layers", layers=str(crit.layer))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -11,15 +11,13 @@ import pandas as pd
 
 from handwerkgeo._ids import plot_ids
 from handwerkgeo.config import ScoringConfig, default_config
+from handwerkgeo.context import ScoringContext
 from handwerkgeo.criteria import geometry as geo
 from handwerkgeo.criteria import zoning as zon
 from handwerkgeo.criteria._common import overlap_share
 from handwerkgeo.criteria.base import CriterionResult, PlotInputs
 from handwerkgeo.criteria.registry import criterion_spec
 from handwerkgeo.crs import check_crs
-
-if TYPE_CHECKING:
-    from handwerkgeo.context import ScoringContext
 
 __all__ = ["compute_raw"]
 
@@ -103,8 +101,6 @@ def compute_raw(
         ``aux_*`` helper columns, ``overlap_protected`` / ``overlap_flood`` when such layers
         are given.
     """
-    from handwerkgeo.context import ScoringContext
-
     check_crs(plots, name="plots")
     config = config or default_config()
     ctx = context if context is not None else ScoringContext()
