@@ -335,3 +335,20 @@ def test_generic_criterion_from_layer_file_to_map_and_xlsx(tmp_path: Path, plots
         str(v) for frame in sheets.values() for v in [*frame.columns, *frame.to_numpy().ravel()]
     )
     assert "Kita-Nähe" in text
+
+
+@pytest.mark.mirror
+def test_load_context_holds_the_schools_for_apprentice_access(duesseldorf_context) -> None:
+    schools = duesseldorf_context.layer("schools")
+    assert schools is not None and schools.crs == CRS
+    assert int((schools["form"] == "Berufskolleg").sum()) == 21
+    assert any(s.get("layer") == "schools" for s in duesseldorf_context.sources)
+    plots = gpd.GeoDataFrame(
+        {"plot_id": ["Hbf", "Benrath"]},
+        geometry=[box(344_400, 5_676_200, 344_500, 5_676_300), Point(350_600, 5_667_000)],
+        crs=CRS,
+    )
+    s = score_plots(plots, default_config(), context=duesseldorf_context)
+    assert s["raw_apprentice_access"].notna().all()
+    assert (s["raw_apprentice_access"] < 10_000).all()
+    assert "apprentice_access" not in s.attrs["run"]["missing_reasons"]
