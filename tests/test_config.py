@@ -26,7 +26,8 @@ def base() -> dict:
 
 def test_default_has_every_criterion_with_labels() -> None:
     cfg = default_config()
-    assert tuple(cfg.criteria) == CRITERIA
+    # the built-in criteria, then the generic one defined in default.yaml alone
+    assert tuple(cfg.criteria) == (*CRITERIA, "apprentice_access")
     for crit in cfg.criteria.values():
         assert crit.label_de and crit.label_en and crit.unit and crit.description_de
         assert crit.source
@@ -54,7 +55,7 @@ def test_every_weight_and_function_in_default_yaml_is_commented() -> None:
             crit_blocks[current] = ""
         elif current:
             crit_blocks[current] += line + "\n"
-    assert set(crit_blocks) == set(CRITERIA)
+    assert set(crit_blocks) == {*CRITERIA, "apprentice_access"}
     for name, block in crit_blocks.items():
         comments = [ln for ln in block.splitlines() if ln.strip().startswith("#")]
         assert len(comments) >= 2, f"{name} lacks comments explaining weight and utility"
@@ -224,7 +225,8 @@ def test_with_weights_unknown_and_policy_off() -> None:
     off = cfg.with_updates(social_mix_policy="off")
     assert "social_mix" not in off.active_criteria()
     assert "social_mix" in cfg.active_criteria()
-    assert sum(off.weights.values()) == pytest.approx(98)
+    # 104 (100 of DOMAIN.md incl. apprentices' reach, + 4 plot shape) - 2 social mix
+    assert sum(off.weights.values()) == pytest.approx(102)
 
 
 def test_cli_config_show_and_validate(tmp_path: Path) -> None:

@@ -173,7 +173,8 @@ def test_score_by_hand(plots, context) -> None:
     assert s["coverage"] == pytest.approx(total_w / sum(w.values()))
     assert s["contrib_noise_buffer"] == pytest.approx(100 * w["noise_buffer"] * 0.6 / total_w)
     assert s["contrib_customer_potential"] == 0 and np.isnan(s["u_customer_potential"])
-    missing = "main_road,customer_potential,landuse_mix,jobs_housing,social_mix"
+    # apprentice_access: the test context has no schools layer
+    missing = "main_road,customer_potential,landuse_mix,jobs_housing,social_mix,apprentice_access"
     assert s["missing_criteria"] == missing
 
 

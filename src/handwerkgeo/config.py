@@ -8,8 +8,11 @@ value and what is allowed.
 
 Each criterion has either ``breakpoints`` (numeric criteria: a piecewise linear utility
 through ``[x, u]`` points, clamped outside) or a ``table`` (categorical criteria:
-category → utility). Criterion names are fixed (:data:`CRITERIA`); zone categories come from
-the vocabulary in ``docs/design.md`` (:data:`ZONE_CATEGORIES`).
+category → utility). The built-in criteria are :data:`CRITERIA` (computed by the functions
+of :mod:`handwerkgeo.criteria.registry`); any other name declares a generic ``kind`` (one of
+:data:`GENERIC_KINDS`: ``network_distance``, ``count_within``, ``overlap_share``,
+``attribute``) over a context ``layer`` with an optional ``filter`` — a new criterion without
+code. Zone categories come from the vocabulary in ``docs/design.md`` (:data:`ZONE_CATEGORIES`).
 
 Examples
 --------
@@ -38,12 +41,15 @@ import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from handwerkgeo._config_errors import format_validation_errors
 from handwerkgeo.errors import ConfigError
 
 __all__ = [
     "CATEGORICAL_CRITERIA",
     "CRITERIA",
     "CRITERION_PARAMS",
+    "GENERIC_KINDS",
+    "OWNER_CATEGORIES",
     "ZONE_CATEGORIES",
     "CriterionConfig",
     "FilterConfig",
@@ -54,7 +60,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: The criteria a configuration may name, in the order they are reported.
+#: The built-in criteria, in the order they are reported (generic criteria follow them).
 CRITERIA: tuple[str, ...] = (
     "plot_size",
     "plot_shape",
@@ -119,6 +125,25 @@ CRITERION_PARAMS: dict[str, dict[str, Any]] = {
     "brownfield": {"min_commercial_share": float},
 }
 
+#: Generic criterion kinds and their parameters (allowed values or type; see
+#: :mod:`handwerkgeo.criteria.generic`).
+GENERIC_KINDS: dict[str, dict[str, Any]] = {
+    "network_distance": {"circuity": float, "max_snap_m": float},
+    "count_within": {"radius_m": float, "circuity": float, "max_snap_m": float},
+    "overlap_share": {},
+    "attribute": {"column": str},
+}
+
+#: Parameters a generic kind cannot do without.
+_REQUIRED_KIND_PARAMS: dict[str, tuple[str, ...]] = {
+    "count_within": ("radius_m",),
+    "attribute": ("column",),
+}
+
+#: Keys of a criterion that only generic criteria have (left out of dumps when unset, so
+#: that the hash of a configuration without generic criteria is what it always was).
+_GENERIC_KEYS = ("kind", "layer", "filter")
+
 Breakpoints = tuple[tuple[float, float], ...]
 
 
@@ -127,7 +152,7 @@ def _check_breakpoints(value: Breakpoints | None) -> Breakpoints | None:
         return None
     if len(value) < 2:
         msg = f"need at least two [x, u] points, got {len(value)}: {list(value)}"
-        raise ValueError(msg)
+        raise ConfigError(msg)
     problems = []
     for i, (x, u) in enumerate(value):
         if not (math.isfinite(x) and math.isfinite(u)):
@@ -139,7 +164,7 @@ def _check_breakpoints(value: Breakpoints | None) -> Breakpoints | None:
                 f"[{i}]: x values must increase strictly, but {x} follows {value[i - 1][0]}"
             )
     if problems:
-        raise ValueError("\n".join(problems))
+        raise ConfigError("\n".join(problems))
     return value
 
 
@@ -148,7 +173,13 @@ class _Frozen(BaseModel):
 
 
 class CriterionConfig(_Frozen):
-    """One criterion: weight, utility function, labels and data source."""
+    """One criterion: weight, utility function, labels and data source.
+
+    Generic criteria (names not in :data:`CRITERIA`) also declare ``kind`` (one of
+    :data:`GENERIC_KINDS`), ``layer`` (a context layer name, e.g. one added with
+    ``--layer NAME=PATH``; not for ``attribute``) and optionally ``filter`` (layer column →
+    value or list of values).
+    """
 
     weight: float = Field(ge=0.0, allow_inf_nan=False)
     enabled: bool = True
@@ -162,6 +193,9 @@ class CriterionConfig(_Frozen):
     table: dict[str, float] | None = None
     breakpoints_by_zone: dict[str, Breakpoints] | None = None
     params: dict[str, Any] = Field(default_factory=dict)
+    kind: str | None = None
+    layer: str | None = None
+    filter: dict[str, Any] | None = None
 
     @field_validator("breakpoints")
     @classmethod
@@ -176,7 +210,7 @@ class CriterionConfig(_Frozen):
         bad = sorted(set(value) - set(ZONE_CATEGORIES))
         if bad:
             msg = f"unknown zone categories {bad}; allowed: {', '.join(ZONE_CATEGORIES)}"
-            raise ValueError(msg)
+            raise ConfigError(msg)
         problems: list[str] = []
         for zone, bp in value.items():
             try:
@@ -184,7 +218,7 @@ class CriterionConfig(_Frozen):
             except ValueError as exc:
                 problems.extend(f"{zone}{line}" for line in str(exc).split("\n"))
         if problems:
-            raise ValueError("\n".join(f".{p}" if p[0].isalpha() else p for p in problems))
+            raise ConfigError("\n".join(f".{p}" if p[0].isalpha() else p for p in problems))
         return value
 
     @field_validator("table")
@@ -195,7 +229,7 @@ class CriterionConfig(_Frozen):
         bad = {k: v for k, v in value.items() if not (math.isfinite(v) and 0.0 <= v <= 1.0)}
         if bad:
             msg = f"utilities must lie in 0..1, got {bad}"
-            raise ValueError(msg)
+            raise ConfigError(msg)
         return value
 
     @property
@@ -220,7 +254,7 @@ class FilterConfig(_Frozen):
         bad = [z for z in value if z not in ZONE_CATEGORIES]
         if bad:
             msg = f"unknown zone categories {bad}; allowed: {', '.join(ZONE_CATEGORIES)}"
-            raise ValueError(msg)
+            raise ConfigError(msg)
         return value
 
 
@@ -249,67 +283,7 @@ class ScoringConfig(_Frozen):
     def _check_criteria(self) -> ScoringConfig:
         problems: list[str] = []
         for name, crit in self.criteria.items():
-            key = f"criteria.{name}"
-            if name not in CRITERIA:
-                problems.append(
-                    f"{key}: unknown criterion {name!r}; allowed criteria: {', '.join(CRITERIA)}"
-                )
-                continue
-            if name in CATEGORICAL_CRITERIA:
-                if crit.table is None or crit.breakpoints is not None:
-                    problems.append(
-                        f"{key}: categorical criterion needs a 'table' (category → utility) "
-                        "and no 'breakpoints'"
-                    )
-            elif crit.breakpoints is None or crit.table is not None:
-                problems.append(
-                    f"{key}: numeric criterion needs 'breakpoints' ([x, u] pairs) and no 'table'"
-                )
-            if name == "zoning" and crit.table is not None:
-                bad = sorted(set(crit.table) - set(ZONE_CATEGORIES))
-                if bad:
-                    problems.append(
-                        f"{key}.table: unknown zone categories {bad}; "
-                        f"allowed: {', '.join(ZONE_CATEGORIES)}"
-                    )
-            if name == "ownership" and crit.table is not None:
-                bad = sorted(set(crit.table) - set(OWNER_CATEGORIES))
-                if bad:
-                    problems.append(
-                        f"{key}.table: unknown owner categories {bad}; "
-                        f"allowed: {', '.join(OWNER_CATEGORIES)}"
-                    )
-            if crit.breakpoints_by_zone is not None and name != "noise_buffer":
-                problems.append(
-                    f"{key}.breakpoints_by_zone: only allowed for noise_buffer, not {name!r}"
-                )
-            allowed = CRITERION_PARAMS.get(name, {})
-            for pname, pval in crit.params.items():
-                pkey = f"{key}.params.{pname}"
-                if pname not in allowed:
-                    problems.append(
-                        f"{pkey}: unknown parameter; allowed for {name}: "
-                        f"{', '.join(allowed) or '(none)'}"
-                    )
-                    continue
-                spec = allowed[pname]
-                if isinstance(spec, tuple) and pval not in spec:
-                    problems.append(f"{pkey}: {pval!r} is not allowed; allowed: {', '.join(spec)}")
-                elif spec is float and (
-                    isinstance(pval, bool)
-                    or not isinstance(pval, int | float)
-                    or not math.isfinite(pval)
-                    or pval <= 0
-                ):
-                    problems.append(f"{pkey}: {pval!r} must be a positive number")
-                elif spec is dict and not (
-                    isinstance(pval, dict)
-                    and all(
-                        isinstance(v, int | float) and 0 <= v <= 1 and not isinstance(v, bool)
-                        for v in pval.values()
-                    )
-                ):
-                    problems.append(f"{pkey}: {pval!r} must map keys to factors in 0..1")
+            problems.extend(_criterion_problems(name, crit))
         if not problems:
             total = sum(c.weight for c in self.active_criteria().values())
             if not total > 0:
@@ -318,19 +292,21 @@ class ScoringConfig(_Frozen):
                     "give at least one enabled criterion a positive weight"
                 )
         if problems:
-            raise ValueError("\n".join(problems))
+            raise ConfigError("\n".join(problems))
         return self
 
     # --- derived views --------------------------------------------------------------
 
     def active_criteria(self) -> dict[str, CriterionConfig]:
-        """Criteria that take part in scoring, in :data:`CRITERIA` order.
+        """Criteria that take part in scoring: built-in ones in :data:`CRITERIA` order, then
+        generic ones in the order of the configuration.
 
         A criterion is active when ``enabled`` is true, and for ``social_mix`` also when
         ``social_mix_policy`` is not ``off``. Weights of 0 stay active (reported, no points).
         """
+        generic = [k for k in self.criteria if k not in CRITERIA]
         out = {}
-        for name in CRITERIA:
+        for name in (*CRITERIA, *generic):
             crit = self.criteria.get(name)
             if crit is None or not crit.enabled:
                 continue
@@ -348,13 +324,21 @@ class ScoringConfig(_Frozen):
     def hash(self) -> str:
         """First 12 hex characters of the SHA-256 of the canonical JSON of this config."""
         canonical = json.dumps(
-            self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
         )
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-compatible dict (round-trips through :meth:`from_dict`)."""
-        return self.model_dump(mode="json")
+        """Plain JSON-compatible dict (round-trips through :meth:`from_dict`).
+
+        The generic keys ``kind``, ``layer`` and ``filter`` appear only where set.
+        """
+        data = self.model_dump(mode="json")
+        for crit in data["criteria"].values():
+            for key in _GENERIC_KEYS:
+                if crit.get(key) is None:
+                    crit.pop(key, None)
+        return data
 
     def to_yaml(self) -> str:
         """YAML text of this configuration (without the comments of the source file)."""
@@ -400,6 +384,144 @@ class ScoringConfig(_Frozen):
         return ScoringConfig.from_dict(data, source=f"{self.name} (weights changed)")
 
 
+# --- criterion checks (each returns its problems; all are reported at once) -------------
+
+
+def _categorical_problems(name: str, crit: CriterionConfig, *, categorical: bool) -> list[str]:
+    key = f"criteria.{name}"
+    if categorical and (crit.table is None or crit.breakpoints is not None):
+        return [
+            f"{key}: categorical criterion needs a 'table' (category → utility) "
+            "and no 'breakpoints'"
+        ]
+    if not categorical and (crit.breakpoints is None or crit.table is not None):
+        return [f"{key}: numeric criterion needs 'breakpoints' ([x, u] pairs) and no 'table'"]
+    return []
+
+
+def _table_problems(name: str, crit: CriterionConfig) -> list[str]:
+    vocab = {"zoning": ("zone", ZONE_CATEGORIES), "ownership": ("owner", OWNER_CATEGORIES)}
+    if name not in vocab or crit.table is None:
+        return []
+    what, allowed = vocab[name]
+    bad = sorted(set(crit.table) - set(allowed))
+    if not bad:
+        return []
+    return [
+        f"criteria.{name}.table: unknown {what} categories {bad}; allowed: {', '.join(allowed)}"
+    ]
+
+
+def _param_problem(pkey: str, pval: Any, spec: Any) -> str | None:
+    if isinstance(spec, tuple) and pval not in spec:
+        return f"{pkey}: {pval!r} is not allowed; allowed: {', '.join(spec)}"
+    if spec is float and (
+        isinstance(pval, bool)
+        or not isinstance(pval, int | float)
+        or not math.isfinite(pval)
+        or pval <= 0
+    ):
+        return f"{pkey}: {pval!r} must be a positive number"
+    if spec is str and not (isinstance(pval, str) and pval.strip()):
+        return f"{pkey}: {pval!r} must be a non-empty text"
+    if spec is dict and not (
+        isinstance(pval, dict)
+        and all(
+            isinstance(v, int | float) and 0 <= v <= 1 and not isinstance(v, bool)
+            for v in pval.values()
+        )
+    ):
+        return f"{pkey}: {pval!r} must map keys to factors in 0..1"
+    return None
+
+
+def _params_problems(key: str, params: Mapping[str, Any], allowed: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for pname, pval in params.items():
+        pkey = f"{key}.params.{pname}"
+        if pname not in allowed:
+            problems.append(
+                f"{pkey}: unknown parameter; allowed here: {', '.join(allowed) or '(none)'}"
+            )
+            continue
+        problem = _param_problem(pkey, pval, allowed[pname])
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def _filter_problems(key: str, filters: Mapping[str, Any] | None) -> list[str]:
+    def scalar(v: Any) -> bool:
+        return isinstance(v, str | int | float) and not isinstance(v, bool)
+
+    problems = []
+    for column, value in (filters or {}).items():
+        ok = scalar(value) or (
+            isinstance(value, list) and bool(value) and all(scalar(v) for v in value)
+        )
+        if not ok:
+            problems.append(
+                f"{key}.filter.{column}: {value!r} must be a value or a list of values "
+                "(text or numbers) of that layer column"
+            )
+    return problems
+
+
+def _generic_problems(name: str, crit: CriterionConfig) -> list[str]:
+    key = f"criteria.{name}"
+    if crit.kind is None:
+        return [
+            f"{key}: unknown criterion {name!r}; built-in criteria are {', '.join(CRITERIA)}; "
+            f"any other name must declare 'kind:' one of {', '.join(GENERIC_KINDS)} "
+            "with 'layer:' (see docs/design.md, criterion registry)"
+        ]
+    if crit.kind not in GENERIC_KINDS:
+        return [f"{key}.kind: unknown kind {crit.kind!r}; allowed: {', '.join(GENERIC_KINDS)}"]
+    problems = []
+    if crit.kind == "attribute":
+        if crit.layer is not None or crit.filter is not None:
+            problems.append(f"{key}: kind attribute reads a plot column; give no 'layer'/'filter'")
+        if (crit.table is None) == (crit.breakpoints is None):
+            problems.append(f"{key}: kind attribute needs either a 'table' or 'breakpoints'")
+    else:
+        if not (crit.layer and crit.layer.strip()):
+            problems.append(
+                f"{key}: kind {crit.kind} needs 'layer:' naming a context layer "
+                "(e.g. one added with --layer NAME=PATH)"
+            )
+        problems += _categorical_problems(name, crit, categorical=False)
+    for pname in _REQUIRED_KIND_PARAMS.get(crit.kind, ()):
+        if pname not in crit.params:
+            problems.append(f"{key}.params.{pname}: required for kind {crit.kind}")
+    problems += _params_problems(key, crit.params, GENERIC_KINDS[crit.kind])
+    problems += _filter_problems(key, crit.filter)
+    return problems
+
+
+def _criterion_problems(name: str, crit: CriterionConfig) -> list[str]:
+    """Every problem of one criterion entry (built-in or generic)."""
+    key = f"criteria.{name}"
+    if name not in CRITERIA:
+        problems = _generic_problems(name, crit)
+    elif crit.kind is not None or crit.layer is not None or crit.filter is not None:
+        return [
+            f"{key}: built-in criterion {name!r} takes no 'kind'/'layer'/'filter'; "
+            "give a generic criterion another name"
+        ]
+    else:
+        problems = _categorical_problems(name, crit, categorical=name in CATEGORICAL_CRITERIA)
+        problems += _table_problems(name, crit)
+    if crit.breakpoints_by_zone is not None and name != "noise_buffer":
+        problems.append(f"{key}.breakpoints_by_zone: only allowed for noise_buffer, not {name!r}")
+    if name in CRITERIA:
+        allowed = CRITERION_PARAMS.get(name, {})
+        problems += [
+            p.replace("allowed here:", f"allowed for {name}:")
+            for p in _params_problems(key, crit.params, allowed)
+        ]
+    return problems
+
+
 # --- error formatting ------------------------------------------------------------------
 
 _ALLOWED_KEYS = {
@@ -409,51 +531,8 @@ _ALLOWED_KEYS = {
 }
 
 
-def _loc_path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(top level)"
-
-
 def _format_errors(exc: pydantic.ValidationError, source: str) -> str:
-    lines: list[str] = []
-    for err in exc.errors():
-        loc = tuple(err["loc"])
-        path = _loc_path(loc)
-        kind = err["type"]
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        if kind == "extra_forbidden":
-            if len(loc) == 1:
-                allowed = _ALLOWED_KEYS["top"]
-            elif loc[0] == "filters":
-                allowed = _ALLOWED_KEYS["filters"]
-            else:
-                allowed = _ALLOWED_KEYS["criterion"]
-            lines.append(f"{path}: unknown key (a typo?); allowed keys here: {', '.join(allowed)}")
-            continue
-        if kind == "missing":
-            lines.append(f"{path}: required key is missing")
-            continue
-        if kind == "value_error":
-            # our own messages already show the bad value; one line per problem
-            for line in msg.split("\n"):
-                if not loc:
-                    lines.append(line)
-                elif line.startswith(("[", ".")):
-                    lines.append(f"{path}{line}")
-                else:
-                    lines.append(f"{path}: {line}")
-            continue
-        shown = repr(err.get("input"))
-        if len(shown) > 100:
-            shown = shown[:97] + "..."
-        lines.append(f"{path}: {msg} (got {shown})")
-    body = "\n".join(f"  - {line}" for line in lines)
-    return f"{source}: {len(lines)} problem(s) in the scoring configuration:\n{body}"
+    return format_validation_errors(exc, source, _ALLOWED_KEYS)
 
 
 # --- loading ---------------------------------------------------------------------------

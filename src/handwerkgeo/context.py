@@ -7,11 +7,21 @@ failing. :func:`load_context` builds it from the files fetched with
 motorway junctions, main roads, zoning plans, land use, protected and flood areas) can be
 added with :meth:`ScoringContext.with_layers`.
 
+Besides the layers the built-in criteria know (:data:`LAYER_NAMES`), a context holds any
+number of *named* layers in :attr:`ScoringContext.extra` (e.g. ``schools``, or a file a
+planner adds with ``--layer NAME=PATH``); generic criteria of the configuration read them
+by name (``layer: NAME``, see :mod:`handwerkgeo.criteria.generic`).
+
 Examples
 --------
 >>> ctx = ScoringContext()
 >>> ctx.layer_counts()
 {}
+>>> import geopandas as gpd
+>>> from shapely.geometry import Point
+>>> kitas = gpd.GeoDataFrame(geometry=[Point(0, 0)], crs="EPSG:25832")
+>>> ctx.with_layers(kitas=kitas).layer_counts()
+{'kitas': 1}
 """
 
 from __future__ import annotations
@@ -19,14 +29,15 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 
-from handwerkgeo.errors import DataSourceError
+from handwerkgeo.errors import ConfigError, DataSourceError, MissingColumnError
 
 if TYPE_CHECKING:
     from handwerkgeo.network import Network
@@ -40,6 +51,9 @@ __all__ = [
     "parse_layer_options",
     "read_context_layer",
 ]
+
+#: A named layer: a letter or underscore, then letters, digits and underscores.
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +110,9 @@ class ScoringContext:
         Realnutzung shares per Bezirk (:func:`sources.statistics.realnutzung_shares`).
     bezirk_indicators
         Indicators per Bezirk incl. ``sgb2_share`` (:func:`sources.statistics.bezirk_indicators`).
+    extra
+        Further layers by name (e.g. ``schools`` with a ``form`` column), for the generic
+        criteria of the configuration (``layer: NAME``).
     sources
         Provenance: ``{name, licence, attribution}`` per data layer used.
     """
@@ -115,23 +132,40 @@ class ScoringContext:
     bezirke: gpd.GeoDataFrame | None = None
     bezirk_shares: pd.DataFrame | None = None
     bezirk_indicators: pd.DataFrame | None = None
+    extra: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict)
     sources: tuple[dict[str, Any], ...] = ()
 
     def with_layers(self, **layers: Any) -> ScoringContext:
-        """Return a copy with some layers added or replaced (e.g. ``zoning=bplan``)."""
-        unknown = sorted(set(layers) - {*LAYER_NAMES, "sources"})
-        if unknown:
-            msg = f"unknown context layers {unknown}; allowed: {', '.join(LAYER_NAMES)}"
-            raise ValueError(msg)
+        """Return a copy with some layers added or replaced (e.g. ``zoning=bplan``).
+
+        Names of :data:`LAYER_NAMES` replace those layers; any other name (letters, digits,
+        underscores) adds a named layer to :attr:`extra`.
+        """
+        bad = sorted(k for k in layers if k not in LAYER_NAMES and not _NAME.match(k))
+        if bad or "extra" in layers:
+            msg = (
+                f"context layer names {bad or ['extra']} are not allowed; use "
+                f"{', '.join(LAYER_NAMES)} or a name of letters, digits and underscores"
+            )
+            raise ConfigError(msg)
         if "sources" in layers:
             layers["sources"] = tuple(layers["sources"])
-        return dataclasses.replace(self, **layers)
+        named = {k: v for k, v in layers.items() if k in {*LAYER_NAMES, "sources"}}
+        extra = {k: v for k, v in layers.items() if k not in named}
+        return dataclasses.replace(self, **named, extra={**self.extra, **extra})
+
+    def layer(self, name: str) -> Any:
+        """The layer called ``name`` (one of :data:`LAYER_NAMES` or of :attr:`extra`), or
+        ``None`` when the context does not hold it."""
+        if name in LAYER_NAMES:
+            return getattr(self, name)
+        return self.extra.get(name)
 
     def layer_counts(self) -> dict[str, int]:
         """Number of features (nodes for the network) of every layer present."""
         counts = {}
-        for name in LAYER_NAMES:
-            layer = getattr(self, name)
+        for name in (*LAYER_NAMES, *self.extra):
+            layer = self.layer(name)
             if layer is None:
                 continue
             n_nodes = getattr(layer, "n_nodes", None)
@@ -171,7 +205,8 @@ def load_context(
 
     Reads the Stadtteile and Stadtbezirke, population per Stadtteil (latest year),
     Stadtbezirk profiles (Realnutzung shares and indicators), VRR stops with service level,
-    the base cycling network and — with ``network=True`` — the OSM street network of central
+    the base cycling network, the school sites (named layer ``schools``, with the school
+    form in ``form``) and — with ``network=True`` — the OSM street network of central
     Düsseldorf as walking network. A layer that has not been fetched is logged and left
     out; its criteria report "no data".
 
@@ -188,7 +223,7 @@ def load_context(
     ScoringContext
     """
     from handwerkgeo.fetch import load_manifest
-    from handwerkgeo.sources import cycling, quarters, statistics, transit
+    from handwerkgeo.sources import cycling, quarters, schools, statistics, transit
 
     stadtteile = _try("stadtteile", lambda: quarters.read_stadtteile(data_dir=data_dir))
     bezirke = _try("bezirke", lambda: quarters.read_stadtbezirke(data_dir=data_dir))
@@ -205,6 +240,7 @@ def load_context(
         indicators = _try("bezirk_indicators", lambda: statistics.bezirk_indicators(profiles))
     stops = _try("stops", lambda: transit.read_vrr_stops(data_dir=data_dir))
     cyc = _try("cycling", lambda: cycling.read_cycling_network(data_dir=data_dir))
+    sch = _try("schools", lambda: schools.read_schools(data_dir=data_dir, stadtteile=stadtteile))
     net = None
     if network:
         from handwerkgeo.network import prepare_network
@@ -221,6 +257,7 @@ def load_context(
         "vrr_stops": stops is not None,
         "vrr_lines": stops is not None and "stop_category" in stops.columns,
         "cycling_network": cyc is not None,
+        "schools": sch is not None,
         "osm_streets_central": net is not None,
     }
     used = [name for name, ok in loaded.items() if ok]
@@ -244,6 +281,7 @@ def load_context(
         bezirke=bezirke,
         bezirk_shares=shares,
         bezirk_indicators=indicators,
+        extra={"schools": sch} if sch is not None else {},
         sources=sources,
     )
 
@@ -265,6 +303,34 @@ FILE_LAYERS: dict[str, str] = {
     "flood_areas": "flood areas (hard filter): any polygon file",
 }
 
+_ANY_NAME = (
+    "or any other NAME (letters, digits, underscores) for a layer that a generic criterion "
+    "of the configuration reads with `layer: NAME` (any vector file)"
+)
+
+
+def _allowed_kinds() -> str:
+    return "; ".join(f"{k}: {v}" for k, v in FILE_LAYERS.items()) + "; " + _ANY_NAME
+
+
+def _read_landuse(p: Any, *, pbf: bool, crs: object | None) -> gpd.GeoDataFrame:
+    import pyogrio
+
+    from handwerkgeo.sources import osm, zoning
+
+    if pbf:
+        return zoning.read_osm_landuse(osm.read_pbf_features(p, kind="landuse"))
+    fields = {str(f).lower() for f in pyogrio.read_info(p)["fields"]}
+    if "nutzart" in fields:
+        return zoning.read_alkis_nutzung(p, crs=crs)
+    if "landuse" in fields:
+        return zoning.read_osm_landuse(p, crs=crs)
+    msg = (
+        f"context layer landuse: {p.name} has neither a `landuse` (OSM) nor a `nutzart` "
+        f"(ALKIS) column; its columns are {sorted(fields)}"
+    )
+    raise MissingColumnError(msg)
+
 
 def read_context_layer(
     kind: str, path: str | os.PathLike[str], *, crs: object | None = None
@@ -275,7 +341,9 @@ def read_context_layer(
     ----------
     kind
         One of :data:`FILE_LAYERS` (``zoning``, ``landuse``, ``motorway_junctions``,
-        ``main_roads``, ``residential``, ``protected_areas``, ``flood_areas``).
+        ``main_roads``, ``residential``, ``protected_areas``, ``flood_areas``), or any other
+        name (letters, digits, underscores): a named layer for the generic criteria of the
+        configuration, read as it is from any vector file.
     path
         The file. OpenStreetMap extracts (``.osm.pbf``) are read with pyrosm.
     crs
@@ -284,24 +352,23 @@ def read_context_layer(
     Raises
     ------
     HandwerkgeoError
-        For an unknown ``kind`` (the message lists the allowed ones), a missing file, a
-        file without CRS, or a landuse file without a ``landuse``/``nutzart`` column.
+        For a name that is not a layer name (the message lists the allowed kinds), a
+        missing file (:class:`~handwerkgeo.errors.DataSourceError`), a file without CRS,
+        or a landuse file without a ``landuse``/``nutzart`` column.
     """
     from pathlib import Path
 
-    import pyogrio
-
     from handwerkgeo.crs import to_canonical
-    from handwerkgeo.errors import HandwerkgeoError, MissingColumnError
     from handwerkgeo.sources import osm, zoning
 
-    if kind not in FILE_LAYERS:
-        allowed = "; ".join(f"{k}: {v}" for k, v in FILE_LAYERS.items())
-        msg = f"unknown context layer {kind!r}; allowed: {allowed}"
-        raise HandwerkgeoError(msg)
+    if kind not in FILE_LAYERS and not _NAME.match(kind):
+        msg = f"unknown context layer {kind!r}; allowed: {_allowed_kinds()}"
+        raise ConfigError(msg)
     p = Path(path)
     if not p.exists():
         msg = f"context layer {kind}: file {p} does not exist"
+        if kind not in FILE_LAYERS:
+            msg += f" (is {kind!r} meant as a layer kind? allowed: {_allowed_kinds()})"
         raise DataSourceError(msg)
     pbf = p.name.lower().endswith(".pbf")
     if kind in ("bplan", "fnp"):
@@ -309,18 +376,7 @@ def read_context_layer(
     if kind == "zoning":
         return zoning.read_xplanung(p, crs=crs)
     if kind == "landuse":
-        if pbf:
-            return zoning.read_osm_landuse(osm.read_pbf_features(p, kind="landuse"))
-        fields = {str(f).lower() for f in pyogrio.read_info(p)["fields"]}
-        if "nutzart" in fields:
-            return zoning.read_alkis_nutzung(p, crs=crs)
-        if "landuse" in fields:
-            return zoning.read_osm_landuse(p, crs=crs)
-        msg = (
-            f"context layer landuse: {p.name} has neither a `landuse` (OSM) nor a `nutzart` "
-            f"(ALKIS) column; its columns are {sorted(fields)}"
-        )
-        raise MissingColumnError(msg)
+        return _read_landuse(p, pbf=pbf, crs=crs)
     if pbf and kind in ("motorway_junctions", "main_roads"):
         return osm.read_pbf_features(p, kind=kind)  # type: ignore[arg-type]
     return to_canonical(gpd.read_file(p), crs=crs, name=f"{kind} layer {p.name}")
@@ -332,10 +388,22 @@ def add_layer_files(
     *,
     crs: object = None,
 ) -> ScoringContext:
-    """Return ``context`` with layers read from files (``{kind: path}``) added or replaced.
+    """Return ``context`` with layers read from files (``{kind_or_name: path}``) added.
 
-    Each file is recorded in ``sources`` (name, path; licence "as given by the user"), so
-    that outputs state which data were used.
+    Known kinds (:data:`FILE_LAYERS`) replace those layers (B-Plan, FNP and zoning files
+    are merged into one zoning layer, B-Plan first); any other name becomes a named layer
+    of :attr:`ScoringContext.extra`. Each file is recorded in ``sources`` (name, path;
+    licence "as given by the user"), so that outputs state which data were used.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, tempfile, pathlib
+    >>> from shapely.geometry import Point
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "kitas.geojson"
+    >>> gpd.GeoDataFrame(geometry=[Point(344_000, 5_677_000)], crs="EPSG:25832").to_file(path)
+    >>> ctx = add_layer_files(ScoringContext(), {"kitas": path})
+    >>> len(ctx.layer("kitas")), ctx.sources[0]["name"]
+    (1, 'kitas: kitas.geojson')
     """
     from pathlib import Path
 
@@ -365,14 +433,25 @@ def add_layer_files(
 
 
 def parse_layer_options(options: list[str] | None) -> dict[str, str]:
-    """Parse command-line ``KIND=PATH`` options into ``{kind: path}``."""
-    from handwerkgeo.errors import HandwerkgeoError
+    """Parse command-line ``KIND=PATH`` options into ``{kind: path}``.
 
+    ``KIND`` is one of :data:`FILE_LAYERS` or the name of a layer that a generic
+    criterion of the configuration reads (``layer: NAME``).
+
+    Examples
+    --------
+    >>> parse_layer_options(["bplan=plan.gpkg", "kitas = kitas.geojson"])
+    {'bplan': 'plan.gpkg', 'kitas': 'kitas.geojson'}
+    """
     out: dict[str, str] = {}
     for opt in options or []:
         kind, sep, path = opt.partition("=")
+        kind, path = kind.strip(), path.strip()
         if not sep or not kind or not path:
             msg = f"--layer expects KIND=PATH (e.g. bplan=bplan.gpkg), got {opt!r}"
-            raise HandwerkgeoError(msg)
-        out[kind.strip()] = path.strip()
+            raise ConfigError(msg)
+        if kind not in FILE_LAYERS and not _NAME.match(kind):
+            msg = f"--layer {opt!r}: {kind!r} is not a layer name; allowed: {_allowed_kinds()}"
+            raise ConfigError(msg)
+        out[kind] = path
     return out

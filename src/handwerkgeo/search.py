@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal, NamedTuple, TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -20,13 +21,18 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from handwerkgeo.crs import CRS, check_crs
-from handwerkgeo.errors import HandwerkgeoError
+from handwerkgeo.errors import ConfigError, DataSourceError
+from handwerkgeo.messages import message
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from handwerkgeo.config import ScoringConfig
     from handwerkgeo.context import ScoringContext
 
 __all__ = [
+    "SearchKwargs",
+    "SearchOptions",
     "SearchResult",
     "candidate_cells",
     "criteria_without_data",
@@ -58,6 +64,7 @@ def search_area(
     *,
     bezirk: str | int | None = None,
     stadtteil: str | int | None = None,
+    lang: str = "de",
 ) -> tuple[shapely.Geometry, str]:
     """Return the search polygon and a label: the city, one Stadtbezirk or one Stadtteil.
 
@@ -70,24 +77,29 @@ def search_area(
     stadtteil
         Stadtteil code (``"021"``, ``21``) or name (``"Flingern-Süd"``; compared ignoring
         case, spaces, hyphens and umlaut spelling, so ``"flingern sued"`` matches too).
+    lang
+        Language of the label (:func:`handwerkgeo.messages.message`, codes
+        ``search_area_*``).
 
     Raises
     ------
-    HandwerkgeoError
-        If the Bezirk or Stadtteil does not exist; the message lists the valid values.
+    ConfigError
+        If both are given, or the Bezirk or Stadtteil does not exist; the message lists
+        the valid values.
     """
     check_crs(stadtteile, name="stadtteile")
     if bezirk is not None and stadtteil is not None:
         msg = "give either bezirk or stadtteil, not both"
-        raise HandwerkgeoError(msg)
+        raise ConfigError(msg)
     if bezirk is not None:
         code = f"{int(str(bezirk)):02d}" if str(bezirk).strip().isdigit() else str(bezirk)
         sel = stadtteile[stadtteile["bezirk_code"] == code]
         if sel.empty:
             valid = ", ".join(sorted(stadtteile["bezirk_code"].unique()))
             msg = f"Stadtbezirk {bezirk!r} does not exist; valid numbers: {valid}"
-            raise HandwerkgeoError(msg)
-        return shapely.union_all(sel.geometry.to_numpy()), f"Stadtbezirk {int(code)}"
+            raise ConfigError(msg)
+        label = message("search_area_bezirk", lang, number=int(code))
+        return shapely.union_all(sel.geometry.to_numpy()), label
     if stadtteil is not None:
         s = str(stadtteil).strip()
         if s.isdigit():
@@ -105,10 +117,13 @@ def search_area(
                 )
             )
             msg = f"Stadtteil {stadtteil!r} does not exist; valid codes and names: {valid}"
-            raise HandwerkgeoError(msg)
+            raise ConfigError(msg)
         row = sel.iloc[0]
-        return row.geometry, f"Stadtteil {row['stadtteil_name']} ({row['stadtteil_code']})"
-    return shapely.union_all(stadtteile.geometry.to_numpy()), "Düsseldorf"
+        label = message(
+            "search_area_stadtteil", lang, name=row["stadtteil_name"], number=row["stadtteil_code"]
+        )
+        return row.geometry, label
+    return shapely.union_all(stadtteile.geometry.to_numpy()), message("search_area_city", lang)
 
 
 def _square_grid(bounds: tuple[float, ...], cell_m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -189,10 +204,10 @@ def candidate_cells(
     """
     if cell_m <= 0:
         msg = f"cell_m must be positive, got {cell_m}"
-        raise HandwerkgeoError(msg)
+        raise ConfigError(msg)
     if shape not in ("square", "hex"):
         msg = f"shape must be 'square' or 'hex', got {shape!r}"
-        raise HandwerkgeoError(msg)
+        raise ConfigError(msg)
     if isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries):
         check_crs(area, name="search area")
         area_geom = shapely.union_all(area.geometry.to_numpy())
@@ -320,39 +335,82 @@ def criteria_without_data(scored: pd.DataFrame, *, lang: str = "de") -> list[str
     return out
 
 
-def site_search(
-    *,
-    context: ScoringContext | None = None,
-    config: ScoringConfig | None = None,
-    bezirk: str | int | None = None,
-    stadtteil: str | int | None = None,
-    area: shapely.Geometry | None = None,
-    cell_m: float = 100.0,
-    shape: CellShape = "square",
-    threshold: float | None = None,
-    quantile: float = 0.95,
-    data_dir: str | None = None,
-) -> SearchResult:
-    """Score candidate cells over the city (or a Bezirk/Stadtteil) and merge candidate sites.
+@dataclass(frozen=True)
+class SearchOptions:
+    """Where and how :func:`site_search` searches (all optional; keywords work, too).
 
-    Parameters
+    Attributes
     ----------
-    context
-        Loaded data layers; ``None`` loads them from ``data_dir``
-        (:func:`handwerkgeo.context.load_context`).
-    config
-        Scoring configuration; ``None`` is the packaged default.
     bezirk, stadtteil
         Restrict the search to one Stadtbezirk or Stadtteil (see :func:`search_area`).
     area
         An explicit search polygon in EPSG:25832 (overrides bezirk/stadtteil).
     cell_m, shape
-        Cell size in metres and cell shape.
+        Cell size in metres and cell shape (``"square"`` or ``"hex"``).
     threshold
         Minimum score of a cell to be part of a candidate site; ``None`` takes the
         ``quantile`` of the non-excluded cells' scores.
     quantile
         See ``threshold``.
+    lang
+        Language of the area label.
+    """
+
+    bezirk: str | int | None = None
+    stadtteil: str | int | None = None
+    area: shapely.Geometry | None = None
+    cell_m: float = 100.0
+    shape: CellShape = "square"
+    threshold: float | None = None
+    quantile: float = 0.95
+    lang: str = "de"
+
+
+class SearchKwargs(TypedDict, total=False):
+    """:class:`SearchOptions` as keyword arguments of :func:`site_search`."""
+
+    bezirk: str | int | None
+    stadtteil: str | int | None
+    area: shapely.Geometry | None
+    cell_m: float
+    shape: CellShape
+    threshold: float | None
+    quantile: float
+    lang: str
+
+
+def _area_and_label(context: ScoringContext, opts: SearchOptions) -> tuple[shapely.Geometry, str]:
+    if opts.area is not None:
+        return opts.area, message("search_area_custom", opts.lang)
+    if context.stadtteile is None:
+        msg = "the search needs the Stadtteile layer (run `handwerkgeo data fetch`)"
+        raise DataSourceError(msg)
+    return search_area(
+        context.stadtteile, bezirk=opts.bezirk, stadtteil=opts.stadtteil, lang=opts.lang
+    )
+
+
+def site_search(
+    options: SearchOptions | None = None,
+    *,
+    context: ScoringContext | None = None,
+    config: ScoringConfig | None = None,
+    data_dir: str | None = None,
+    **kwargs: Unpack[SearchKwargs],
+) -> SearchResult:
+    """Score candidate cells over the city (or a Bezirk/Stadtteil) and merge candidate sites.
+
+    Parameters
+    ----------
+    options
+        :class:`SearchOptions`; keywords (``bezirk=``, ``stadtteil=``, ``area=``,
+        ``cell_m=``, ``shape=``, ``threshold=``, ``quantile=``, ``lang=``) replace single
+        fields.
+    context
+        Loaded data layers; ``None`` loads them from ``data_dir``
+        (:func:`handwerkgeo.context.load_context`).
+    config
+        Scoring configuration; ``None`` is the packaged default.
     data_dir
         Data directory used when ``context`` is ``None``.
 
@@ -365,20 +423,16 @@ def site_search(
     from handwerkgeo.context import load_context
     from handwerkgeo.scoring import score_plots
 
+    opts = replace(options or SearchOptions(), **kwargs)
     config = config if config is not None else load_config()
     context = context if context is not None else load_context(data_dir)
-    if area is not None:
-        label = "Suchgebiet"
-    else:
-        if context.stadtteile is None:
-            msg = "the search needs the Stadtteile layer (run `handwerkgeo data fetch`)"
-            raise HandwerkgeoError(msg)
-        area, label = search_area(context.stadtteile, bezirk=bezirk, stadtteil=stadtteil)
-    cells = candidate_cells(area, cell_m=cell_m, shape=shape)
+    area, label = _area_and_label(context, opts)
+    cells = candidate_cells(area, cell_m=opts.cell_m, shape=opts.shape)
     surface = score_plots(cells, config, context=context)
     ok = surface.loc[~surface["excluded"], "score_total"]
+    threshold = opts.threshold
     if threshold is None:
-        threshold = float(ok.quantile(quantile)) if len(ok) else math.inf
+        threshold = float(ok.quantile(opts.quantile)) if len(ok) else math.inf
     min_area = float(config.filters.min_area_m2)
     sites = merge_cells(surface, threshold=threshold, min_area_m2=min_area)
     if context.stadtteile is not None and not sites.empty:

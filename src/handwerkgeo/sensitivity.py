@@ -32,18 +32,25 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
 
+from handwerkgeo._ids import plot_ids
 from handwerkgeo.config import ScoringConfig, default_config
+from handwerkgeo.errors import ValidationError
 
-__all__ = ["monte_carlo", "one_at_a_time"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["MonteCarloKwargs", "MonteCarloOptions", "monte_carlo", "one_at_a_time"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,11 +67,9 @@ def _base(frame: pd.DataFrame, config: ScoringConfig) -> tuple[pd.DataFrame, lis
 
 def _eligible_sorted(scored: pd.DataFrame, u: np.ndarray) -> np.ndarray:
     """Positions of rankable plots, ordered by plot_id (the tie-break of the ranking)."""
-    from handwerkgeo.scoring import _plot_ids
-
     ok = ~scored["excluded"].to_numpy(dtype=bool) & ~np.isnan(u).all(axis=1)
     pos = np.flatnonzero(ok)
-    codes = pd.factorize(pd.Index(_plot_ids(scored)[pos]), sort=True)[0]
+    codes = pd.factorize(pd.Index(plot_ids(scored)[pos]), sort=True)[0]
     return pos[np.argsort(codes, kind="stable")]
 
 
@@ -78,27 +83,12 @@ def _draw(
     return w[None, :] * (1.0 + eps)
 
 
-def monte_carlo(
-    scored_or_raw: pd.DataFrame,
-    config: ScoringConfig | None = None,
-    *,
-    runs: int = 1000,
-    spread: float = 0.25,
-    top_n: int = 10,
-    seed: int = 0,
-    distribution: Literal["uniform", "normal"] = "uniform",
-    chunk_runs: int = 16,
-    n_jobs: int = 2,
-) -> pd.DataFrame:
-    """Monte Carlo weight perturbation: how stable is each plot's rank?
+@dataclass(frozen=True)
+class MonteCarloOptions:
+    """Options of :func:`monte_carlo` (all have defaults; pass them as keywords, too).
 
-    Parameters
+    Attributes
     ----------
-    scored_or_raw
-        A scored frame (:func:`~handwerkgeo.scoring.score_plots`) or raw values
-        (:func:`~handwerkgeo.scoring.compute_raw`), which are scored first.
-    config
-        The configuration of the base run; default the packaged default.
     runs
         Number of weight draws.
     spread
@@ -117,165 +107,271 @@ def monte_carlo(
     n_jobs
         Threads (numpy sorts release the GIL); 1 runs serially. Results do not depend on it.
 
+    Raises
+    ------
+    ValidationError
+        Listing every value out of range.
+    """
+
+    runs: int = 1000
+    spread: float = 0.25
+    top_n: int = 10
+    seed: int = 0
+    distribution: Literal["uniform", "normal"] = "uniform"
+    chunk_runs: int = 16
+    n_jobs: int = 2
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.runs < 1 or not 0 <= self.spread < 1 or self.top_n < 1:
+            problems.append(
+                "monte_carlo needs runs >= 1, 0 <= spread < 1 and top_n >= 1; got "
+                f"runs={self.runs}, spread={self.spread}, top_n={self.top_n}"
+            )
+        if self.chunk_runs < 1 or self.n_jobs < 1:
+            problems.append(
+                f"chunk_runs and n_jobs must be >= 1; got chunk_runs={self.chunk_runs}, "
+                f"n_jobs={self.n_jobs}"
+            )
+        if self.distribution not in ("uniform", "normal"):
+            problems.append(
+                f"distribution must be 'uniform' or 'normal', not {self.distribution!r}"
+            )
+        if problems:
+            raise ValidationError("Monte Carlo options", problems)
+
+
+class MonteCarloKwargs(TypedDict, total=False):
+    """:class:`MonteCarloOptions` as keyword arguments of :func:`monte_carlo`."""
+
+    runs: int
+    spread: float
+    top_n: int
+    seed: int
+    distribution: Literal["uniform", "normal"]
+    chunk_runs: int
+    n_jobs: int
+
+
+def monte_carlo(
+    scored_or_raw: pd.DataFrame,
+    config: ScoringConfig | None = None,
+    *,
+    options: MonteCarloOptions | None = None,
+    **kwargs: Unpack[MonteCarloKwargs],
+) -> pd.DataFrame:
+    """Monte Carlo weight perturbation: how stable is each plot's rank?
+
+    Parameters
+    ----------
+    scored_or_raw
+        A scored frame (:func:`~handwerkgeo.scoring.score_plots`) or raw values
+        (:func:`~handwerkgeo.scoring.compute_raw`), which are scored first.
+    config
+        The configuration of the base run; default the packaged default.
+    options
+        :class:`MonteCarloOptions`; keywords (``runs=``, ``spread=``, ``top_n=``,
+        ``seed=``, ``distribution=``, ``chunk_runs=``, ``n_jobs=``) replace single fields.
+
     Returns
     -------
     pandas.DataFrame
         On the input index: ``p_top_<N>`` (share of runs in the top N), ``rank_p05``,
         ``rank_p50``, ``rank_p95`` (rank percentiles), ``rank_mean``; NaN for excluded
         plots. ``attrs`` holds ``runs``, ``spread``, ``seed``, ``distribution``,
-        ``seconds``.
+        ``top_n``, ``seconds``.
+
+    Raises
+    ------
+    ValidationError
+        For options out of range (a ``ValueError``).
     """
+    opts = dataclasses.replace(options or MonteCarloOptions(), **kwargs)
     config = config or default_config()
-    if runs < 1 or not 0 <= spread < 1 or top_n < 1 or chunk_runs < 1 or n_jobs < 1:
-        msg = (
-            "monte_carlo needs runs >= 1, 0 <= spread < 1, top_n >= 1, chunk_runs >= 1 and "
-            f"n_jobs >= 1; got runs={runs}, spread={spread}, top_n={top_n}, "
-            f"chunk_runs={chunk_runs}, n_jobs={n_jobs}"
-        )
-        raise ValueError(msg)
-    if distribution not in ("uniform", "normal"):
-        msg = f"distribution must be 'uniform' or 'normal', not {distribution!r}"
-        raise ValueError(msg)
     t0 = time.perf_counter()
     scored, names = _base(scored_or_raw, config)
     u = scored[[f"u_{k}" for k in names]].to_numpy(dtype=float, na_value=np.nan)
     pos = _eligible_sorted(scored, u)
-    m = len(pos)
     w = np.array([config.criteria[k].weight for k in names], dtype=float)
-    mask_t = np.ascontiguousarray((~np.isnan(u[pos])).T.astype(float))  # c × m
-    um_t = np.ascontiguousarray(np.nan_to_num(u[pos]).T) * mask_t
-    weights = _draw(np.random.default_rng(seed), w, runs, spread, distribution)
-
-    # Each run is ranked by one sort of 64-bit integer keys: the bit pattern of the score
-    # (for scores >= 0 it orders like the score) with its low bits replaced by a code of
-    # the plot's position (last - position, positions in plot_id order), so that the keys
-    # sorted ascending give the order from the last rank: plots with equal scores come in
-    # reverse plot_id order, i.e. they are ranked in plot_id order. Plots whose keys
-    # agree above the code bits but whose scores differ (within ~1e-11 of each other)
-    # are then put in exact (score, plot_id) order, as score_raw ranks them.
-    # Scores are >= 0 (utilities 0..1, weights >= 0); +0.0 for -0.0 keeps zeros equal.
-    um_t += 0.0
-    low = (1 << max(1, (m - 1).bit_length())) - 1
-    last = m - 1
-    codes = np.arange(last, -1, -1, dtype=np.int64)  # by position
-    bits_pat = (mask_t.T > 0) @ (1 << np.arange(len(names), dtype=np.int64))
-    uniq_bits, pattern_of = np.unique(bits_pat, return_inverse=True)
-    patterns_t = ((uniq_bits[None, :] >> np.arange(len(names))[:, None]) & 1).astype(float)
-    # rank − 1 of every plot in every run in (16 + n_low) bits: the high 16 bits as uint16,
-    # each lower bit packed 8 to a byte (2.1 bytes per rank for 100,000 plots)
-    n_low = max(0, (m - 1).bit_length() - 16)
-    high = np.empty((runs, m), dtype=np.uint16)
-    low_bits = np.empty((n_low, runs, (m + 7) // 8), dtype=np.uint8)
-    down = np.arange(m - 1, -1, -1, dtype=np.int64)  # rank − 1 of the ascending keys
-    high_down = (down >> n_low).astype(np.uint16)
-    low_down = [((down >> k) & 1).astype(bool) for k in range(n_low)]
-
-    starts = list(range(0, runs, chunk_runs))
-
-    def rank_runs(worker: int) -> None:
-        # buffers allocated once per thread: fresh large arrays per chunk cost page faults
-        num = np.empty((chunk_runs, m))
-        den = np.empty((chunk_runs, m))
-        xor = np.empty(max(m - 1, 0), dtype=np.uint64)
-        close = np.empty(max(m - 1, 0), dtype=bool)
-        bit_row = np.empty(m, dtype=bool)
-        for start in starts[worker::n_jobs]:
-            wc = weights[start : start + chunk_runs]  # b × c
-            b = len(wc)
-            s, d = num[:b], den[:b]
-            np.matmul(wc, um_t, out=s)
-            # the denominator depends only on the pattern of criteria with data
-            den_of_pattern = wc @ patterns_t
-            for j in range(b):
-                np.take(den_of_pattern[j], pattern_of, out=d[j])
-            with np.errstate(invalid="ignore", divide="ignore"):
-                np.divide(s, d, out=s)
-            if not den_of_pattern.all():  # no weight with data (0/0): last
-                s[np.isnan(s)] = -1.0
-            keys = s.view(np.int64)
-            for j in range(b):
-                order = d[j].view(np.int64)
-                np.bitwise_and(keys[j], ~low, out=order)
-                np.bitwise_or(order, codes, out=order)
-                order.sort()
-                # neighbours with equal high bits: their xor (unsigned) is at most `low`
-                ou = order.view(np.uint64)
-                np.bitwise_xor(ou[1:], ou[:-1], out=xor)
-                np.less_equal(xor, np.uint64(low), out=close)
-                if close.any():
-                    _resolve_close(order, keys[j], close, low, last)
-                np.bitwise_and(order, low, out=order)
-                np.subtract(last, order, out=order)  # positions
-                row = high[start + j]
-                row.fill(0)  # first writes in order: fresh pages in random order are slow
-                row[order] = high_down
-                for k in range(n_low):
-                    bit_row[order] = low_down[k]
-                    low_bits[k, start + j] = np.packbits(bit_row)
-
-    workers = min(n_jobs, len(starts))
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(rank_runs, range(workers)))
-    elif starts:
-        rank_runs(0)
-
-    n = len(scored)
-    res = np.full((n, 5), np.nan)
-    if m:
-        # blocks of plots × all runs (about 4 MB), sorted along the runs: order statistics
-        step = max(8, 1_000_000 // runs // 8 * 8)
-        h = [(runs - 1) * q for q in (0.05, 0.5, 0.95)]
-
-        def stats(a: int) -> None:
-            block = high[:, a : a + step].T.astype(np.uint32)  # plots × runs
-            if n_low:
-                block <<= n_low
-                width = block.shape[0]
-                for k in range(n_low):
-                    packed = low_bits[k, :, a // 8 : (a + width + 7) // 8]
-                    block |= np.unpackbits(packed, axis=1, count=width).T.astype(np.uint32) << k
-            block += 1
-            block.sort(axis=1)
-            rows = pos[a : a + step]
-            res[rows, 0] = np.count_nonzero(block <= top_n, axis=1) / runs
-            for i, x in enumerate(h):  # linear interpolation, numpy's default method
-                lo = int(np.floor(x))
-                va = block[:, lo].astype(float)
-                vb = block[:, min(int(np.ceil(x)), runs - 1)].astype(float)
-                res[rows, 1 + i] = va + (x - lo) * (vb - va)
-            res[rows, 4] = block.sum(axis=1, dtype=np.float64) / runs
-
-        blocks = range(0, m, step)
-        if n_jobs > 1 and len(blocks) > 1:
-            with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-                list(pool.map(stats, blocks))
-        else:
-            for a in blocks:
-                stats(a)
+    weights = _draw(np.random.default_rng(opts.seed), w, opts.runs, opts.spread, opts.distribution)
+    state = _RankState.build(u[pos], weights, opts.chunk_runs)
+    _rank_all(state, opts.n_jobs)
+    res = np.full((len(scored), 5), np.nan)
+    if state.m:
+        _rank_statistics(state, res, pos, opts)
     out = pd.DataFrame(
         res,
         index=scored_or_raw.index,
-        columns=[f"p_top_{top_n}", "rank_p05", "rank_p50", "rank_p95", "rank_mean"],
+        columns=[f"p_top_{opts.top_n}", "rank_p05", "rank_p50", "rank_p95", "rank_mean"],
     )
     seconds = time.perf_counter() - t0
     out.attrs = {
-        "runs": runs,
-        "spread": spread,
-        "seed": seed,
-        "distribution": distribution,
-        "top_n": top_n,
+        "runs": opts.runs,
+        "spread": opts.spread,
+        "seed": opts.seed,
+        "distribution": opts.distribution,
+        "top_n": opts.top_n,
         "seconds": seconds,
     }
     logger.info(
         "Monte Carlo: %d runs × %d ranked plot(s), ±%.0f %% %s, %.2f s",
-        runs,
-        m,
-        100 * spread,
-        distribution,
+        opts.runs,
+        state.m,
+        100 * opts.spread,
+        opts.distribution,
         seconds,
     )
     return out
+
+
+@dataclass
+class _RankState:
+    """Inputs and outputs of ranking every Monte Carlo run (see the module docstring).
+
+    Each run is ranked by one sort of 64-bit integer keys: the bit pattern of the score
+    (for scores >= 0 it orders like the score) with its low bits replaced by a code of
+    the plot's position (last - position, positions in plot_id order), so that the keys
+    sorted ascending give the order from the last rank: plots with equal scores come in
+    reverse plot_id order, i.e. they are ranked in plot_id order. Plots whose keys
+    agree above the code bits but whose scores differ (within ~1e-11 of each other)
+    are then put in exact (score, plot_id) order, as score_raw ranks them.
+    The rank − 1 of every plot in every run is kept in (16 + n_low) bits: the high 16
+    bits in ``high`` (uint16), each lower bit packed 8 to a byte in ``low_bits``.
+    """
+
+    weights: np.ndarray  # runs × c
+    um_t: np.ndarray  # c × m utilities (0 without data)
+    patterns_t: np.ndarray  # c × patterns of criteria with data
+    pattern_of: np.ndarray  # pattern of each plot
+    chunk_runs: int
+    m: int
+    low: int
+    n_low: int
+    high: np.ndarray
+    low_bits: np.ndarray
+
+    @classmethod
+    def build(cls, u: np.ndarray, weights: np.ndarray, chunk_runs: int) -> _RankState:
+        m, c = u.shape
+        runs = len(weights)
+        mask_t = np.ascontiguousarray((~np.isnan(u)).T.astype(float))  # c × m
+        um_t = np.ascontiguousarray(np.nan_to_num(u).T) * mask_t
+        # Scores are >= 0 (utilities 0..1, weights >= 0); +0.0 for -0.0 keeps zeros equal.
+        um_t += 0.0
+        bits_pat = (mask_t.T > 0) @ (1 << np.arange(c, dtype=np.int64))
+        uniq_bits, pattern_of = np.unique(bits_pat, return_inverse=True)
+        patterns_t = ((uniq_bits[None, :] >> np.arange(c)[:, None]) & 1).astype(float)
+        n_low = max(0, (m - 1).bit_length() - 16)
+        return cls(
+            weights=weights,
+            um_t=um_t,
+            patterns_t=patterns_t,
+            pattern_of=pattern_of,
+            chunk_runs=chunk_runs,
+            m=m,
+            low=(1 << max(1, (m - 1).bit_length())) - 1,
+            n_low=n_low,
+            high=np.empty((runs, m), dtype=np.uint16),
+            low_bits=np.empty((n_low, runs, (m + 7) // 8), dtype=np.uint8),
+        )
+
+
+def _rank_all(state: _RankState, n_jobs: int) -> None:
+    """Rank every run into ``state.high`` / ``state.low_bits``, in ``n_jobs`` threads."""
+    starts = list(range(0, len(state.weights), state.chunk_runs))
+    workers = min(n_jobs, len(starts))
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(lambda w: _rank_runs(state, starts[w::workers]), range(workers)))
+    elif starts:
+        _rank_runs(state, starts)
+
+
+def _rank_runs(state: _RankState, starts: Sequence[int]) -> None:
+    """Rank the chunks of runs beginning at ``starts`` (one thread's share)."""
+    m, low, last, n_low = state.m, state.low, state.m - 1, state.n_low
+    codes = np.arange(last, -1, -1, dtype=np.int64)  # by position
+    down = np.arange(m - 1, -1, -1, dtype=np.int64)  # rank − 1 of the ascending keys
+    high_down = (down >> n_low).astype(np.uint16)
+    low_down = [((down >> k) & 1).astype(bool) for k in range(n_low)]
+    # buffers allocated once per thread: fresh large arrays per chunk cost page faults
+    num = np.empty((state.chunk_runs, m))
+    den = np.empty((state.chunk_runs, m))
+    xor = np.empty(max(m - 1, 0), dtype=np.uint64)
+    close = np.empty(max(m - 1, 0), dtype=bool)
+    bit_row = np.empty(m, dtype=bool)
+    for start in starts:
+        wc = state.weights[start : start + state.chunk_runs]  # b × c
+        b = len(wc)
+        s, d = num[:b], den[:b]
+        np.matmul(wc, state.um_t, out=s)
+        # the denominator depends only on the pattern of criteria with data
+        den_of_pattern = wc @ state.patterns_t
+        for j in range(b):
+            np.take(den_of_pattern[j], state.pattern_of, out=d[j])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            np.divide(s, d, out=s)
+        if not den_of_pattern.all():  # no weight with data (0/0): last
+            s[np.isnan(s)] = -1.0
+        keys = s.view(np.int64)
+        for j in range(b):
+            order = d[j].view(np.int64)
+            np.bitwise_and(keys[j], ~low, out=order)
+            np.bitwise_or(order, codes, out=order)
+            order.sort()
+            # neighbours with equal high bits: their xor (unsigned) is at most `low`
+            ou = order.view(np.uint64)
+            np.bitwise_xor(ou[1:], ou[:-1], out=xor)
+            np.less_equal(xor, np.uint64(low), out=close)
+            if close.any():
+                _resolve_close(order, keys[j], close, low, last)
+            np.bitwise_and(order, low, out=order)
+            np.subtract(last, order, out=order)  # positions
+            row = state.high[start + j]
+            row.fill(0)  # first writes in order: fresh pages in random order are slow
+            row[order] = high_down
+            for k in range(n_low):
+                bit_row[order] = low_down[k]
+                state.low_bits[k, start + j] = np.packbits(bit_row)
+
+
+def _rank_statistics(
+    state: _RankState, res: np.ndarray, pos: np.ndarray, opts: MonteCarloOptions
+) -> None:
+    """p_top_N, rank percentiles and mean into ``res`` (rows ``pos``), exact order statistics.
+
+    Blocks of plots × all runs (about 4 MB) are sorted along the runs.
+    """
+    runs = len(state.weights)
+    step = max(8, 1_000_000 // runs // 8 * 8)
+    h = [(runs - 1) * q for q in (0.05, 0.5, 0.95)]
+
+    def stats(a: int) -> None:
+        block = state.high[:, a : a + step].T.astype(np.uint32)  # plots × runs
+        if state.n_low:
+            block <<= state.n_low
+            width = block.shape[0]
+            for k in range(state.n_low):
+                packed = state.low_bits[k, :, a // 8 : (a + width + 7) // 8]
+                block |= np.unpackbits(packed, axis=1, count=width).T.astype(np.uint32) << k
+        block += 1
+        block.sort(axis=1)
+        rows = pos[a : a + step]
+        res[rows, 0] = np.count_nonzero(block <= opts.top_n, axis=1) / runs
+        for i, x in enumerate(h):  # linear interpolation, numpy's default method
+            lo = int(np.floor(x))
+            va = block[:, lo].astype(float)
+            vb = block[:, min(int(np.ceil(x)), runs - 1)].astype(float)
+            res[rows, 1 + i] = va + (x - lo) * (vb - va)
+        res[rows, 4] = block.sum(axis=1, dtype=np.float64) / runs
+
+    blocks = range(0, state.m, step)
+    if opts.n_jobs > 1 and len(blocks) > 1:
+        with ThreadPoolExecutor(max_workers=opts.n_jobs) as pool:
+            list(pool.map(stats, blocks))
+    else:
+        for a in blocks:
+            stats(a)
 
 
 def _resolve_close(

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -37,13 +38,22 @@ import pandas as pd
 import shapely
 
 from handwerkgeo.crs import check_crs
-from handwerkgeo.errors import InvalidGeometryError, MissingColumnError, ValidationError
+from handwerkgeo.errors import (
+    ConfigError,
+    InvalidGeometryError,
+    MissingColumnError,
+    ValidationError,
+)
 from handwerkgeo.network import Network, multi_measure, nearest
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = [
     "TRANSIT_BANDS_M",
     "TRANSIT_CLASS_TABLE",
     "TRANSIT_QUALITY",
+    "SnapKwargs",
     "customer_potential",
     "distance_to_lines",
     "network_distance_to",
@@ -69,6 +79,17 @@ TRANSIT_CLASS_TABLE: dict[int, tuple[str, str, str, str]] = {
 TRANSIT_QUALITY: dict[str, float] = {"A": 1.0, "B": 0.8, "C": 0.6, "D": 0.4, "E": 0.2, "F": 0.0}
 
 _CLASSES = "ABCDEF"
+
+
+class SnapKwargs(TypedDict, total=False):
+    """Straight-line fallback of the network measures (see :func:`handwerkgeo.network.nearest`).
+
+    ``max_snap_m``: plots or targets farther from the network are measured by straight line
+    × ``circuity`` (ratio of network to straight-line distance).
+    """
+
+    max_snap_m: float
+    circuity: float
 
 
 def stop_category_from_platforms(platform_count: pd.Series) -> pd.Series:
@@ -157,12 +178,11 @@ def transit_access(
     network: Network,
     stops: gpd.GeoDataFrame,
     *,
-    max_snap_m: float = 500.0,
-    circuity: float = 1.3,
     k: int = 3,
     radius_m: float = 800.0,
     cutoff_m: float = 2000.0,
     class_table: Mapping[int, Sequence[str]] | None = None,
+    **snap: Unpack[SnapKwargs],
 ) -> pd.DataFrame:
     """Walking access to public transport for every plot.
 
@@ -175,9 +195,10 @@ def transit_access(
     stops
         Stops in EPSG:25832 with ``stop_id`` and ``stop_category`` (1 best … 5) or
         ``platform_count`` (see :func:`stop_category_from_platforms`).
-    max_snap_m, circuity
-        Plots or stops farther than ``max_snap_m`` from the network are measured by
-        straight line × ``circuity``.
+    **snap
+        ``max_snap_m`` (default 500) and ``circuity`` (default 1.3): plots or stops
+        farther than ``max_snap_m`` from the network are measured by straight line ×
+        ``circuity`` (:class:`SnapKwargs`).
     k
         Number of nearest stops averaged in ``stops{k}_mean_walk_m``.
     radius_m
@@ -233,8 +254,8 @@ def transit_access(
         radius_m=radius_m,
         limit_m=TRANSIT_BANDS_M[-1],
         sort_pairs=False,
-        max_snap_m=max_snap_m,
-        circuity=circuity,
+        max_snap_m=snap.get("max_snap_m", 500.0),
+        circuity=snap.get("circuity", 1.3),
     )
     near, kn, cnt, pairs = (
         measures.nearest,
@@ -477,7 +498,7 @@ def customer_potential(
         raise MissingColumnError(msg)
     if not np.isfinite(half_distance_m) or half_distance_m <= 0:
         msg = f"half_distance_m must be a positive distance in metres, got {half_distance_m!r}."
-        raise ValueError(msg)
+        raise ConfigError(msg)
     pop = pd.to_numeric(population[pop_col], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(pop) | (pop < 0)
     pgeom = np.asarray(population.geometry.array)
@@ -533,7 +554,7 @@ def customer_potential(
         ref = float(normalise)
         if not np.isfinite(ref) or ref <= 0:
             msg = f"normalise must be True, False or a positive reference, got {normalise!r}."
-            raise ValueError(msg)
+            raise ConfigError(msg)
     if ref == 0:
         logger.warning("customer_potential: all plots have zero potential; not normalised")
         ref = 1.0

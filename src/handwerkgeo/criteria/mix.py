@@ -31,7 +31,7 @@ import pandas as pd
 import shapely
 
 from handwerkgeo.crs import check_crs
-from handwerkgeo.errors import MissingColumnError
+from handwerkgeo.errors import ConfigError, MissingColumnError, ValidationError
 
 __all__ = [
     "MIX_CLASSES",
@@ -136,7 +136,7 @@ def shannon_entropy(shares: object, *, k: int | None = None) -> np.ndarray | flo
     kk = p.shape[-1] if k is None else int(k)
     if kk < 2:
         msg = f"shannon_entropy needs k >= 2 classes, got k={kk}"
-        raise ValueError(msg)
+        raise ConfigError(msg)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
     h = -terms.sum(axis=-1) / np.log(kk)
@@ -240,14 +240,14 @@ def _plot_codes(
                 "pass the Stadtbezirke (bezirke=...) or the Bezirk of every plot "
                 "(bezirk_codes=plot_bezirk(plots, bezirke))"
             )
-            raise ValueError(msg)
+            raise ValidationError("Bezirk lookup", [msg])
         return plot_bezirk(plots, bezirke).to_numpy()
     if not isinstance(bezirk_codes, pd.Series) or not bezirk_codes.index.equals(plots.index):
         msg = (
             "bezirk_codes must be a Series on plots.index, as plot_bezirk(plots, bezirke) "
             "returns it for the same plots"
         )
-        raise ValueError(msg)
+        raise ValidationError("bezirk_codes", [msg])
     return bezirk_codes.to_numpy(dtype=object)
 
 
