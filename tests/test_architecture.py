@@ -25,10 +25,6 @@ PACKAGE = SRC / "handwerkgeo"
 #: Most lines a file in src/ may have (the style guide says ~600).
 MAX_LINES = 650
 
-#: Files whose owners made them pass already; the xfail gates below cover the rest of src/.
-#: Paths relative to the repository.
-CLEAN_NOW = ("src/handwerkgeo/cli", "src/handwerkgeo/network", "src/handwerkgeo/errors.py")
-
 
 def _module_name(path: Path) -> str:
     parts = list(path.relative_to(SRC).with_suffix("").parts)
@@ -205,11 +201,6 @@ def _private_imports(only: tuple[str, ...] | None = None) -> list[str]:
     return found
 
 
-def test_no_private_import_across_modules_in_clean_files() -> None:
-    assert _private_imports(CLEAN_NOW) == []
-
-
-@pytest.mark.xfail(strict=False, reason="enabled after the #9 merge")
 def test_no_private_import_across_modules() -> None:
     found = _private_imports()
     assert not found, "private names imported from another module (make them public or "
@@ -231,11 +222,6 @@ def _long_files(only: tuple[str, ...] | None = None) -> list[str]:
     return found
 
 
-def test_no_long_file_in_clean_files() -> None:
-    assert _long_files(CLEAN_NOW) == []
-
-
-@pytest.mark.xfail(strict=False, reason="enabled after the #9 merge")
 def test_no_file_over_650_lines() -> None:
     found = _long_files()
     assert not found, f"files over {MAX_LINES} lines (split by concern):\n" + "\n".join(found)
@@ -256,12 +242,6 @@ def _ruff(*paths: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_complexity_and_arguments_in_clean_files() -> None:
-    res = _ruff(*CLEAN_NOW)
-    assert res.returncode == 0, res.stdout + res.stderr
-
-
-@pytest.mark.xfail(strict=False, reason="enabled after the #9 merge")
 def test_complexity_and_arguments() -> None:
     res = _ruff("src")
     assert res.returncode == 0, res.stdout + res.stderr
@@ -272,11 +252,27 @@ def test_complexity_and_arguments() -> None:
 #: top-level module or package of handwerkgeo -> layer; a module imports only from its own
 #: layer or the ones below (smaller numbers)
 LAYERS = {
-    **dict.fromkeys(["errors", "settings", "crs", "messages", "_atomic", "_text", "_ids"], 0),
-    "_validate": 0,
-    **dict.fromkeys(["fetch", "sources"], 1),
-    **dict.fromkeys(["network", "criteria", "config", "context"], 2),
-    **dict.fromkeys(["scoring", "search", "sensitivity"], 3),
+    **dict.fromkeys(
+        [
+            "errors",
+            "settings",
+            "crs",
+            "crs_names",
+            "messages",
+            "_atomic",
+            "_io",
+            "_options",
+            "_text",
+            "_ids",
+            "_geom",
+            "_validate",
+            "spreadsheet",
+        ],
+        0,
+    ),
+    **dict.fromkeys(["fetch", "manifest", "sources", "vocabulary", "boundary"], 1),
+    **dict.fromkeys(["network", "criteria", "config", "_config_errors", "context"], 2),
+    **dict.fromkeys(["scoring", "scorer", "search", "sensitivity"], 3),
     **dict.fromkeys(["export", "register", "scale"], 4),
     "cli": 5,
     "__main__": 5,
@@ -308,7 +304,6 @@ def _layer_violations() -> list[str]:
     return found
 
 
-@pytest.mark.xfail(strict=False, reason="enabled after the #9 merge (new modules need a layer)")
 def test_imports_go_down_the_layers() -> None:
     found = sorted(set(_layer_violations()))
     assert not found, "imports against the layers of docs/design.md:\n" + "\n".join(found)

@@ -10,7 +10,12 @@ import pandas as pd
 
 from handwerkgeo.config import ScoringConfig, default_config
 from handwerkgeo.crs import check_crs
-from handwerkgeo.errors import DuplicateIdError, MissingColumnError, ValidationError
+from handwerkgeo.errors import (
+    ArgumentTypeError,
+    DuplicateIdError,
+    MissingColumnError,
+    ValidationError,
+)
 from handwerkgeo.scoring._aggregate import FIXED_COLUMNS, SCORE_PREFIXES, score_raw
 from handwerkgeo.scoring._raw import compute_raw
 
@@ -28,7 +33,7 @@ _RAW_EXTRA = ("zone_category", "zone_source", "overlap_protected", "overlap_floo
 def _prepare_plots(plots: gpd.GeoDataFrame, id_col: str | None) -> gpd.GeoDataFrame:
     if not isinstance(plots, gpd.GeoDataFrame):
         msg = f"plots must be a GeoDataFrame, not {type(plots).__name__}"
-        raise TypeError(msg)
+        raise ArgumentTypeError(msg)
     check_crs(plots, name="plots")
     out = plots.copy()
     drop = [c for c in out.columns if c.startswith(SCORE_PREFIXES) or c in FIXED_COLUMNS]
