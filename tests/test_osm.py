@@ -325,7 +325,8 @@ def test_read_pbf_features():
 
     roads = osm.read_pbf_features(_bundled("helsinki_pbf"), kind="main_roads")
     assert len(roads) > 100
-    assert set(roads["highway"]) <= {"motorway", "trunk", "primary", "secondary"}
+    assert set(roads["highway"]) <= set(osm.MAIN_ROAD_CLASSES)
+    assert "primary_link" in set(roads["highway"])  # ramps are where sites connect
     assert roads.geom_type.isin(["LineString", "MultiLineString"]).all()
     with pytest.raises(ValueError, match="kind"):
         osm.read_pbf_features(_bundled("test_pbf"), kind="buildings")
