@@ -103,6 +103,7 @@ DESIGN_LAYERS = {
     "vrr_lines",
     "schools",
     "osm_streets_central",
+    "osm_main_roads_city",
     "cycling_network",
 }
 
@@ -119,6 +120,10 @@ def test_shipped_manifest_lists_the_design_layers() -> None:
     assert osm.attribution == "© OpenStreetMap contributors"
     assert osm.licence == "ODbL 1.0"
     assert len(osm.files) == 5
+    roads = m.layer("osm_main_roads_city")
+    assert roads.licence == "ODbL 1.0" and roads.attribution == "© OpenStreetMap contributors"
+    assert "no highway class" in roads.title
+    assert [e.path for e in roads.files] == ["osm/hauptstrassen_stadt/level_4.json"]
 
 
 def test_manifest_hashes_match_the_mirror(mirror: Path) -> None:

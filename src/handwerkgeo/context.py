@@ -3,8 +3,9 @@
 A :class:`ScoringContext` is a frozen bag of layers in EPSG:25832. Criteria whose layer is
 missing are reported as "no data" by :func:`handwerkgeo.scoring.compute_raw` rather than
 failing. :func:`load_context` builds it from the files fetched with
-``handwerkgeo data fetch``; layers the toolkit cannot get offline (drive network with
-motorway junctions, main roads, zoning plans, land use, protected and flood areas) can be added with :meth:`ScoringContext.with_layers` or from
+``handwerkgeo data fetch`` (main roads: the whole-city OSM arterial roads); layers the
+toolkit cannot get offline (drive network with motorway junctions, zoning plans, land use,
+protected and flood areas) can be added with :meth:`ScoringContext.with_layers` or from
 files with :func:`add_layer_files` (``--layer KIND=PATH[@CRS]``).
 
 Besides the layers the built-in criteria know (:data:`LAYER_NAMES`), a context holds any
@@ -204,6 +205,12 @@ def _latest_population(pop: pd.DataFrame, stadtteile: gpd.GeoDataFrame | None) -
     )
 
 
+def _read_main_roads(data_dir: str | os.PathLike[str] | None) -> gpd.GeoDataFrame:
+    from handwerkgeo.sources import osm
+
+    return osm.read_main_roads(data_dir=data_dir)
+
+
 def load_context(
     data_dir: str | os.PathLike[str] | None = None, *, network: bool = True
 ) -> ScoringContext:
@@ -211,7 +218,8 @@ def load_context(
 
     Reads the Stadtteile and Stadtbezirke, population per Stadtteil (latest year),
     Stadtbezirk profiles (Realnutzung shares and indicators), VRR stops with service level,
-    the base cycling network, the school sites (named layer
+    the base cycling network, the whole-city OSM arterial roads as ``main_roads``
+    (:func:`handwerkgeo.sources.osm.read_main_roads`), the school sites (named layer
     ``schools``, with the school form in ``form``) and — with ``network=True`` — the OSM
     street network of central Düsseldorf as walking network. A layer that has not been
     fetched is logged and left out; its criteria report "no data".
@@ -246,6 +254,7 @@ def load_context(
         indicators = _try("bezirk_indicators", lambda: statistics.bezirk_indicators(profiles))
     stops = _try("stops", lambda: transit.read_vrr_stops(data_dir=data_dir))
     cyc = _try("cycling", lambda: cycling.read_cycling_network(data_dir=data_dir))
+    roads = _try("main_roads", lambda: _read_main_roads(data_dir))
     sch = _try("schools", lambda: schools.read_schools(data_dir=data_dir, stadtteile=stadtteile))
     net = None
     if network:
@@ -263,6 +272,7 @@ def load_context(
         "vrr_stops": stops is not None,
         "vrr_lines": stops is not None and "stop_category" in stops.columns,
         "cycling_network": cyc is not None,
+        "osm_main_roads_city": roads is not None,
         "schools": sch is not None,
         "osm_streets_central": net is not None,
     }
@@ -282,6 +292,7 @@ def load_context(
         network=net,
         stops=stops,
         cycling=cyc,
+        main_roads=roads,
         population=pop,
         stadtteile=stadtteile,
         bezirke=bezirke,

@@ -8,6 +8,8 @@ Three inputs are read:
 * OSM XML files (``.osm``), through :func:`osmnx.graph_from_xml`: :func:`graph_from_osm_xml`;
 * OSM PBF extracts (e.g. Geofabrik's "Regierungsbezirk Düsseldorf"), through pyrosm:
   :func:`graph_from_pbf` and :func:`read_pbf_features`;
+* the whole-city arterial roads of the data mirror (``osm/hauptstrassen_stadt/level_4.json``):
+  :func:`read_main_roads`;
 * motorway junctions, main roads and land use of OSM XML or PBF files, chosen by tag:
   :func:`read_osm_features`.
 
@@ -40,6 +42,7 @@ from handwerkgeo.sources.osm.features import (
 )
 from handwerkgeo.sources.osm.graph import PathLike as PathLike
 from handwerkgeo.sources.osm.graph import graph_to_frames
+from handwerkgeo.sources.osm.main_roads import MAIN_ROADS_LAYER, read_main_roads
 from handwerkgeo.sources.osm.osm_xml import graph_from_osm_xml
 from handwerkgeo.sources.osm.pbf import (
     MAIN_ROAD_CLASSES,
@@ -50,6 +53,7 @@ from handwerkgeo.sources.osm.pbf import (
 from handwerkgeo.sources.osm.ways import graph_from_ways, read_osm_ways
 
 __all__ = [
+    "MAIN_ROADS_LAYER",
     "MAIN_ROAD_CLASSES",
     "OSM_FEATURE_KINDS",
     "PBF_NETWORK_TYPES",
@@ -58,6 +62,7 @@ __all__ = [
     "graph_from_ways",
     "graph_to_frames",
     "osm_file_summary",
+    "read_main_roads",
     "read_osm_features",
     "read_osm_ways",
     "read_pbf_features",
