@@ -434,3 +434,29 @@ def test_cli_subprocess(mirror: Path, tmp_path: Path) -> None:
     assert out.stdout.splitlines()[0].split() == ["copied", "schools", "schulen/schulen.csv"]
     assert (data / "raw" / "schulen" / "schulen.csv").is_file()
     assert (data / "raw" / "provenance.json").is_file()
+
+
+@pytest.mark.parametrize("crs", ["urn:adv:crs:ETRS89_UTM32", "EPSG::4647", "4326"])
+def test_manifest_layer_crs_in_german_spellings(tmp_path: Path, crs: str) -> None:
+    spec = {
+        "version": 1,
+        "layers": {
+            "demo": {
+                "title": "t",
+                "publisher": "p",
+                "url": None,
+                "landing_page": "https://example.org",
+                "licence": "l",
+                "attribution": "a",
+                "crs": crs,
+                "files": [{"path": "a.csv", "sha256": BODY_SHA}],
+            }
+        },
+    }
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    assert hf.load_manifest(path).layer("demo").crs == crs
+    spec["layers"]["demo"]["crs"] = "urn:adv:crs:ETRS89_UTM99"
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    with pytest.raises(DataSourceError, match="ETRS89_UTM99"):
+        hf.load_manifest(path)

@@ -138,10 +138,11 @@ def read_xplanung(
 
     Reads XPlanGML 4.1, 5.x and 6.0 (via GDAL's GML driver, writing no ``.gfs`` beside the
     file: layers ``BP_BaugebietsTeilFlaeche`` / ``FP_BebauungsFlaeche``; the CRS from the
-    ``srsName`` in any spelling German plans use, also ``urn:adv:crs:ETRS89_UTM32``) and GeoPackage, GeoJSON, Shapefile or GeoParquet exports of
-    those feature types with the attributes ``besondereArtDerBaulNutzung`` and/or
-    ``allgArtDerBaulNutzung`` (codes such as ``1700`` or enumeration names such as
-    ``"Gewerbegebiet"``) and optionally ``sondernutzung``.
+    ``srsName`` in any spelling German plans use, also ``urn:adv:crs:ETRS89_UTM32``) and
+    GeoPackage, GeoJSON, Shapefile or GeoParquet exports of those feature types with the
+    attributes ``besondereArtDerBaulNutzung`` and/or ``allgArtDerBaulNutzung`` (codes such
+    as ``1700`` or enumeration names such as ``"Gewerbegebiet"``) and optionally
+    ``sondernutzung``.
 
     Parameters
     ----------
