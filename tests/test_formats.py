@@ -35,9 +35,9 @@ from handwerkgeo.sources.transit import departures_per_stop, gtfs_stops, read_gt
 
 # --- XPlanGML to the schemas of 4.1, 5.x and 6.0 ----------------------------------------
 
-#: (version, XPlanung namespace, GML namespace)
+#: version -> (XPlanung namespace, GML namespace); XPlanGML 4.0 and later are GML 3.2
 XPLAN_VERSIONS = {
-    "4.1": ("http://www.xplanung.de/xplangml/4/1", "http://www.opengis.net/gml"),
+    "4.1": ("http://www.xplanung.de/xplangml/4/1", "http://www.opengis.net/gml/3.2"),
     "5.1": ("http://www.xplanung.de/xplangml/5/1", "http://www.opengis.net/gml/3.2"),
     "5.4": ("http://www.xplanung.de/xplangml/5/4", "http://www.opengis.net/gml/3.2"),
     "6.0": ("http://www.xplanung.de/xplangml/6/0", "http://www.opengis.net/gml/3.2"),
