@@ -458,3 +458,15 @@ def test_alkis_wfs_gml_with_adv_srs_name(tmp_path: Path) -> None:
     assert parcels.crs == CRS and parcels.attrs.get("source_crs", "EPSG:25832") == "EPSG:25832"
     assert parcels["area_m2"].iloc[0] == pytest.approx(800_000)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["flurstuecke.gml"]
+
+
+@pytest.mark.parametrize(
+    "crs", ["urn:adv:crs:ETRS89_UTM32", "http://www.opengis.net/def/crs/EPSG/0/25832", "25832"]
+)
+def test_plots_crs_in_german_spellings(tmp_path: Path, crs: str) -> None:
+    from handwerkgeo.sources.plots import read_plots
+
+    path = tmp_path / "plots.csv"
+    path.write_text("plot_id,x,y,area_m2\nA,346600,5676700,5000\n", encoding="utf-8")
+    plots = read_plots(path, crs=crs)
+    assert plots.geometry.iloc[0].equals(Point(346_600, 5_676_700))
