@@ -470,3 +470,22 @@ def test_plots_crs_in_german_spellings(tmp_path: Path, crs: str) -> None:
     path.write_text("plot_id,x,y,area_m2\nA,346600,5676700,5000\n", encoding="utf-8")
     plots = read_plots(path, crs=crs)
     assert plots.geometry.iloc[0].equals(Point(346_600, 5_676_700))
+
+
+def test_geojson_without_crs_member_takes_the_given_crs(tmp_path: Path) -> None:
+    # metres in a GeoJSON without "crs" member (invalid by RFC 7946, common in practice)
+    path = tmp_path / "areas.geojson"
+    path.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, '
+        '"geometry": {"type": "Point", "coordinates": [346600, 5676700]}}]}',
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidGeometryError, match=r"areas\.geojson"):
+        read_context_layer("kitas", path)  # WGS 84 assumed: not finite, named
+    kitas = add_layer_files(ScoringContext(), {"kitas": f"{path}@25832"}).layer("kitas")
+    assert kitas.geometry.iloc[0].equals(Point(346_600, 5_676_700))
+    # a GeoJSON that names its CRS keeps it, whatever is given
+    named = tmp_path / "named.geojson"
+    gpd.GeoDataFrame(geometry=[Point(346_600, 5_676_700)], crs=CRS).to_file(named)
+    kept = add_layer_files(ScoringContext(), {"kitas": f"{named}@4326"}).layer("kitas")
+    assert kept.geometry.iloc[0].equals(Point(346_600, 5_676_700))

@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 _GML = {".gml", ".xml"}
 _OSM = {".osm", ".pbf"}
 _PARQUET = {".parquet", ".geoparquet"}
+_GEOJSON = {".geojson", ".json"}
 
 #: GDAL open options that keep GDAL from writing next to (or downloading for) the input.
 _GML_OPTIONS = {"WRITE_GFS": "NO", "DOWNLOAD_SCHEMA": "NO"}
@@ -105,11 +106,22 @@ def _gml_declared_crs(path: Path) -> pyproj.CRS | None:
     return next(iter(crss.values()))[1]
 
 
+def _declares_crs(path: Path) -> bool:
+    """Whether a GeoJSON file names its CRS (a ``"crs"`` member, as QGIS and GDAL write for
+    projected data, before the features)."""
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    before = head.split(b'"features"', 1)[0]
+    return b'"crs"' in before
+
+
 def file_crs(path: str | os.PathLike[str], *, layer: str | int | None = None) -> pyproj.CRS | None:
     """The CRS a file declares itself, or ``None`` if it declares none.
 
     OSM files (``.osm``, ``.pbf``) are always WGS 84. GML files are asked for their
-    ``srsName`` where GDAL cannot read it (the AdV names). Nothing is written beside the file.
+    ``srsName`` where GDAL cannot read it (the AdV names). A GeoJSON file without a ``"crs"``
+    member declares none (RFC 7946 makes it WGS 84, which GDAL assumes when nothing else is
+    given). Nothing is written beside the file.
     """
     import pyogrio
 
@@ -120,6 +132,8 @@ def file_crs(path: str | os.PathLike[str], *, layer: str | int | None = None) ->
     if suffix in _PARQUET:
         crs = gpd.read_parquet(p).crs
         return pyproj.CRS.from_user_input(crs) if crs is not None else None
+    if suffix in _GEOJSON and not _declares_crs(p):
+        return None  # WGS 84 by RFC 7946, but not declared: a CRS given for the file wins
     try:
         info = pyogrio.read_info(p, layer=layer, **open_options(p))
     except Exception as exc:  # pyogrio raises several types for broken files
