@@ -49,6 +49,15 @@ def _junctions_file(tmp_path: Path) -> Path:
     return path
 
 
+def _roads_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "roads.csv"
+    path.write_text(
+        'name,WKT\nErkrather Str.,"LINESTRING (347000 5675800, 349500 5675800)"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
 def test_read_layers_in_the_canonical_crs(tmp_path: Path) -> None:
     z = read_context_layer("bplan", _zoning_file(tmp_path))
     assert z.crs == CRS
@@ -120,11 +129,15 @@ def test_cli_search_with_layers(fetched_data_dir: Path, tmp_path: Path) -> None:
             f"bplan={_zoning_file(tmp_path, dx=1_500, dy=-1_000)}",
             "--layer",
             f"motorway_junctions={_junctions_file(tmp_path)}",
+            "--layer",  # a line file without CRS, given one after the @
+            f"main_roads={_roads_csv(tmp_path)}@urn:adv:crs:ETRS89_UTM32",
         ],
     )
     assert res.exit_code == 0, res.output
     surface = read_scored(out)
     assert surface["raw_motorway"].notna().all()
+    assert surface["raw_main_road"].max() < 2_500  # the road runs through Lierenfeld
+    assert any(s["name"] == "main_roads: roads.csv" for s in surface.attrs["run"]["sources"])
     assert (surface["raw_zoning"] == "GE").sum() > 10
     assert surface.loc[surface["raw_zoning"] == "WA", "excluded"].all()
     assert any("junctions.gpkg" in s["name"] for s in surface.attrs["run"]["sources"])

@@ -103,6 +103,7 @@ DESIGN_LAYERS = {
     "vrr_lines",
     "schools",
     "osm_streets_central",
+    "osm_main_roads_city",
     "cycling_network",
 }
 
@@ -119,6 +120,10 @@ def test_shipped_manifest_lists_the_design_layers() -> None:
     assert osm.attribution == "© OpenStreetMap contributors"
     assert osm.licence == "ODbL 1.0"
     assert len(osm.files) == 5
+    roads = m.layer("osm_main_roads_city")
+    assert roads.licence == "ODbL 1.0" and roads.attribution == "© OpenStreetMap contributors"
+    assert "no highway class" in roads.title
+    assert [e.path for e in roads.files] == ["osm/hauptstrassen_stadt/level_4.json"]
 
 
 def test_manifest_hashes_match_the_mirror(mirror: Path) -> None:
@@ -429,3 +434,29 @@ def test_cli_subprocess(mirror: Path, tmp_path: Path) -> None:
     assert out.stdout.splitlines()[0].split() == ["copied", "schools", "schulen/schulen.csv"]
     assert (data / "raw" / "schulen" / "schulen.csv").is_file()
     assert (data / "raw" / "provenance.json").is_file()
+
+
+@pytest.mark.parametrize("crs", ["urn:adv:crs:ETRS89_UTM32", "EPSG::4647", "4326"])
+def test_manifest_layer_crs_in_german_spellings(tmp_path: Path, crs: str) -> None:
+    spec = {
+        "version": 1,
+        "layers": {
+            "demo": {
+                "title": "t",
+                "publisher": "p",
+                "url": None,
+                "landing_page": "https://example.org",
+                "licence": "l",
+                "attribution": "a",
+                "crs": crs,
+                "files": [{"path": "a.csv", "sha256": BODY_SHA}],
+            }
+        },
+    }
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    assert hf.load_manifest(path).layer("demo").crs == crs
+    spec["layers"]["demo"]["crs"] = "urn:adv:crs:ETRS89_UTM99"
+    path.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    with pytest.raises(DataSourceError, match="ETRS89_UTM99"):
+        hf.load_manifest(path)

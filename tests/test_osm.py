@@ -325,7 +325,8 @@ def test_read_pbf_features():
 
     roads = osm.read_pbf_features(_bundled("helsinki_pbf"), kind="main_roads")
     assert len(roads) > 100
-    assert set(roads["highway"]) <= {"motorway", "trunk", "primary", "secondary"}
+    assert set(roads["highway"]) <= set(osm.MAIN_ROAD_CLASSES)
+    assert "primary_link" in set(roads["highway"])  # ramps are where sites connect
     assert roads.geom_type.isin(["LineString", "MultiLineString"]).all()
     with pytest.raises(ValueError, match="kind"):
         osm.read_pbf_features(_bundled("test_pbf"), kind="buildings")
@@ -344,3 +345,19 @@ def test_graph_to_frames_roundtrip(grid_graph):
 
     with pytest.raises(NoCrsError):
         osm.graph_to_frames(G)
+
+
+@pytest.mark.mirror
+def test_whole_city_main_roads_feed_the_context(fetched_data_dir):
+    from handwerkgeo.context import load_context
+    from handwerkgeo.crs import CITY_BOUNDS
+
+    roads = osm.read_main_roads(data_dir=fetched_data_dir)
+    assert roads.crs.to_epsg() == 25832 and (roads["lts"] == 4).all()
+    assert 1_500 < len(roads) <= 1_614
+    assert 190_000 < roads.length.sum() < 216_000  # 215 km published, a few outside the box
+    minx, _miny, _maxx, maxy = roads.total_bounds
+    assert minx < CITY_BOUNDS[0] + 3_000 and maxy > CITY_BOUNDS[3] - 3_000  # whole city
+    ctx = load_context(fetched_data_dir, network=False)
+    assert ctx.main_roads is not None and len(ctx.main_roads) == len(roads)
+    assert any(s["layer"] == "osm_main_roads_city" for s in ctx.sources)

@@ -346,3 +346,68 @@ def test_vrr_default_paths_from_data_dir(vrr: tuple[Path, Path], tmp_path: Path)
     for f in vrr:
         shutil.copy(f, raw / f.name)
     assert read_vrr_stops(data_dir=tmp_path)["stop_category"].notna().all()
+
+
+# --------------------------------------------------------------------------------------
+# numeric ids, as in many US feeds: trip_id "1490" in trips.txt and stop_times.txt
+# --------------------------------------------------------------------------------------
+
+
+def _numeric_feed(tmp_path: Path, n_trips: int = 30) -> Path:
+    """A feed to the GTFS schema whose trip, service, route and stop ids are all numbers."""
+    stops = "stop_id,stop_code,stop_name,stop_lat,stop_lon,location_type,parent_station\n"
+    stops += "".join(f"{100 + i},{i},Stop {i},{51.22 + i / 1000},6.78,0,\n" for i in range(4))
+    stop_times = "trip_id,arrival_time,departure_time,stop_id,stop_sequence,timepoint\n"
+    trips = "route_id,service_id,trip_id,trip_headsign,direction_id\n"
+    for t in range(n_trips):
+        trip_id = 1490 + t
+        trips += f"{7 + t % 2},{1 if t % 3 else 2},{trip_id},Downtown,0\n"
+        for seq in range(4):
+            hhmmss = f"{6 + t // 4:02d}:{(t % 4) * 15 + seq:02d}:00"
+            stop_times += f"{trip_id},{hhmmss},{hhmmss},{100 + seq},{seq + 1},1\n"
+    files = {
+        "agency.txt": "agency_id,agency_name,agency_url,agency_timezone\n"
+        "1,Metro Transit,https://example.org,America/Chicago\n",
+        "stops.txt": stops,
+        "routes.txt": "route_id,agency_id,route_short_name,route_long_name,route_type\n"
+        "7,1,7,Seventh,3\n8,1,8,Eighth,0\n",
+        "trips.txt": trips,
+        "stop_times.txt": stop_times,
+        "calendar.txt": "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,"
+        "start_date,end_date\n1,1,1,1,1,1,0,0,20260101,20261231\n"
+        "2,1,1,1,1,1,1,1,20260101,20261231\n",
+    }
+    path = tmp_path / "us_feed.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, text in files.items():
+            zf.writestr(name, text)
+    return path
+
+
+def test_numeric_trip_ids_give_departures(tmp_path: Path) -> None:
+    feed = read_gtfs(_numeric_feed(tmp_path))
+    assert feed["stop_times"]["trip_id"].cat.categories.tolist()[:2] == ["1490", "1491"]
+    out = departures_per_stop(feed, "2026-07-07")  # a Tuesday: all 30 trips run
+    # 30 trips x 3 departures (the last stop of each trip is an arrival only)
+    assert int(out["departures"].sum()) == 90
+    assert out["stop_id"].tolist() == ["100", "101", "102"]
+    assert out.attrs["n_trips"] == 30
+    # Saturday: only service 2 (every third trip: 10 trips)
+    assert int(departures_per_stop(feed, "2026-07-11")["departures"].sum()) == 30
+
+
+def test_numeric_ids_in_hand_built_frames(tmp_path: Path) -> None:
+    feed = dict(read_gtfs(_numeric_feed(tmp_path)))
+    # a feed built in Python with int ids in every table joins as well
+    feed["trips"] = feed["trips"].astype({"trip_id": "int64", "service_id": "int64"})
+    feed["calendar"] = feed["calendar"].astype({"service_id": "int64"})
+    feed["stop_times"] = feed["stop_times"].astype({"trip_id": "int64"})
+    assert int(departures_per_stop(feed, "2026-07-07")["departures"].sum()) == 90
+
+
+def test_active_services_without_departures_is_an_error(tmp_path: Path) -> None:
+    feed = dict(read_gtfs(_numeric_feed(tmp_path)))
+    st = feed["stop_times"]
+    feed["stop_times"] = st.assign(trip_id=("x" + st["trip_id"].astype(str)).astype("category"))
+    with pytest.raises(DataSourceError, match=r"2026-07-07.*no departure"):
+        departures_per_stop(feed, "2026-07-07")

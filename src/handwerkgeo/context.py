@@ -3,9 +3,10 @@
 A :class:`ScoringContext` is a frozen bag of layers in EPSG:25832. Criteria whose layer is
 missing are reported as "no data" by :func:`handwerkgeo.scoring.compute_raw` rather than
 failing. :func:`load_context` builds it from the files fetched with
-``handwerkgeo data fetch``; layers the toolkit cannot get offline (drive network with
-motorway junctions, main roads, zoning plans, land use, protected and flood areas) can be
-added with :meth:`ScoringContext.with_layers`.
+``handwerkgeo data fetch`` (main roads: the whole-city OSM arterial roads); layers the
+toolkit cannot get offline (drive network with motorway junctions, zoning plans, land use,
+protected and flood areas) can be added with :meth:`ScoringContext.with_layers` or from
+files with :func:`add_layer_files` (``--layer KIND=PATH[@CRS]``).
 
 Besides the layers the built-in criteria know (:data:`LAYER_NAMES`), a context holds any
 number of *named* layers in :attr:`ScoringContext.extra` (e.g. ``schools``, or a file a
@@ -37,7 +38,12 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
-from handwerkgeo.errors import ConfigError, DataSourceError, MissingColumnError
+from handwerkgeo.errors import (
+    ConfigError,
+    DataSourceError,
+    HandwerkgeoError,
+    MissingColumnError,
+)
 
 if TYPE_CHECKING:
     from handwerkgeo.network import Network
@@ -50,6 +56,7 @@ __all__ = [
     "load_context",
     "parse_layer_options",
     "read_context_layer",
+    "split_layer_path",
 ]
 
 #: A named layer: a letter or underscore, then letters, digits and underscores.
@@ -198,6 +205,12 @@ def _latest_population(pop: pd.DataFrame, stadtteile: gpd.GeoDataFrame | None) -
     )
 
 
+def _read_main_roads(data_dir: str | os.PathLike[str] | None) -> gpd.GeoDataFrame:
+    from handwerkgeo.sources import osm
+
+    return osm.read_main_roads(data_dir=data_dir)
+
+
 def load_context(
     data_dir: str | os.PathLike[str] | None = None, *, network: bool = True
 ) -> ScoringContext:
@@ -205,10 +218,11 @@ def load_context(
 
     Reads the Stadtteile and Stadtbezirke, population per Stadtteil (latest year),
     Stadtbezirk profiles (Realnutzung shares and indicators), VRR stops with service level,
-    the base cycling network, the school sites (named layer ``schools``, with the school
-    form in ``form``) and — with ``network=True`` — the OSM street network of central
-    Düsseldorf as walking network. A layer that has not been fetched is logged and left
-    out; its criteria report "no data".
+    the base cycling network, the whole-city OSM arterial roads as ``main_roads``
+    (:func:`handwerkgeo.sources.osm.read_main_roads`), the school sites (named layer
+    ``schools``, with the school form in ``form``) and — with ``network=True`` — the OSM
+    street network of central Düsseldorf as walking network. A layer that has not been
+    fetched is logged and left out; its criteria report "no data".
 
     Parameters
     ----------
@@ -240,6 +254,7 @@ def load_context(
         indicators = _try("bezirk_indicators", lambda: statistics.bezirk_indicators(profiles))
     stops = _try("stops", lambda: transit.read_vrr_stops(data_dir=data_dir))
     cyc = _try("cycling", lambda: cycling.read_cycling_network(data_dir=data_dir))
+    roads = _try("main_roads", lambda: _read_main_roads(data_dir))
     sch = _try("schools", lambda: schools.read_schools(data_dir=data_dir, stadtteile=stadtteile))
     net = None
     if network:
@@ -257,6 +272,7 @@ def load_context(
         "vrr_stops": stops is not None,
         "vrr_lines": stops is not None and "stop_category" in stops.columns,
         "cycling_network": cyc is not None,
+        "osm_main_roads_city": roads is not None,
         "schools": sch is not None,
         "osm_streets_central": net is not None,
     }
@@ -276,6 +292,7 @@ def load_context(
         network=net,
         stops=stops,
         cycling=cyc,
+        main_roads=roads,
         population=pop,
         stadtteile=stadtteile,
         bezirke=bezirke,
@@ -288,16 +305,16 @@ def load_context(
 
 #: Context layers a planner can add from a file (``--layer KIND=PATH``), with what is read.
 FILE_LAYERS: dict[str, str] = {
-    "bplan": "Bebauungsplan zoning: XPlanGML, or GPKG/GeoJSON/SHP/GeoParquet in the XPlanung "
-    "schema (sources.zoning.read_xplanung, plan='bplan')",
+    "bplan": "Bebauungsplan zoning: XPlanGML 4.1/5.x/6.0, or GPKG/GeoJSON/SHP/GeoParquet in "
+    "the XPlanung schema (sources.zoning.read_xplanung, plan='bplan')",
     "fnp": "Flächennutzungsplan: as bplan, plan='fnp' (used where no B-Plan covers a plot)",
     "zoning": "B-Plan or FNP, told apart by the XPlanung layer name (BP_… / FP_…)",
-    "landuse": "actual land use: OSM landuse (.osm.pbf, or a file with a `landuse` column) or "
-    "ALKIS Nutzung (a file with `nutzart`)",
-    "motorway_junctions": "motorway junctions: .osm.pbf (highway=motorway_junction) or any "
-    "point file",
-    "main_roads": "roads for heavy goods vehicles: .osm.pbf (motorway … secondary) or any "
-    "line file",
+    "landuse": "actual land use: OSM landuse=* areas (.osm, .osm.pbf, or a file with a "
+    "`landuse` column) or ALKIS Nutzung (a file with `nutzart`)",
+    "motorway_junctions": "motorway junctions: .osm/.osm.pbf (nodes with "
+    "highway=motorway_junction) or any point file",
+    "main_roads": "roads for heavy goods vehicles: .osm/.osm.pbf (ways with highway=motorway … "
+    "secondary and their _link ramps) or any line file",
     "residential": "residential zones or buildings (noise buffer): any polygon file",
     "protected_areas": "protected areas (hard filter): any polygon file",
     "flood_areas": "flood areas (hard filter): any polygon file",
@@ -308,28 +325,74 @@ _ANY_NAME = (
     "of the configuration reads with `layer: NAME` (any vector file)"
 )
 
+#: OSM files, read by tag (:func:`handwerkgeo.sources.osm.read_osm_features`).
+_OSM_SUFFIXES = (".osm", ".pbf")
+
 
 def _allowed_kinds() -> str:
     return "; ".join(f"{k}: {v}" for k, v in FILE_LAYERS.items()) + "; " + _ANY_NAME
 
 
-def _read_landuse(p: Any, *, pbf: bool, crs: object | None) -> gpd.GeoDataFrame:
-    import pyogrio
+def _read_landuse(p: Any, *, osm_file: bool, crs: object | None) -> gpd.GeoDataFrame:
+    from handwerkgeo.sources import osm, vector, zoning
 
-    from handwerkgeo.sources import osm, zoning
-
-    if pbf:
-        return zoning.read_osm_landuse(osm.read_pbf_features(p, kind="landuse"))
-    fields = {str(f).lower() for f in pyogrio.read_info(p)["fields"]}
+    if osm_file:
+        return zoning.read_osm_landuse(osm.read_osm_features(p, kind="landuse"))
+    fields = {str(c).lower() for c in vector.read_vector(p, what="landuse layer").columns}
     if "nutzart" in fields:
         return zoning.read_alkis_nutzung(p, crs=crs)
     if "landuse" in fields:
         return zoning.read_osm_landuse(p, crs=crs)
     msg = (
         f"context layer landuse: {p.name} has neither a `landuse` (OSM) nor a `nutzart` "
-        f"(ALKIS) column; its columns are {sorted(fields)}"
+        f"(ALKIS) column; its columns are {sorted(fields - {'geometry'})}"
     )
     raise MissingColumnError(msg)
+
+
+def _default_crs(kind: str, p: Any, crs: object | None) -> object | None:
+    """``crs`` for a file that declares no CRS; ``None`` where the file's own CRS wins."""
+    from handwerkgeo.crs_names import resolve_crs
+    from handwerkgeo.sources.vector import file_crs
+
+    own = file_crs(p)
+    if own is None or crs is None:
+        return crs
+    given = resolve_crs(crs) if isinstance(crs, str | int) else crs
+    if own != given:
+        logger.warning(
+            "context layer %s: %s declares its CRS %s; the CRS %s given for files without "
+            "one is not used",
+            kind,
+            p.name,
+            own.to_string(),
+            crs,
+        )
+    return None
+
+
+def _read_layer_file(kind: str, p: Any, crs: object | None) -> gpd.GeoDataFrame:
+    from handwerkgeo.crs import to_canonical
+    from handwerkgeo.sources import osm, vector, zoning
+
+    osm_file = p.name.lower().endswith(_OSM_SUFFIXES)
+    if kind in ("bplan", "fnp"):
+        return zoning.read_xplanung(p, plan=kind, crs=crs)  # type: ignore[arg-type]
+    if kind == "zoning":
+        return zoning.read_xplanung(p, crs=crs)
+    if kind == "landuse":
+        return _read_landuse(p, osm_file=osm_file, crs=crs)
+    if osm_file and kind in ("motorway_junctions", "main_roads"):
+        return osm.read_osm_features(p, kind=kind)  # type: ignore[arg-type]
+    if osm_file:
+        msg = (
+            f"context layer {kind}: {p.name} is an OSM file; handwerkgeo reads OSM files for "
+            "motorway_junctions, main_roads and landuse only. Export the features you need "
+            "to GeoPackage or GeoJSON."
+        )
+        raise ConfigError(msg)
+    raw = vector.read_vector(p, what=f"context layer {kind}")
+    return to_canonical(raw, crs=crs, name=f"{kind} layer {p.name}")
 
 
 def read_context_layer(
@@ -345,21 +408,23 @@ def read_context_layer(
         name (letters, digits, underscores): a named layer for the generic criteria of the
         configuration, read as it is from any vector file.
     path
-        The file. OpenStreetMap extracts (``.osm.pbf``) are read with pyrosm.
+        The file. OpenStreetMap files (``.osm`` XML, ``.osm.pbf``) are read by tag
+        (:func:`handwerkgeo.sources.osm.read_osm_features`). Nothing is written beside it.
     crs
-        CRS of a file that has none (see :func:`handwerkgeo.crs.to_canonical`).
+        CRS of a file that declares none, in any spelling of
+        :func:`handwerkgeo.crs_names.resolve_crs`. A file's own CRS (also a GML
+        ``srsName`` such as ``urn:adv:crs:ETRS89_UTM32``) always wins.
 
     Raises
     ------
     HandwerkgeoError
         For a name that is not a layer name (the message lists the allowed kinds), a
         missing file (:class:`~handwerkgeo.errors.DataSourceError`), a file without CRS,
-        or a landuse file without a ``landuse``/``nutzart`` column.
+        a landuse file without a ``landuse``/``nutzart`` column, an OSM file without a
+        feature of the kind, or geometries that are not finite or all lie outside
+        Düsseldorf after reprojection.
     """
     from pathlib import Path
-
-    from handwerkgeo.crs import to_canonical
-    from handwerkgeo.sources import osm, zoning
 
     if kind not in FILE_LAYERS and not _NAME.match(kind):
         msg = f"unknown context layer {kind!r}; allowed: {_allowed_kinds()}"
@@ -370,21 +435,48 @@ def read_context_layer(
         if kind not in FILE_LAYERS:
             msg += f" (is {kind!r} meant as a layer kind? allowed: {_allowed_kinds()})"
         raise DataSourceError(msg)
-    pbf = p.name.lower().endswith(".pbf")
-    if kind in ("bplan", "fnp"):
-        return zoning.read_xplanung(p, plan=kind, crs=crs)  # type: ignore[arg-type]
-    if kind == "zoning":
-        return zoning.read_xplanung(p, crs=crs)
-    if kind == "landuse":
-        return _read_landuse(p, pbf=pbf, crs=crs)
-    if pbf and kind in ("motorway_junctions", "main_roads"):
-        return osm.read_pbf_features(p, kind=kind)  # type: ignore[arg-type]
-    return to_canonical(gpd.read_file(p), crs=crs, name=f"{kind} layer {p.name}")
+    crs = _default_crs(kind, p, crs) if p.is_file() else crs
+    layer = _read_layer_file(kind, p, crs)
+    from handwerkgeo.crs import raise_if_unusable
+
+    raise_if_unusable(layer.geometry, name=f"context layer {kind} ({p.name})")
+    return layer
+
+
+def split_layer_path(value: Any) -> tuple[str, object | None]:
+    """``(path, crs)`` of a layer file given as ``PATH``, ``PATH@CRS`` or ``(path, crs)``.
+
+    The part after the last ``@`` is a CRS (any spelling of
+    :func:`handwerkgeo.crs_names.resolve_crs`) unless the whole text names an existing file.
+
+    Examples
+    --------
+    >>> split_layer_path("plan.csv@EPSG:25832")
+    ('plan.csv', 'EPSG:25832')
+    >>> split_layer_path("roads.gml@urn:adv:crs:ETRS89_UTM32")
+    ('roads.gml', 'urn:adv:crs:ETRS89_UTM32')
+    >>> split_layer_path("kitas.geojson")
+    ('kitas.geojson', None)
+    """
+    from pathlib import Path
+
+    from handwerkgeo.crs_names import resolve_crs
+
+    if isinstance(value, tuple):
+        path, crs = value
+        return str(path), crs
+    text = str(value)
+    head, sep, tail = text.rpartition("@")
+    if not sep or not head or Path(text).exists():
+        return text, None
+    tail = tail.strip()
+    resolve_crs(tail)  # raises NoCrsError naming the accepted spellings
+    return head.strip(), tail
 
 
 def add_layer_files(
     context: ScoringContext,
-    layers: Mapping[str, str | os.PathLike[str]],
+    layers: Mapping[str, Any],
     *,
     crs: object = None,
 ) -> ScoringContext:
@@ -392,8 +484,11 @@ def add_layer_files(
 
     Known kinds (:data:`FILE_LAYERS`) replace those layers (B-Plan, FNP and zoning files
     are merged into one zoning layer, B-Plan first); any other name becomes a named layer
-    of :attr:`ScoringContext.extra`. Each file is recorded in ``sources`` (name, path;
-    licence "as given by the user"), so that outputs state which data were used.
+    of :attr:`ScoringContext.extra`. A path may carry the CRS of a file that declares none
+    as ``PATH@CRS`` (or be a ``(path, crs)`` pair); ``crs`` is the default for files
+    without a CRS and an own suffix. A file's own CRS always wins. Each file is recorded
+    in ``sources`` (name, path; licence "as given by the user"), so that outputs state
+    which data were used.
 
     Examples
     --------
@@ -409,9 +504,13 @@ def add_layer_files(
 
     if not layers:
         return context
-    read = {kind: read_context_layer(kind, path, crs=crs) for kind, path in layers.items()}
+    files = {kind: split_layer_path(value) for kind, value in layers.items()}
+    read = {
+        kind: read_context_layer(kind, path, crs=own if own is not None else crs)
+        for kind, (path, own) in files.items()
+    }
     for kind, layer in read.items():
-        logger.info("context layer %s from %s: %d features", kind, layers[kind], len(layer))
+        logger.info("context layer %s from %s: %d features", kind, files[kind][0], len(layer))
     plans = [read.pop(k) for k in ("bplan", "zoning", "fnp") if k in read]
     if plans:
         # B-Plan before FNP: where both cover a plot with the same overlap, the B-Plan wins
@@ -423,35 +522,47 @@ def add_layer_files(
                 "name": f"{kind}: {Path(path).name}",
                 "licence": "as given by the user",
                 "attribution": "© OpenStreetMap contributors"
-                if str(path).lower().endswith(".pbf")
+                if path.lower().endswith(_OSM_SUFFIXES)
                 else "",
             }
-            for kind, path in layers.items()
+            for kind, (path, _) in files.items()
         ),
     ]
     return context.with_layers(**read, sources=sources)
 
 
 def parse_layer_options(options: list[str] | None) -> dict[str, str]:
-    """Parse command-line ``KIND=PATH`` options into ``{kind: path}``.
+    """Parse command-line ``KIND=PATH[@CRS]`` options into ``{kind: path}``.
 
     ``KIND`` is one of :data:`FILE_LAYERS` or the name of a layer that a generic
-    criterion of the configuration reads (``layer: NAME``).
+    criterion of the configuration reads (``layer: NAME``). ``@CRS`` gives the CRS of a
+    file that declares none (any spelling of :func:`handwerkgeo.crs_names.resolve_crs`); it
+    is checked here and stays in the value (see :func:`split_layer_path`).
 
     Examples
     --------
     >>> parse_layer_options(["bplan=plan.gpkg", "kitas = kitas.geojson"])
     {'bplan': 'plan.gpkg', 'kitas': 'kitas.geojson'}
+    >>> parse_layer_options(["kitas=kitas.csv@25832"])
+    {'kitas': 'kitas.csv@25832'}
     """
     out: dict[str, str] = {}
     for opt in options or []:
         kind, sep, path = opt.partition("=")
         kind, path = kind.strip(), path.strip()
         if not sep or not kind or not path:
-            msg = f"--layer expects KIND=PATH (e.g. bplan=bplan.gpkg), got {opt!r}"
+            msg = (
+                f"--layer expects KIND=PATH or KIND=PATH@CRS (e.g. bplan=bplan.gpkg, "
+                f"kitas=kitas.csv@EPSG:25832), got {opt!r}"
+            )
             raise ConfigError(msg)
         if kind not in FILE_LAYERS and not _NAME.match(kind):
             msg = f"--layer {opt!r}: {kind!r} is not a layer name; allowed: {_allowed_kinds()}"
             raise ConfigError(msg)
+        try:
+            split_layer_path(path)
+        except HandwerkgeoError as exc:
+            msg = f"--layer {opt!r}: {exc}"
+            raise ConfigError(msg) from exc
         out[kind] = path
     return out

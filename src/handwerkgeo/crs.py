@@ -11,8 +11,15 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pyproj
+import shapely
 
-from handwerkgeo.errors import NoCrsError, OutsideAreaError, UnexpectedCrsError
+from handwerkgeo.crs_names import resolve_crs
+from handwerkgeo.errors import (
+    InvalidGeometryError,
+    NoCrsError,
+    OutsideAreaError,
+    UnexpectedCrsError,
+)
 
 __all__ = [
     "CITY_BOUNDS",
@@ -21,6 +28,7 @@ __all__ = [
     "check_crs",
     "outside_city",
     "raise_if_outside",
+    "raise_if_unusable",
     "to_canonical",
 ]
 
@@ -61,9 +69,12 @@ def to_canonical(
     gdf
         Input frame. It is not modified.
     crs
-        CRS to assume when ``gdf`` has none (e.g. ``"EPSG:31466"``). If ``gdf`` has a CRS
-        and ``crs`` differs, ``crs`` wins: it declares what the coordinates really are
-        (for files that carry a wrong CRS label).
+        CRS to assume when ``gdf`` has none (e.g. ``"EPSG:31466"``), in any spelling of
+        :func:`handwerkgeo.crs_names.resolve_crs` (``25832``, ``urn:ogc:def:crs:EPSG::25832``,
+        ``urn:adv:crs:ETRS89_UTM32`` …). If ``gdf`` has a CRS and ``crs`` differs, ``crs``
+        wins: it declares what the coordinates really are (for files that carry a wrong CRS
+        label). Callers that read a file the planner did not label themselves (context
+        layers) pass ``crs`` only for files without a CRS.
     name
         Name of the input for error messages.
 
@@ -88,6 +99,8 @@ def to_canonical(
     """
     if crs is not None:
         out = gdf.copy()
+        if isinstance(crs, str | int | pyproj.CRS):
+            crs = resolve_crs(crs)
         out = out.set_crs(crs, allow_override=True)
     elif gdf.crs is None:
         known = "; ".join(f"{k} ({v})" for k, v in KNOWN_CRS.items())
@@ -154,3 +167,29 @@ def raise_if_outside(geoms: gpd.GeoSeries, *, name: str = "input") -> None:
             "metres, or longitude and latitude may be swapped)."
         )
         raise OutsideAreaError(msg)
+
+
+def raise_if_unusable(geoms: gpd.GeoSeries, *, name: str = "input") -> None:
+    """Raise if geometries in EPSG:25832 are not finite or *all* lie outside Düsseldorf.
+
+    A wrong CRS label turns coordinates into ``inf`` on reprojection (metres labelled as
+    WGS 84) or moves them far away; either must stop the run, not become "no data".
+
+    Raises
+    ------
+    InvalidGeometryError
+        If a coordinate is ``inf`` or ``NaN``.
+    OutsideAreaError
+        If every geometry lies outside Düsseldorf's bounding box.
+    """
+    geoms = geoms[~(geoms.isna() | geoms.is_empty)]
+    coords = shapely.get_coordinates(np.asarray(geoms.array, dtype=object))
+    bad = int((~np.isfinite(coords).all(axis=1)).sum())
+    if bad:
+        msg = (
+            f"{name}: {bad} coordinate(s) are not finite after reprojection to {CRS} "
+            "(inf/NaN): the CRS given for the file does not fit its coordinates. Check the "
+            "file's CRS (for a file without one: --layer KIND=PATH@EPSG:25832)."
+        )
+        raise InvalidGeometryError(msg)
+    raise_if_outside(geoms, name=name)

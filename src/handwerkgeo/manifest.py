@@ -15,7 +15,8 @@ from pathlib import Path, PurePosixPath
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from handwerkgeo.errors import ConfigError, DataSourceError
+from handwerkgeo.crs_names import resolve_crs
+from handwerkgeo.errors import ConfigError, DataSourceError, NoCrsError
 
 __all__ = ["FileEntry", "Layer", "Manifest", "load_manifest"]
 
@@ -55,6 +56,18 @@ class Layer(BaseModel):
     attribution: str
     crs: str | None = None
     files: tuple[FileEntry, ...] = Field(min_length=1)
+
+    @field_validator("crs")
+    @classmethod
+    def _known_crs(cls, value: str | None) -> str | None:
+        """The declared CRS in any spelling of :func:`handwerkgeo.crs_names.resolve_crs`."""
+        if value is not None:
+            try:
+                resolve_crs(value)
+            except NoCrsError as exc:
+                msg = f"crs {value!r}: {exc}"
+                raise ConfigError(msg) from exc  # a ValueError: reported with the manifest
+        return value
 
     def download_url(self, entry: FileEntry) -> str | None:
         """The direct download URL of ``entry``, or ``None`` when only a landing page is known."""

@@ -27,17 +27,20 @@ __all__ = [
     "out_option",
 ]
 
-#: ``--layer KIND=PATH`` (repeatable): add a planner-supplied data layer to the context;
-#: KIND is a known layer kind or the name a generic criterion reads (``layer: NAME``).
+#: ``--layer KIND=PATH[@CRS]`` (repeatable): add a planner-supplied data layer to the
+#: context; KIND is a known layer kind or the name a generic criterion reads
+#: (``layer: NAME``); ``@CRS`` is the CRS of a file that declares none.
 LayerOption = Annotated[
     list[str] | None,
     typer.Option(
         "--layer",
-        help="Add a data layer from a file, KIND=PATH (repeatable); KIND is one of "
-        "bplan, fnp, zoning, landuse, motorway_junctions, main_roads, residential, "
+        help="Add a data layer from a file, KIND=PATH or KIND=PATH@CRS (repeatable); KIND "
+        "is one of bplan, fnp, zoning, landuse, motorway_junctions, main_roads, residential, "
         "protected_areas, flood_areas, or any NAME that a generic criterion of the "
-        "configuration reads with `layer: NAME` (e.g. --layer bplan=bplan.gpkg "
-        "--layer motorway_junctions=nrw.osm.pbf --layer kitas=kitas.geojson).",
+        "configuration reads with `layer: NAME`. @CRS (e.g. @EPSG:25832, @25832, "
+        "@urn:adv:crs:ETRS89_UTM32) is for a file without its own CRS; a file's own CRS "
+        "always wins, and --crs applies to the plots only (e.g. --layer bplan=bplan.gpkg "
+        "--layer motorway_junctions=nrw.osm.pbf --layer kitas=kitas.csv@25832).",
     ),
 ]
 

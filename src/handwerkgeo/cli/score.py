@@ -115,9 +115,11 @@ def score_command(
 
     out.parent.mkdir(parents=True, exist_ok=True)
     cfg = load_config(config)
+    layer_files = parse_layer_options(layer)  # before the slow part: bad options fail fast
     frame = read_plots(plots, crs=crs, id_col=id_col)
     ctx = load_context(data_dir, network=network)
-    ctx = add_layer_files(ctx, parse_layer_options(layer), crs=crs)
+    # --crs is the plots' CRS only; a layer file without CRS gets one by KIND=PATH@CRS
+    ctx = add_layer_files(ctx, layer_files)
     scored = score_plots(frame, cfg, context=ctx, show_progress=True)
     if sensitivity_runs:
         mc = monte_carlo(scored, cfg, runs=sensitivity_runs, top_n=top, seed=seed)

@@ -25,11 +25,11 @@ from scipy.sparse.csgraph import connected_components
 from handwerkgeo._validate import check_geometries, find_column, parse_numbers
 from handwerkgeo.crs import CRS, check_crs, to_canonical
 from handwerkgeo.errors import (
-    DataSourceError,
     DuplicateIdError,
     MissingColumnError,
     ValidationError,
 )
+from handwerkgeo.sources.vector import read_vector
 
 __all__ = ["PARCEL_COLUMNS", "parcels_to_plots", "read_alkis_parcels"]
 
@@ -86,17 +86,8 @@ def read_alkis_parcels(
         If the file cannot be read.
     """
     p = Path(path)
-    if not p.is_file():
-        msg = f"parcel file {p} does not exist; check the path."
-        raise DataSourceError(msg)
-    options: dict[str, Any] = {}
-    if p.suffix.lower() in {".gml", ".xml"}:
-        options = {"WRITE_GFS": "NO", "DOWNLOAD_SCHEMA": "NO"}
-    try:
-        raw = gpd.read_file(p, layer=layer, **options)
-    except Exception as exc:  # pyogrio raises several types for broken files
-        msg = f"cannot read parcel file {p}: {exc}. Check the file and the layer name."
-        raise DataSourceError(msg) from exc
+    # no .gfs beside the file; an AdV srsName (urn:adv:crs:ETRS89_UTM32) is the file's CRS
+    raw = read_vector(p, layer=layer, what="parcel")
     id_col = find_column(raw.columns, ["flstkennz"])
     if id_col is None:
         msg = (

@@ -32,8 +32,19 @@ logger = logging.getLogger(__name__)
 #: Network types of :func:`graph_from_pbf` (pyrosm's names).
 PBF_NETWORK_TYPES = ("walking", "cycling", "driving", "all")
 
-#: Road classes of the ``main_roads`` features of :func:`read_pbf_features`.
-MAIN_ROAD_CLASSES = ("motorway", "trunk", "primary", "secondary")
+#: Road classes of the ``main_roads`` features of :func:`read_pbf_features`: the roads a
+#: heavy goods vehicle may use to reach a site, with their ramps (``*_link``), which are
+#: where a site connects to them.
+MAIN_ROAD_CLASSES = (
+    "motorway",
+    "trunk",
+    "primary",
+    "secondary",
+    "motorway_link",
+    "trunk_link",
+    "primary_link",
+    "secondary_link",
+)
 
 
 def _open_pbf(path: PathLike, bounding_box: Any = None) -> Any:
@@ -165,7 +176,8 @@ def read_pbf_features(
         ``"motorway_junctions"``: ``highway=motorway_junction`` nodes (motorway exits;
         ``ref`` is the exit number). ``"landuse"``: ``landuse=*`` areas (ways and
         multipolygon relations). ``"main_roads"``: ways with ``highway`` in
-        ``motorway``, ``trunk``, ``primary``, ``secondary`` (no ``*_link`` ramps).
+        :data:`MAIN_ROAD_CLASSES` (``motorway``, ``trunk``, ``primary``, ``secondary`` and
+        their ``*_link`` ramps).
     bounding_box
         Optional area to read, in WGS 84 (see :func:`graph_from_pbf`).
 

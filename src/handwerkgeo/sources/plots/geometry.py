@@ -17,6 +17,8 @@ import shapely
 
 from handwerkgeo import _validate as v
 from handwerkgeo.crs import CRS, outside_city, to_canonical
+from handwerkgeo.crs_names import resolve_crs
+from handwerkgeo.errors import NoCrsError
 from handwerkgeo.sources.plots.columns import LONLAT_COLUMNS, WKT_COLUMNS, XY_COLUMNS, XY_WINDOWS
 
 __all__ = [
@@ -201,9 +203,9 @@ def project(
             "assume EPSG:4326",
         )
         return None, issues, [problem], None
-    try:
-        pcrs = pyproj.CRS.from_user_input(src_crs)
-    except pyproj.exceptions.CRSError as exc:
+    try:  # every spelling German data use: EPSG codes, OGC URNs/URLs, AdV names
+        pcrs = resolve_crs(src_crs) if isinstance(src_crs, str | int) else pyproj.CRS(src_crs)
+    except (pyproj.exceptions.CRSError, NoCrsError) as exc:
         problem = v.Problem(
             "no_crs",
             f"the CRS {src_crs!r} given for {name} is not a valid CRS ({exc}).",

@@ -61,6 +61,12 @@ _CALENDAR_COLUMNS = (
 
 _CALENDAR_DATES_COLUMNS = ("service_id", "date", "exception_type")
 
+#: Id columns of stop_times, kept as categories of text.
+_ID_COLUMNS = ("trip_id", "stop_id")
+
+#: Columns holding GTFS ids (text), in any table.
+_IDS = ("trip_id", "service_id", "stop_id", "route_id", "parent_station", "agency_id")
+
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -209,9 +215,13 @@ def read_gtfs(
                 continue
             feed[table] = _read_table(src, table, required)
         cols = list(dict.fromkeys([*GTFS_REQUIRED["stop_times"], *stop_times_columns]))
-        dtypes: dict[str, Any] = {"trip_id": "category", "stop_id": "category"}
-        dtypes.update({c: "string" for c in cols if c not in dtypes and c != "stop_sequence"})
+        # ids are text (GTFS "ID" type): read as strings, then stored as categories of
+        # strings; dtype="category" would infer int categories from numeric ids ("1490")
+        # that never match the text ids of trips.txt
+        dtypes: dict[str, Any] = {c: "string" for c in cols if c != "stop_sequence"}
         st = _read_table(src, "stop_times", GTFS_REQUIRED["stop_times"], usecols=cols, dtype=dtypes)
+        for c in _ID_COLUMNS:
+            st[c] = _text_ids(st[c]).astype("category")
         seq = pd.to_numeric(st["stop_sequence"], errors="coerce")
         if seq.isna().any():
             bad = int(seq.isna().sum())
@@ -243,10 +253,41 @@ def read_gtfs(
     return feed
 
 
+def _text_ids(values: pd.Series) -> pd.Series:
+    """GTFS ids as plain text (``1490``, ``1490.0``-free): ints, categories of ints and
+    strings all become the same strings, so that joins across tables match."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(object)
+    out = values.astype("string").str.strip()
+    return out.astype(object).where(out.notna(), "")
+
+
 def _feed(path_or_feed: PathLike | Mapping[str, pd.DataFrame]) -> Mapping[str, pd.DataFrame]:
-    if isinstance(path_or_feed, Mapping):
-        return path_or_feed
-    return read_gtfs(path_or_feed)
+    """The tables of a feed, with every id column as text (a frame built by hand may hold
+    numeric ids)."""
+    if not isinstance(path_or_feed, Mapping):
+        return read_gtfs(path_or_feed)
+    feed = dict(path_or_feed)
+    for table, frame in feed.items():
+        if not isinstance(frame, pd.DataFrame):
+            continue
+        ids = [c for c in _IDS if c in frame.columns and not _is_text_ids(frame[c])]
+        if ids:
+            frame = frame.copy()
+            for c in ids:
+                frame[c] = _text_ids(frame[c])
+                if table == "stop_times":
+                    frame[c] = frame[c].astype("category")
+            feed[table] = frame
+    return feed
+
+
+def _is_text_ids(values: pd.Series) -> bool:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.categories.dtype == object or pd.api.types.is_string_dtype(
+            values.cat.categories.dtype
+        )
+    return values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
 
 
 def gtfs_stops(path_or_feed: PathLike | Mapping[str, pd.DataFrame]) -> gpd.GeoDataFrame:
@@ -413,7 +454,7 @@ def departures_per_stop(
     st["stop_id"] = st["stop_id"].astype(str)
     last = st.groupby("trip_id")["stop_sequence"].transform("max")
     deps = st[st["stop_sequence"] < last]
-    deps = deps.merge(run.astype({"trip_id": str}), on="trip_id", how="left")
+    deps = deps.merge(run, on="trip_id", how="left")
     weight = pd.Series(1, index=deps.index, dtype="int64")
     freq = fd.get("frequencies")
     if freq is not None and len(freq):
@@ -430,7 +471,8 @@ def departures_per_stop(
     if aggregate_to_parent and "parent_station" in fd["stops"].columns:
         parent = fd["stops"].set_index("stop_id")["parent_station"].fillna("").astype(str)
         parent = parent[parent.str.strip() != ""]
-        deps["stop_id"] = deps["stop_id"].map(parent).fillna(deps["stop_id"])
+        mapped = deps["stop_id"].map(parent)  # all NaN (float) for a feed without parents
+        deps["stop_id"] = deps["stop_id"].where(mapped.isna(), mapped.astype(object))
     rtype = fd["routes"].set_index("route_id")["route_type"]
     deps["mode"] = deps["route_id"].map(rtype).map(mode_from_route_type)
     if deps.empty:
@@ -448,6 +490,15 @@ def departures_per_stop(
             .sort_values("stop_id")
             .reset_index(drop=True)
         )
+    if services and out.empty:
+        msg = (
+            f"GTFS feed: {len(services)} service(s) run on {day.isoformat()} "
+            f"({', '.join(sorted(services)[:5])}{' …' if len(services) > 5 else ''}; "
+            f"{len(run)} trip(s) in trips.txt), but no departure was found for that day. "
+            "Check that trips.txt and stop_times.txt use the same trip_ids and that the "
+            "trips have at least two stop_times."
+        )
+        raise DataSourceError(msg)
     out.attrs["date"] = day.isoformat()
     out.attrs["n_services"] = len(services)
     out.attrs["n_trips"] = len(run)

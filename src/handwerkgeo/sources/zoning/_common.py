@@ -9,7 +9,6 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -19,7 +18,7 @@ import shapely
 
 from handwerkgeo._geom import polygonal_part
 from handwerkgeo.crs import to_canonical
-from handwerkgeo.errors import DataSourceError
+from handwerkgeo.sources.vector import read_vector
 from handwerkgeo.sources.zoning.vocabulary import ZoneEntry, is_missing, label_key
 
 __all__ = [
@@ -41,20 +40,9 @@ def read_layer(
     layer: str | int | None = None,
     what: str,
 ) -> gpd.GeoDataFrame:
-    p = Path(path)
-    if not p.is_file():
-        msg = f"{what} file {p} does not exist; check the path."
-        raise DataSourceError(msg)
-    options: dict[str, Any] = {}
-    if p.suffix.lower() in {".gml", ".xml"}:
-        options = {"WRITE_GFS": "NO", "DOWNLOAD_SCHEMA": "NO"}
-    if p.suffix.lower() in {".parquet", ".geoparquet"}:
-        return gpd.read_parquet(p)
-    try:
-        return gpd.read_file(p, layer=layer, **options)
-    except Exception as exc:  # pyogrio raises several types for broken files
-        msg = f"cannot read {what} file {p}: {exc}. Check the file and the layer name."
-        raise DataSourceError(msg) from exc
+    """Read a zoning file without writing beside it, in the CRS the file declares
+    (:func:`handwerkgeo.sources.vector.read_vector`)."""
+    return read_vector(path, layer=layer, what=what)
 
 
 def keep_polygons(gdf: gpd.GeoDataFrame, *, name: str) -> gpd.GeoDataFrame:

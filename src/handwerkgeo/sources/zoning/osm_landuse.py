@@ -42,7 +42,8 @@ def read_osm_landuse(
     path_or_gdf
         A GeoDataFrame (e.g. from ``osmnx.features_from_place(..., tags={"landuse": True})``
         or ``pyrosm.OSM(...).get_landuse()``), a GeoJSON/GeoPackage extract, or an
-        ``.osm.pbf`` file (read with pyrosm, the ``osm`` extra).
+        ``.osm.pbf`` file (read with pyrosm, the ``osm`` extra) or an OSM XML file (``.osm``;
+        its ``landuse=*`` areas, see :func:`handwerkgeo.sources.osm.read_osm_features`).
     layer, crs, vocabulary
         As in :func:`read_xplanung`.
 
@@ -67,6 +68,11 @@ def read_osm_landuse(
         name = p.name
         if p.name.lower().endswith(".pbf"):
             gdf = _read_pbf_landuse(p)
+        elif p.suffix.lower() == ".osm":
+            from handwerkgeo.sources.osm import read_osm_features
+
+            # by tag, not GDAL's first layer (the tagged nodes)
+            gdf = read_osm_features(p, kind="landuse")
         else:
             gdf = read_layer(p, layer=layer, what="OSM landuse")
     if isinstance(gdf.index, pd.MultiIndex):

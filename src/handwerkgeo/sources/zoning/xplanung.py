@@ -136,11 +136,13 @@ def read_xplanung(
 ) -> gpd.GeoDataFrame:
     """Read Baugebiete of a B-Plan or Bauflächen of an FNP in the XPlanung schema.
 
-    Reads XPlanGML 5.x/6.x (via GDAL's GML driver: layers ``BP_BaugebietsTeilFlaeche`` /
-    ``FP_BebauungsFlaeche``) and GeoPackage, GeoJSON, Shapefile or GeoParquet exports of
-    those feature types with the attributes ``besondereArtDerBaulNutzung`` and/or
-    ``allgArtDerBaulNutzung`` (codes such as ``1700`` or enumeration names such as
-    ``"Gewerbegebiet"``) and optionally ``sondernutzung``.
+    Reads XPlanGML 4.1, 5.x and 6.0 (via GDAL's GML driver, writing no ``.gfs`` beside the
+    file: layers ``BP_BaugebietsTeilFlaeche`` / ``FP_BebauungsFlaeche``; the CRS from the
+    ``srsName`` in any spelling German plans use, also ``urn:adv:crs:ETRS89_UTM32``) and
+    GeoPackage, GeoJSON, Shapefile or GeoParquet exports of those feature types with the
+    attributes ``besondereArtDerBaulNutzung`` and/or ``allgArtDerBaulNutzung`` (codes such
+    as ``1700`` or enumeration names such as ``"Gewerbegebiet"``) and optionally
+    ``sondernutzung``.
 
     Parameters
     ----------
@@ -151,7 +153,8 @@ def read_xplanung(
     layer
         Layer to read; default the XPlanung Baugebiet/Bebauungsfläche layer.
     crs
-        CRS to assume when the file has none (or overriding a wrong label).
+        CRS to assume when the file has none (or overriding a wrong label), in any spelling
+        of :func:`handwerkgeo.crs_names.resolve_crs`.
     vocabulary
         Mapping tables; default the packaged ``zoning_vocabulary.yaml``.
 
