@@ -362,7 +362,7 @@ def test_cp1252_csv_with_umlauts(tmp_path):
     path.write_bytes(text2.encode("cp1252"))
     report = check_plots(path, crs=25832)
     assert report.ok, report.messages
-    assert report.usable.loc[0, "Name"] == "Königsallee Süd"
+    assert report.usable.loc[0, "name"] == "Königsallee Süd"
     assert report.usable.loc[0, "area_m2"] == 3200.0
     assert any("cp1252" in n for n in report.notes)
 
@@ -375,7 +375,7 @@ def test_unicode_encodings(encoding, tmp_path):
     )
     plots = read_plots(path)
     assert plots.columns[0] == "plot_id"
-    assert plots.loc[0, "Name"] == "Düsseltal"
+    assert plots.loc[0, "name"] == "Düsseltal"
     assert plots.loc[0, "area_m2"] == 1500.0
     assert plots.loc[0, "is_point"]
 
@@ -497,7 +497,7 @@ def test_wkt_that_cannot_be_read(tmp_path):
         encoding="utf-8",
     )
     report = check_plots(path, crs=25832)
-    assert report.rejects["row"].tolist() == [2]
+    assert report.rejects["row"].tolist() == [3]  # spreadsheet line: header is line 1
     assert "cannot be read" in report.rejects.loc[0, "reason"]
     assert report.usable["plot_id"].tolist() == ["A"]
 

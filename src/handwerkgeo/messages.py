@@ -14,9 +14,10 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["LANGS", "MESSAGES", "Lang", "message"]
+__all__ = ["LANGS", "MESSAGES", "Lang", "Term", "message"]
 
 Lang = Literal["de", "en"]
 
@@ -118,7 +119,132 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "register_yes": ("ja", "yes"),
     "register_no": ("nein", "no"),
     # --- readers -----------------------------------------------------------------------
+    # compass directions (codes of handwerkgeo.boundary.COMPASS) as adverbs
+    "compass_N": ("nördlich", "north"),
+    "compass_NE": ("nordöstlich", "north-east"),
+    "compass_E": ("östlich", "east"),
+    "compass_SE": ("südöstlich", "south-east"),
+    "compass_S": ("südlich", "south"),
+    "compass_SW": ("südwestlich", "south-west"),
+    "compass_W": ("westlich", "west"),
+    "compass_NW": ("nordwestlich", "north-west"),
+    "reject_outside_boundary": (
+        "liegt {distance} außerhalb der Stadtgrenze ({direction}, nächster Stadtteil: {stadtteil})",
+        "lies {distance} outside the city boundary ({direction}, nearest Stadtteil: {stadtteil})",
+    ),
+    "fix_outside_boundary": (
+        "Koordinaten und KBS prüfen; Flächen müssen in Düsseldorf liegen",
+        "check the coordinates and the CRS; plots must lie in Düsseldorf",
+    ),
+    "reject_outside_bbox": (
+        "liegt außerhalb Düsseldorfs (bei {x}, {y} in {crs})",
+        "lies outside Düsseldorf (at {x}, {y} in {crs})",
+    ),
+    "reject_missing_id": (
+        "keine Flächen-ID in Spalte '{column}'",
+        "no plot id in column '{column}'",
+    ),
+    "fix_missing_id": ("jeder Fläche eine ID geben", "give every plot an id"),
+    "reject_duplicate_id": (
+        "Flächen-ID '{value}' kommt {count}-mal vor (Zeilen {rows})",
+        "plot_id '{value}' occurs {count} times (rows {rows})",
+    ),
+    "fix_duplicate_id": ("jeder Fläche eine eigene ID geben", "give each plot a unique plot_id"),
+    "reject_missing_geometry": ("Geometrie fehlt", "geometry is missing"),
+    "reject_empty_geometry": ("Geometrie ist leer", "geometry is empty"),
+    "fix_missing_geometry": (
+        "Umriss zeichnen (oder Koordinaten angeben) oder die Zeile löschen",
+        "draw the plot outline (or give its coordinates) or delete the row",
+    ),
+    "reject_bad_coordinates": (
+        "Koordinaten sind keine Zahlen: {x_col}={x!r}, {y_col}={y!r}",
+        "coordinates are not numbers: {x_col}={x!r}, {y_col}={y!r}",
+    ),
+    "fix_bad_coordinates": (
+        "Koordinaten als Zahlen schreiben (Dezimalkomma oder -punkt)",
+        "write the coordinates as numbers (decimal comma or point)",
+    ),
+    "reject_invalid_geometry": (
+        "ungültige Geometrie: {detail}",
+        "invalid geometry: {detail}",
+    ),
+    "fix_invalid_geometry": (
+        "Umriss im GIS reparieren (z. B. QGIS „Geometrien reparieren“) oder mit repair=True "
+        "lesen (shapely.make_valid)",
+        "fix the outline in a GIS (e.g. QGIS 'Fix geometries') or read with repair=True to "
+        "apply shapely.make_valid",
+    ),
+    "reject_missing_area": (
+        "Punkt ohne Flächengröße (Spalte '{column}' ist leer)",
+        "point without plot area (column '{column}' is empty)",
+    ),
+    "fix_missing_area": ("Flächengröße in m² eintragen", "fill in the plot area in m²"),
+    "reject_bad_area": (
+        "Fläche {value!r} in Spalte '{column}' ist keine Zahl",
+        "area {value!r} in column '{column}' is not a number",
+    ),
+    "reject_nonpositive_area": (
+        "Flächengröße {value} m² ist nicht positiv",
+        "plot area {value} m² is not positive",
+    ),
+    "fix_bad_area": (
+        "Fläche in m² als Zahl schreiben, z. B. 3200 oder 3.200,5",
+        "write the area in m² as a number, e.g. 3200 or 3.200,5",
+    ),
+    # reader notes and the column table of `plots check` / `score`
+    "note_bbox_boundary": (
+        "Stadtteile nicht geladen ({data_dir}): innen/außen nur nach dem umschließenden "
+        "Rechteck Düsseldorfs entschieden; `handwerkgeo data fetch` lädt die Stadtgrenze",
+        "Stadtteile not fetched ({data_dir}): inside/outside decided by Düsseldorf's "
+        "bounding box only; `handwerkgeo data fetch` brings the city boundary",
+    ),
+    "note_unknown_values": (
+        "Spalte '{header}' ({column}): {count} unbekannte(r) Wert(e) {values} — zählen als "
+        "„keine Daten“. Erlaubt: {allowed}. Erweitern: {table}",
+        "column '{header}' ({column}): {count} unknown value(s) {values} — counted as no "
+        "data. Allowed: {allowed}. Extend: {table}",
+    ),
+    "columns_title": ("Verwendete Spalten:", "Columns used:"),
+    "columns_feeds": ("{header} → {column} → {criteria}", "{header} → {column} → {criteria}"),
+    "columns_role_id": ("Flächen-ID", "plot id"),
+    "columns_role_name": ("Titel der Fläche", "title of the plot"),
+    "columns_role_area": ("Flächengröße", "plot area"),
+    "columns_role_geometry": ("Lage (Geometrie)", "location (geometry)"),
+    "columns_carried": (
+        "Mitgeführt (in Tabellen, nicht bewertet): {headers}",
+        "Carried (in the tables, not scored): {headers}",
+    ),
+    "columns_no_data_title": (
+        "Kriterien ohne Daten (zählen als fehlend, Gewichte neu verteilt):",
+        "Criteria without data (counted as missing, weights renormalised):",
+    ),
+    "columns_only_unknown": (
+        "keine Daten: Spalte '{header}' enthält nur unbekannte Werte ({values})",
+        "no data: column '{header}' holds only unknown values ({values})",
+    ),
+    "columns_some_unknown": (
+        "{count} Fläche(n) ohne Wert: unbekannte Werte in Spalte '{header}' ({values})",
+        "{count} plot(s) without a value: unknown values in column '{header}' ({values})",
+    ),
+    "none": ("keine", "none"),
 }
+
+
+@dataclass(frozen=True)
+class Term:
+    """A value that is itself a message code, rendered in the language of the sentence.
+
+    Examples
+    --------
+    >>> message("reject_outside_boundary", "de", distance="4,9 km",
+    ...         direction=Term("compass_W"), stadtteil="Hamm")
+    'liegt 4,9 km außerhalb der Stadtgrenze (westlich, nächster Stadtteil: Hamm)'
+    """
+
+    code: str
+
+    def __str__(self) -> str:
+        return message(self.code, "en")
 
 
 def message(code: str, lang: str = "de", **values: Any) -> str:
@@ -132,4 +258,5 @@ def message(code: str, lang: str = "de", **values: Any) -> str:
     """
     de, en = MESSAGES[code]
     template = en if lang == "en" else de
-    return template.format(**values)
+    filled = {k: message(v.code, lang) if isinstance(v, Term) else v for k, v in values.items()}
+    return template.format(**filled)

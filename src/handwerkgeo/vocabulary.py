@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from handwerkgeo._text import normalize_key
+from handwerkgeo._text import normalize_key, yes_no_section
 from handwerkgeo.errors import AmbiguousColumnError, ConfigError, MissingColumnError
 
 __all__ = [
@@ -103,9 +103,7 @@ def _parse(data: Any, source: str) -> PlotVocabulary:
                 msg = f"{source}: owner word {w!r} is listed for {owners[key]!r} and {cat!r}"
                 raise ConfigError(msg)
             owners[key] = str(cat)
-    yn = data.get("yes_no") or {}
-    yes = frozenset(normalize_key(w) for w in yn.get("yes", ()))
-    no = frozenset(normalize_key(w) for w in yn.get("no", ()))
+    yes, no = yes_no_section(data.get("yes_no"))
     if yes & no:
         msg = f"{source}: yes_no words listed as both yes and no: {sorted(yes & no)}"
         raise ConfigError(msg)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import geopandas as gpd
@@ -16,12 +17,17 @@ import pyproj
 import shapely
 
 from handwerkgeo import _validate as v
+from handwerkgeo.boundary import CityBoundary
 from handwerkgeo.crs import CRS, outside_city, to_canonical
+from handwerkgeo.messages import Term
 from handwerkgeo.sources.plots.columns import LONLAT_COLUMNS, WKT_COLUMNS, XY_COLUMNS, XY_WINDOWS
 
 __all__ = [
+    "coordinate_columns",
+    "outside_issues",
     "project",
     "table_geometry",
+    "wkt_column",
     "xy_window",
 ]
 
@@ -70,12 +76,13 @@ def table_geometry(
     """Build geometries from a WKT column or coordinate columns of a table."""
     issues: list[v.RowIssue] = []
     n = len(attrs)
-    wkt_col = v.find_column(attrs.columns, WKT_COLUMNS)
+    wkt_col = wkt_column(attrs.columns)
     if wkt_col is not None:
         geoms, issues = _wkt_geometry(attrs[wkt_col], wkt_col)
         return geoms, crs, issues, [], [], [wkt_col]
 
-    pair, lonlat = _coordinate_pair(attrs.columns)
+    found = coordinate_columns(attrs.columns)
+    pair, lonlat = found if found is not None else (None, False)
     if pair is None:
         problem = v.Problem(
             "missing_column",
@@ -93,12 +100,15 @@ def table_geometry(
     for pos in range(n):
         if xbad[pos] or ybad[pos]:
             issues.append(
-                v.RowIssue(
+                v.RowIssue.coded(
                     pos,
                     "invalid_geometry",
-                    f"coordinates are not numbers: {xcol}={attrs[xcol].iloc[pos]!r}, "
-                    f"{ycol}={attrs[ycol].iloc[pos]!r}",
-                    "write the coordinates as numbers (decimal comma or point)",
+                    "reject_bad_coordinates",
+                    "fix_bad_coordinates",
+                    x_col=xcol,
+                    x=attrs[xcol].iloc[pos],
+                    y_col=ycol,
+                    y=attrs[ycol].iloc[pos],
                 )
             )
             geoms.append(None)
@@ -146,14 +156,20 @@ def table_geometry(
     return series, table_crs, issues, problems, notes, []
 
 
-def _coordinate_pair(columns: Sequence[object]) -> tuple[tuple[str, str] | None, bool]:
+def wkt_column(columns: Sequence[object]) -> str | None:
+    """The column holding geometry text (:data:`WKT_COLUMNS`), or ``None``."""
+    return v.find_column(columns, WKT_COLUMNS)
+
+
+def coordinate_columns(columns: Sequence[object]) -> tuple[tuple[str, str], bool] | None:
+    """The coordinate column pair and whether it is longitude/latitude, or ``None``."""
     for pairs, lonlat in ((LONLAT_COLUMNS, True), (XY_COLUMNS, False)):
         for a, b in pairs:
             xa = v.find_column(columns, [a])
             yb = v.find_column(columns, [b])
             if xa is not None and yb is not None:
                 return (xa, yb), lonlat
-    return None, False
+    return None
 
 
 def xy_window(x: np.ndarray, y: np.ndarray) -> str | None:
@@ -175,8 +191,13 @@ def project(
     src_crs: object | None,
     skip: set[int],
     name: str,
+    boundary: CityBoundary | None = None,
 ) -> tuple[gpd.GeoSeries | None, list[v.RowIssue], list[v.Problem], str | None]:
-    """Reproject to EPSG:25832 and flag rows outside Düsseldorf."""
+    """Reproject to EPSG:25832 and flag rows outside Düsseldorf.
+
+    Inside/outside is decided against ``boundary`` (the real city boundary); without
+    one, against the bounding box :data:`handwerkgeo.crs.CITY_BOUNDS`.
+    """
     issues: list[v.RowIssue] = []
     arr = np.asarray(geoms.array, dtype=object)
     present = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
@@ -239,12 +260,55 @@ def project(
     projected = to_canonical(frame, name=name).geometry
     source_label = _label(pcrs)
     if present.any():
-        idx = np.flatnonzero(present)
-        outside = outside_city(projected.iloc[idx])
-        for pos in idx[outside]:
-            reason, fix = _outside_hint(arr[pos], pcrs)
-            issues.append(v.RowIssue(int(pos), "outside_city", reason, fix))
+        issues += outside_issues(projected, arr, np.flatnonzero(present), pcrs, boundary)
     return projected, issues, [], source_label
+
+
+def _distance_text(metres: float) -> str:
+    """``"4,9 km"`` / ``"850 m"`` (decimal comma; the numbers read alike in English)."""
+    if metres >= 1000:
+        return f"{metres / 1000:.1f} km".replace(".", ",")
+    return f"{metres:.0f} m"
+
+
+def outside_issues(
+    projected: gpd.GeoSeries,
+    source: np.ndarray,
+    idx: np.ndarray,
+    pcrs: pyproj.CRS,
+    boundary: CityBoundary | None,
+) -> list[v.RowIssue]:
+    """One issue per plot of ``idx`` outside the city (the boundary, else the box).
+
+    An outside plot's reason says how far outside it lies, in which direction and which
+    Stadtteil is nearest (the neighbouring municipality is not in the data: not guessed).
+    A CRS hint (swapped longitude/latitude, other CRS) replaces the fix where it applies.
+    """
+    issues: list[v.RowIssue] = []
+    if boundary is None:
+        outside = idx[outside_city(projected.iloc[idx])]
+        for pos in outside:
+            reason, fix = _outside_hint(source[pos], pcrs)
+            issues.append(v.RowIssue(int(pos), "outside_city", reason, fix))
+        return issues
+    where = boundary.locate(projected.iloc[idx].reset_index(drop=True))
+    out = ~where["inside"].to_numpy()
+    for pos, rec in zip(idx[out], where[out].itertuples(index=False), strict=True):
+        issue = v.RowIssue.coded(
+            int(pos),
+            "outside_city",
+            "reject_outside_boundary",
+            "fix_outside_boundary",
+            distance=_distance_text(float(rec.distance_m)),
+            direction=Term(f"compass_{rec.direction}"),
+            stadtteil=rec.nearest_stadtteil,
+        )
+        _, hint = _outside_hint(source[pos], pcrs)
+        if not hint.startswith("check the coordinates"):
+            # a CRS hint (swapped lon/lat, another CRS) is the better fix (English only)
+            issue = replace(issue, fix=hint, fix_code="")
+        issues.append(issue)
+    return issues
 
 
 def _label(crs: pyproj.CRS) -> str:
