@@ -237,7 +237,7 @@ def test_xlsx_unknown_sheet_lists_the_sheets(tmp_path) -> None:
     with pytest.raises(HandwerkgeoError) as err:
         read_plots(path, layer="Flaechen", id_col="Flurstück", crs="EPSG:25832")
     text = str(err.value)
-    assert "'Flächen'" in text and "'Deckblatt'" in text and "--layer" in text
+    assert "'Flächen'" in text and "'Deckblatt'" in text and "--sheet" in text
     assert "supported formats" not in text
     plots = read_plots(path, layer="Flächen", id_col="Flurstück", crs="EPSG:25832")
     assert plots["area_m2"].tolist() == [3200.5]

@@ -14,10 +14,12 @@ Examples
 
 from __future__ import annotations
 
+import re
+import string
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["LANGS", "MESSAGES", "Lang", "Term", "message"]
+__all__ = ["LANGS", "MESSAGES", "Lang", "Term", "message", "message_values"]
 
 Lang = Literal["de", "en"]
 
@@ -227,6 +229,54 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{count} plot(s) without a value: unknown values in column '{header}' ({values})",
     ),
     "none": ("keine", "none"),
+    # `plots check` and `score` run messages
+    "check_heading": ("Prüfe {file}", "Checking {file}"),
+    "check_problem": ("PROBLEM", "PROBLEM"),
+    "check_note": ("Hinweis", "note"),
+    "check_summary": (
+        "Zusammenfassung: {n_rows} Zeile(n) gelesen, {usable} verwendbar, {rejected} "
+        "abgelehnt, {problems} Problem(e) der ganzen Datei.",
+        "Summary: {n_rows} row(s) read, {usable} usable, {rejected} rejected, {problems} "
+        "file-level problem(s).",
+    ),
+    "check_ok": ("OK: jede Zeile ist verwendbar.", "OK: every row is usable."),
+    "check_not_usable": (
+        "NICHT VERWENDBAR: zuerst die Probleme der ganzen Datei oben beheben.",
+        "NOT USABLE: fix the file-level problems above first.",
+    ),
+    "check_not_ok": (
+        "NICHT OK: die abgelehnten Zeilen beheben, oder mit `handwerkgeo score` nur die "
+        "verwendbaren Zeilen bewerten (die abgelehnten stehen in <Ausgabe>_abgelehnt.csv; "
+        "--strict verweigert) bzw. mit `handwerkgeo register add` registrieren.",
+        "NOT OK: fix the rejected rows, or score only the usable rows with `handwerkgeo "
+        "score` (the rejected ones are written to <out>_rejected.csv; --strict refuses) or "
+        "register them with `handwerkgeo register add`.",
+    ),
+    "score_summary": (
+        "{n_rows} Zeile(n) gelesen: {n_scored} bewertet ({n_ranked} gereiht, {n_excluded} "
+        "ausgeschlossen), {n_rejected} abgelehnt — Konfiguration {config!r} (Hash {hash}).",
+        "{n_rows} row(s) read: {n_scored} scored ({n_ranked} ranked, {n_excluded} "
+        "excluded), {n_rejected} rejected — config {config!r} (hash {hash}).",
+    ),
+    "score_rejected": (
+        "{n_rejected} Zeile(n) abgelehnt und nicht bewertet (Liste: {path}; Exit-Code 3):",
+        "{n_rejected} row(s) rejected and not scored (list: {path}; exit code 3):",
+    ),
+    "score_strict": (
+        "--strict: {n_rejected} Zeile(n) abgelehnt, nichts bewertet; die Zeilen beheben "
+        "oder ohne --strict nur die verwendbaren bewerten",
+        "--strict: {n_rejected} row(s) rejected, nothing scored; fix the rows or score the "
+        "usable ones without --strict",
+    ),
+    "score_nothing_usable": (
+        "keine verwendbare Zeile in {file}",
+        "no usable row in {file}",
+    ),
+    "score_top": ("Beste {n}:", "Top {n}:"),
+    "score_excluded_list": ("Ausgeschlossen:", "Excluded:"),
+    "score_wrote": ("Geschrieben: {paths}", "Wrote {paths}"),
+    "file_rejects_csv": ("abgelehnt.csv", "rejected.csv"),
+    "layer_rejects": ("abgelehnt", "rejected"),
 }
 
 
@@ -260,3 +310,31 @@ def message(code: str, lang: str = "de", **values: Any) -> str:
     template = en if lang == "en" else de
     filled = {k: message(v.code, lang) if isinstance(v, Term) else v for k, v in values.items()}
     return template.format(**filled)
+
+
+def message_values(code: str, text: str, lang: str = "en") -> dict[str, str] | None:
+    """The values that made ``text`` from the template of ``code`` in ``lang``, or ``None``.
+
+    Turns a sentence stored in one language (e.g. the English "no data" reasons of a
+    scored run) back into values, so that :func:`message` can say it in another.
+
+    Examples
+    --------
+    >>> text = "no data: layer(s) stops not in the scoring context"
+    >>> values = message_values("missing_layers", text)
+    >>> message("missing_layers", "de", **values)
+    'keine Daten: Ebene(n) stops nicht im Bewertungskontext'
+    """
+    de, en = MESSAGES[code]
+    template = en if lang == "en" else de
+    pattern, names = "", []
+    for literal, name, _spec, conv in _FORMATTER.parse(template):
+        pattern += re.escape(literal)
+        if name is not None:
+            names.append(name)
+            pattern += f"(?P<{name}>.+?)" if conv != "r" else f"'(?P<{name}>.+?)'"
+    found = re.fullmatch(pattern, text, flags=re.DOTALL)
+    return None if found is None else found.groupdict()
+
+
+_FORMATTER = string.Formatter()

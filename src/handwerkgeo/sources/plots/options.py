@@ -67,6 +67,9 @@ class PlotReaderOptions:
     boundary
         A :class:`handwerkgeo.boundary.CityBoundary` to use instead of loading one from
         ``data_dir``.
+    vocabulary
+        A plot vocabulary YAML (layout of ``configs/plot_vocabulary.yaml``) replacing the
+        packaged one: a city's own headers, owner and yes/no words.
 
     Examples
     --------
@@ -92,6 +95,7 @@ class PlotReaderOptions:
     columns: Mapping[str, str] | None = None
     data_dir: str | os.PathLike[str] | None = None
     boundary: CityBoundary | None = None
+    vocabulary: str | os.PathLike[str] | None = None
 
     def __post_init__(self) -> None:
         if self.on_invalid not in ("raise", "reject"):
@@ -140,3 +144,4 @@ class PlotReaderKwargs(TypedDict, total=False):
     columns: Mapping[str, str] | None
     data_dir: str | os.PathLike[str] | None
     boundary: CityBoundary | None
+    vocabulary: str | os.PathLike[str] | None

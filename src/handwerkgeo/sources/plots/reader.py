@@ -27,6 +27,7 @@ from handwerkgeo.sources.plots.formats import read_any
 from handwerkgeo.sources.plots.geometry import coordinate_columns, project, table_geometry
 from handwerkgeo.sources.plots.mapping import map_listing_columns, map_listing_values
 from handwerkgeo.sources.plots.options import PlotReaderKwargs, PlotReaderOptions
+from handwerkgeo.vocabulary import load_plot_vocabulary
 
 __all__ = [
     "check_plots",
@@ -245,8 +246,9 @@ def validate_plots(
             )
         )
     geoms, attrs, src_crs, coords = _geometry(df, opts, state)
+    vocab = load_plot_vocabulary(opts.vocabulary)
     attrs, mapping, problems = map_listing_columns(
-        attrs, explicit=_explicit(opts), skip=coords, name=name
+        attrs, explicit=_explicit(opts), skip=coords, name=name, vocabulary=vocab
     )
     state.problems += problems
     ids, id_source, id_issues, id_problems = collect_ids(
@@ -281,7 +283,9 @@ def validate_plots(
     state.notes += area_notes
     if not isinstance(df, gpd.GeoDataFrame):
         attrs = numeric_columns(attrs, skip={id_source, "zoning"}, decimal=opts.decimal)
-    attrs, unknown, value_notes = map_listing_values(attrs, mapping, decimal=opts.decimal)
+    attrs, unknown, value_notes = map_listing_values(
+        attrs, mapping, decimal=opts.decimal, vocabulary=vocab
+    )
     state.notes += value_notes
     report = _assemble(
         state,
