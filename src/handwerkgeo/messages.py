@@ -19,7 +19,7 @@ import string
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["LANGS", "MESSAGES", "Lang", "Term", "message", "message_values"]
+__all__ = ["LANGS", "MESSAGES", "Lang", "Note", "Term", "localized", "message", "message_values"]
 
 Lang = Literal["de", "en"]
 
@@ -201,10 +201,39 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "bounding box only; `handwerkgeo data fetch` brings the city boundary",
     ),
     "note_unknown_values": (
-        "Spalte '{header}' ({column}): {count} unbekannte(r) Wert(e) {values} — zählen als "
-        "„keine Daten“. Erlaubt: {allowed}. Erweitern: {table}",
-        "column '{header}' ({column}): {count} unknown value(s) {values} — counted as no "
-        "data. Allowed: {allowed}. Extend: {table}",
+        "Spalte '{header}' ({column}): {count} Zeile(n) mit unbekanntem Wert {values} — "
+        "zählen als „keine Daten“. Erlaubt: {allowed}. Erweitern: {table}",
+        "column '{header}' ({column}): {count} row(s) with an unknown value {values} — "
+        "counted as no data. Allowed: {allowed}. Extend: {table}",
+    ),
+    "note_sheet_chosen": (
+        "{file}: Blatt '{sheet}' gelesen, das einzige von {sheets} mit Flächenzeilen",
+        "{file}: read sheet '{sheet}', the only one of {sheets} with plot rows",
+    ),
+    "note_crs_inferred": (
+        "{file}: keine KBS angegeben; alle Werte von {x_col}/{y_col} passen nur zu {crs} um "
+        "Düsseldorf ({x_col} {x_min}–{x_max}), daher {crs}. Mit --crs anders angeben.",
+        "{file}: no CRS given; every {x_col}/{y_col} value fits only {crs} around Düsseldorf "
+        "({x_col} {x_min}–{x_max}), so {crs} is used. Pass crs= to say otherwise.",
+    ),
+    "note_decoded_as": ("{file} als {encoding} gelesen", "{file} decoded as {encoding}"),
+    "vocab_hint_owner": (
+        "configs/plot_vocabulary.yaml, Abschnitt owners (Datei kopieren, Wort ergänzen, mit "
+        "--vocabulary angeben)",
+        "configs/plot_vocabulary.yaml, section owners (copy the file, add the word, pass it "
+        "with --vocabulary)",
+    ),
+    "vocab_hint_yes_no": (
+        "configs/plot_vocabulary.yaml, Abschnitt yes_no (mit --vocabulary angeben)",
+        "configs/plot_vocabulary.yaml, section yes_no (pass it with --vocabulary)",
+    ),
+    "vocab_hint_zoning": (
+        "configs/zoning_vocabulary.yaml, Tabelle labels",
+        "configs/zoning_vocabulary.yaml, table labels",
+    ),
+    "vocab_hint_number": (
+        "eine Zahl in €/m², z. B. 250 oder 1.250,5",
+        "a number in €/m², e.g. 250 or 1.250,5",
     ),
     "columns_title": ("Verwendete Spalten:", "Columns used:"),
     "columns_feeds": ("{header} → {column} → {criteria}", "{header} → {column} → {criteria}"),
@@ -295,6 +324,36 @@ class Term:
 
     def __str__(self) -> str:
         return message(self.code, "en")
+
+
+class Note(str):
+    """A sentence that is English text everywhere and knows its code to be said in German.
+
+    Reports keep plain strings (notes are compared, joined, logged as ``str``); the edge
+    that writes for a planner calls :func:`localized`.
+
+    Examples
+    --------
+    >>> n = Note("check_ok")
+    >>> n, localized(n, "de")
+    ('OK: every row is usable.', 'OK: jede Zeile ist verwendbar.')
+    """
+
+    code: str
+    values: dict[str, Any]
+
+    def __new__(cls, code: str, **values: Any) -> Note:
+        note = super().__new__(cls, message(code, "en", **values))
+        note.code = code
+        note.values = values
+        return note
+
+
+def localized(text: str, lang: str = "de") -> str:
+    """``text`` in ``lang`` when it is a :class:`Note`, else as it is (English)."""
+    if isinstance(text, Note):
+        return message(text.code, lang, **text.values)
+    return str(text)
 
 
 def message(code: str, lang: str = "de", **values: Any) -> str:

@@ -70,9 +70,12 @@ class PlotVocabulary:
     yes: frozenset[str]
     no: frozenset[str]
     source: str = _DEFAULT
+    owner_spellings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def owner_words(self) -> dict[str, list[str]]:
-        """``{category: [words]}`` (for messages listing the allowed values)."""
+        """``{category: [words]}`` as written in the table (for messages listing them)."""
+        if self.owner_spellings:
+            return {cat: list(words) for cat, words in self.owner_spellings.items()}
         out: dict[str, list[str]] = {}
         for word, cat in self.owners.items():
             out.setdefault(cat, []).append(word)
@@ -96,7 +99,9 @@ def _parse(data: Any, source: str) -> PlotVocabulary:
         raise ConfigError(msg)
     columns = {str(k): _tiers(str(k), v, source) for k, v in data["columns"].items()}
     owners: dict[str, str] = {}
+    spellings: dict[str, tuple[str, ...]] = {}
     for cat, words in (data.get("owners") or {}).items():
+        spellings[str(cat)] = tuple(str(w) for w in words or ())
         for w in words or ():
             key = normalize_key(w)
             if owners.get(key, cat) != cat:
@@ -107,7 +112,14 @@ def _parse(data: Any, source: str) -> PlotVocabulary:
     if yes & no:
         msg = f"{source}: yes_no words listed as both yes and no: {sorted(yes & no)}"
         raise ConfigError(msg)
-    return PlotVocabulary(columns=columns, owners=owners, yes=yes, no=no, source=source)
+    return PlotVocabulary(
+        columns=columns,
+        owners=owners,
+        yes=yes,
+        no=no,
+        source=source,
+        owner_spellings=spellings,
+    )
 
 
 @lru_cache(maxsize=8)

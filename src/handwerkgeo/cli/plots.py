@@ -57,7 +57,7 @@ def check(
     """
     from handwerkgeo.cli._listing import column_table, reject_lines
     from handwerkgeo.config import load_config
-    from handwerkgeo.messages import message
+    from handwerkgeo.messages import localized, message
     from handwerkgeo.sources.plots import check_plots
 
     opts = plot_reader_options(
@@ -81,7 +81,7 @@ def check(
     for line in reject_lines(report.rejects_table(lg), limit=len(report.rejects) or 1):
         typer.echo(line)
     for note in report.notes:
-        typer.echo(f"  {message('check_note', lg)}: {note}")
+        typer.echo(f"  {message('check_note', lg)}: {localized(note, lg)}")
     if report.columns:
         for line in column_table(report.columns, load_config(config), lang=lg):
             typer.echo(line)

@@ -137,7 +137,7 @@ def score_command(
 
     from handwerkgeo.cli._listing import column_table, reject_lines, run_info
     from handwerkgeo.config import load_config
-    from handwerkgeo.messages import message
+    from handwerkgeo.messages import localized, message
     from handwerkgeo.sources.plots import check_plots
 
     lg = lang.value
@@ -184,6 +184,8 @@ def score_command(
         typer.echo(message("score_rejected", lg, n_rejected=len(report.rejects), path=written[-1]))
         for line in reject_lines(report.rejects_table(lg), limit=20):
             typer.echo(line)
+    for note in report.notes:
+        typer.echo(f"{message('check_note', lg)}: {localized(note, lg)}")
     for line in column_table(report.columns, cfg, lang=lg, run=run_info(scored, raw_attrs)):
         typer.echo(line)
     _print_top(scored, top=top, lang=lg)

@@ -20,6 +20,7 @@ import pyogrio
 from handwerkgeo import _validate as v
 from handwerkgeo._text import ENCODING_FIX, decode_text
 from handwerkgeo.errors import EncodingError
+from handwerkgeo.messages import Note
 
 __all__ = [
     "empty_problem",
@@ -120,8 +121,7 @@ def _read_excel(
                 return None, [problem], meta
             frame = frames[plot_sheets[0]]
             meta["notes"].append(
-                f"{path.name}: read sheet {plot_sheets[0]!r}, the only one of {listed} "
-                "with plot rows"
+                Note("note_sheet_chosen", file=path.name, sheet=plot_sheets[0], sheets=listed)
             )
     table = strip_table(frame)
     meta["lines"] = [int(i) + 2 for i in table.attrs.pop("source_index", range(len(table)))]
@@ -165,7 +165,7 @@ def _read_csv(
     if problem is not None or text is None:
         return None, [problem] if problem is not None else [], meta
     if used not in ("utf-8-sig", encoding):
-        meta["notes"].append(f"{path.name} decoded as {used}")
+        meta["notes"].append(Note("note_decoded_as", file=path.name, encoding=used))
         logger.info("%s: decoded as %s", path.name, used)
     first = next((line for line in text.splitlines() if line.strip()), "")
     if not first:

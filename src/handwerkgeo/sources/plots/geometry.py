@@ -19,7 +19,7 @@ import shapely
 from handwerkgeo import _validate as v
 from handwerkgeo.boundary import CityBoundary
 from handwerkgeo.crs import CRS, outside_city, to_canonical
-from handwerkgeo.messages import Term
+from handwerkgeo.messages import Note, Term
 from handwerkgeo.sources.plots.columns import LONLAT_COLUMNS, WKT_COLUMNS, XY_COLUMNS, XY_WINDOWS
 
 __all__ = [
@@ -127,10 +127,14 @@ def table_geometry(
         guess = xy_window(x[ok], y[ok])
         if guess is not None:
             table_crs = guess
-            note = (
-                f"{name}: no CRS given; every {xcol}/{ycol} value fits only {guess} around "
-                f"Düsseldorf ({xcol} {np.nanmin(x):.0f}–{np.nanmax(x):.0f}), so {guess} is "
-                "used. Pass crs= to say otherwise."
+            note = Note(
+                "note_crs_inferred",
+                file=name,
+                x_col=xcol,
+                y_col=ycol,
+                crs=guess,
+                x_min=f"{np.nanmin(x):.0f}",
+                x_max=f"{np.nanmax(x):.0f}",
             )
             notes.append(note)
             logger.warning(note)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from handwerkgeo import _validate as v
 from handwerkgeo._text import parse_yes_no
-from handwerkgeo.messages import message
+from handwerkgeo.messages import Note, Term
 from handwerkgeo.sources.zoning.vocabulary import parse_zoning_label
 from handwerkgeo.vocabulary import (
     ColumnMapping,
@@ -36,13 +36,12 @@ __all__ = [
     "map_listing_values",
 ]
 
-#: Where each value vocabulary lives (for "how to extend" in messages).
+#: Where each value vocabulary lives (message codes: "how to extend" in messages).
 ALLOWED_HINT = {
-    "owner": "configs/plot_vocabulary.yaml, section owners (copy it, add the word, pass it "
-    "with --vocabulary)",
-    "brownfield": "configs/plot_vocabulary.yaml, section yes_no",
-    "zoning": "configs/zoning_vocabulary.yaml (tables of zoning labels)",
-    "land_value_eur_m2": "a number in €/m², e.g. 250 or 1.250,5",
+    "owner": "vocab_hint_owner",
+    "brownfield": "vocab_hint_yes_no",
+    "zoning": "vocab_hint_zoning",
+    "land_value_eur_m2": "vocab_hint_number",
 }
 
 _ZONING_ALLOWED = (
@@ -148,7 +147,7 @@ def _land_value(
 def _allowed(canon: str, vocab: PlotVocabulary) -> str:
     if canon == "owner":
         words = vocab.owner_words()
-        return "; ".join(f"{cat}: {', '.join(ws[:5])} …" for cat, ws in words.items())
+        return "; ".join(f"{cat}: {', '.join(ws[:4])} …" for cat, ws in words.items())
     if canon == "brownfield":
         return f"yes: {', '.join(sorted(vocab.yes))}; no: {', '.join(sorted(vocab.no))}"
     if canon == "zoning":
@@ -202,15 +201,14 @@ def map_listing_values(
             if len(words) > _MAX_VALUES:
                 shown += f" … (+{len(words) - _MAX_VALUES})"
             notes.append(
-                message(
+                Note(
                     "note_unknown_values",
-                    "en",
                     header=mapping.canonical[canon],
                     column=canon,
                     count=int(bad.sum()),
                     values=shown,
                     allowed=_allowed(canon, vocab),
-                    table=ALLOWED_HINT[canon],
+                    table=Term(ALLOWED_HINT[canon]),
                 )
             )
     return out, unknown, notes

@@ -21,7 +21,7 @@ from handwerkgeo._text import normalize_key
 from handwerkgeo.boundary import CityBoundary, load_city_boundary
 from handwerkgeo.crs import CRS
 from handwerkgeo.errors import DataSourceError
-from handwerkgeo.messages import message
+from handwerkgeo.messages import Note
 from handwerkgeo.sources.plots.attributes import collect_areas, collect_ids, numeric_columns
 from handwerkgeo.sources.plots.formats import read_any
 from handwerkgeo.sources.plots.geometry import coordinate_columns, project, table_geometry
@@ -203,7 +203,7 @@ def city_boundary(opts: PlotReaderOptions) -> tuple[CityBoundary | None, list[st
     where = settings.data_dir(opts.data_dir).resolve()
     boundary = _cached_boundary(str(where))
     if boundary is None:
-        return None, [message("note_bbox_boundary", "en", data_dir=where)]
+        return None, [Note("note_bbox_boundary", data_dir=where)]
     return boundary, []
 
 
