@@ -38,7 +38,7 @@ def _only_unknown(info: Mapping[str, Any] | None) -> bool:
     return bool(info) and info["n_values"] > 0 and info["count"] == info["n_values"]  # type: ignore[index]
 
 
-def _feeds(canon: str, config: Any, lang: str, coords: list[str]) -> str:
+def _feeds(canon: str, config: Any, lang: str) -> str:
     if canon in _ROLE:
         return message(_ROLE[canon], lang)
     names = [n for n in PLOT_COLUMN_CRITERIA.get(canon, ()) if n in config.active_criteria()]
@@ -103,7 +103,7 @@ def column_table(
             lang,
             header=header,
             column=canon,
-            criteria=_feeds(canon, config, lang, []),
+            criteria=_feeds(canon, config, lang),
         )
         info = unknown.get(canon)
         if info and info["count"] and not _only_unknown(info):

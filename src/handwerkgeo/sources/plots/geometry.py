@@ -8,7 +8,6 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -289,15 +288,19 @@ def outside_issues(
     A CRS hint (swapped longitude/latitude, other CRS) replaces the fix where it applies.
     """
     issues: list[v.RowIssue] = []
+    label = _label(pcrs)
     if boundary is None:
         outside = idx[outside_city(projected.iloc[idx])]
-        for pos in outside:
-            reason, fix = _outside_hint(source[pos], pcrs)
-            issues.append(v.RowIssue(int(pos), "outside_city", reason, fix))
-        return issues
+        reasons, fixes = _outside_hints(source[outside], pcrs, label)
+        generic = f"check the coordinates and the CRS ({label}); plots must lie in Düsseldorf"
+        return [
+            v.RowIssue(int(pos), "outside_city", reason, fix or generic)
+            for pos, reason, fix in zip(outside, reasons, fixes, strict=True)
+        ]
     where = boundary.locate(projected.iloc[idx].reset_index(drop=True))
     out = ~where["inside"].to_numpy()
-    for pos, rec in zip(idx[out], where[out].itertuples(index=False), strict=True):
+    _, fixes = _outside_hints(source[idx[out]], pcrs, label)
+    for pos, rec, hint in zip(idx[out], where[out].itertuples(index=False), fixes, strict=True):
         issue = v.RowIssue.coded(
             int(pos),
             "outside_city",
@@ -307,8 +310,7 @@ def outside_issues(
             direction=Term(f"compass_{rec.direction}"),
             stadtteil=rec.nearest_stadtteil,
         )
-        _, hint = _outside_hint(source[pos], pcrs)
-        if not hint.startswith("check the coordinates"):
+        if hint is not None:
             # a CRS hint (swapped lon/lat, another CRS) is the better fix (English only)
             issue = replace(issue, fix=hint, fix_code="")
         issues.append(issue)
@@ -320,22 +322,46 @@ def _label(crs: pyproj.CRS) -> str:
     return f"EPSG:{epsg}" if epsg else crs.name
 
 
-def _outside_hint(geom: Any, pcrs: pyproj.CRS) -> tuple[str, str]:
-    c = geom.centroid if geom.geom_type != "Point" else geom
-    label = _label(pcrs)
+_SWAPPED_FIX = (
+    "longitude and latitude look swapped: exchange the two coordinate columns "
+    "(longitude ≈ 6.7–6.9, latitude ≈ 51.1–51.4 in Düsseldorf)"
+)
+
+
+def _window_guesses(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per point the one CRS whose Düsseldorf window holds it (:data:`XY_WINDOWS`), or ``""``."""
+    labels = np.array(list(XY_WINDOWS), dtype=object)
+    hits = np.stack(
+        [(x >= x0) & (x <= x1) & (y >= y0) & (y <= y1) for x0, y0, x1, y1 in XY_WINDOWS.values()]
+    )
+    one = hits.sum(axis=0) == 1
+    out = np.full(len(x), "", dtype=object)
+    out[one] = labels[hits[:, one].argmax(axis=0)]
+    return out
+
+
+def _outside_hints(
+    geoms: np.ndarray, pcrs: pyproj.CRS, label: str
+) -> tuple[list[str], list[str | None]]:
+    """English reason (position) and CRS hint (``None``: no better fix) per outside plot."""
+    arr = np.asarray(geoms, dtype=object)
+    if not len(arr):
+        return [], []
+    centre = shapely.centroid(arr)
+    x, y = shapely.get_x(centre), shapely.get_y(centre)
     digits = 6 if pcrs.is_geographic else 1
-    reason = f"lies outside Düsseldorf (at {c.x:.{digits}f}, {c.y:.{digits}f} in {label})"
+    reasons = [
+        f"lies outside Düsseldorf (at {a:.{digits}f}, {b:.{digits}f} in {label})"
+        for a, b in zip(x, y, strict=True)
+    ]
+    fixes = np.full(len(arr), None, dtype=object)
+    guesses = _window_guesses(x, y)
+    other = (guesses != "") & (guesses != label)
+    fixes[other] = [
+        f"the coordinates fit {g}, not {label}: read the file with crs='{g}'"
+        for g in guesses[other]
+    ]
     if pcrs.is_geographic:
-        swapped = shapely.Point(c.y, c.x)
-        test = gpd.GeoSeries([swapped], crs=pcrs).to_crs(CRS)
-        if not outside_city(test)[0]:
-            return reason, (
-                "longitude and latitude look swapped: exchange the two coordinate columns "
-                "(longitude ≈ 6.7–6.9, latitude ≈ 51.1–51.4 in Düsseldorf)"
-            )
-    guess = xy_window(np.array([c.x]), np.array([c.y]))
-    if guess is not None and guess != label:
-        return reason, (
-            f"the coordinates fit {guess}, not {label}: read the file with crs='{guess}'"
-        )
-    return reason, (f"check the coordinates and the CRS ({label}); plots must lie in Düsseldorf")
+        swapped = gpd.GeoSeries(shapely.points(y, x), crs=pcrs).to_crs(CRS)
+        fixes[~outside_city(swapped)] = _SWAPPED_FIX
+    return reasons, list(fixes)

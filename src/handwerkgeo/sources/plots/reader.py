@@ -56,7 +56,12 @@ def read_plots(
     **kwargs
         The fields of :class:`PlotReaderOptions` as keywords (``crs=``, ``id_col=``,
         ``layer=``, ``area_col=``, ``sep=``, ``encoding=``, ``decimal=``, ``repair=``,
-        ``on_invalid=``); they override ``options``. The main ones:
+        ``on_invalid=``, ``columns=``, ``data_dir=``, ``boundary=``, ``vocabulary=``);
+        they override ``options``. Headers and values are read through the plot
+        vocabulary (``Flurstück`` → ``plot_id``, ``Planungsrecht`` → ``zoning``,
+        ``Eigentümer``/``städtisch`` → ``owner``/``city`` …; ``columns=`` wins), and
+        inside/outside Düsseldorf is decided against the Stadtteile fetched into
+        ``data_dir`` (else the bounding box, noted). The main ones:
 
         ``crs``
             CRS of the coordinates (``"EPSG:25832"``, ``25832`` …). Required when the
@@ -67,7 +72,8 @@ def read_plots(
         ``on_invalid``
             ``"raise"``: raise one error listing every problem. ``"reject"``: return the
             usable rows with the rejected ones in ``attrs["rejects"]`` (a list of records
-            with ``row``, ``plot_id``, ``reason``, ``fix``;
+            with ``row`` — the spreadsheet line for CSV/XLSX —, ``plot_id``, ``reason``,
+            ``fix``;
             ``pandas.DataFrame(plots.attrs["rejects"])`` makes a table of it) and log a
             warning with the count. File-level problems (no CRS, no id column,
             unreadable file) raise in both modes.
