@@ -9,12 +9,30 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import shapely
 
-__all__ = ["POLYGONAL_TYPES", "polygonal_part"]
+__all__ = [
+    "POLYGONAL_TYPES",
+    "is_polygonal",
+    "polygonal_part",
+]
 
 #: Geometry types that count as an area.
 POLYGONAL_TYPES: tuple[str, ...] = ("Polygon", "MultiPolygon")
+
+
+def is_polygonal(geoms: Any) -> np.ndarray:
+    """Mask of the non-empty Polygons and MultiPolygons among ``geoms`` (vectorised).
+
+    Examples
+    --------
+    >>> from shapely import Point, Polygon
+    >>> is_polygonal([Polygon([(0, 0), (1, 0), (1, 1)]), Point(0, 0), None, Polygon()]).tolist()
+    [True, False, False, False]
+    """
+    arr = np.asarray(getattr(geoms, "array", geoms), dtype=object)
+    return np.isin(shapely.get_type_id(arr), (3, 6)) & ~shapely.is_empty(arr)
 
 
 def polygonal_part(geom: Any) -> Any:

@@ -25,7 +25,7 @@ from handwerkgeo.errors import ConfigError, DataSourceError
 from handwerkgeo.messages import message
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing import Unpack
 
     from handwerkgeo.config import ScoringConfig
     from handwerkgeo.context import ScoringContext

@@ -48,7 +48,7 @@ from handwerkgeo.config import ScoringConfig, default_config
 from handwerkgeo.errors import ValidationError
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing import Unpack
 
 __all__ = ["MonteCarloKwargs", "MonteCarloOptions", "monte_carlo", "one_at_a_time"]
 

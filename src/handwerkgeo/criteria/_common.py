@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 
+from handwerkgeo._geom import is_polygonal
 from handwerkgeo.criteria import accessibility as acc
 from handwerkgeo.network import Network
 
@@ -74,10 +75,10 @@ def overlap_share(plots: gpd.GeoDataFrame, layer: gpd.GeoDataFrame) -> np.ndarra
     if not len(layer) or not n:
         return share
     geoms = plots.geometry
-    is_poly = geoms.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    is_poly = is_polygonal(geoms)
     pos = gpd.GeoDataFrame({"_pos": np.arange(n)}, geometry=geoms.to_numpy(), crs=plots.crs)
     lay = gpd.GeoDataFrame(geometry=layer.geometry.to_numpy(), crs=layer.crs)
-    lay = lay[lay.geom_type.isin(["Polygon", "MultiPolygon"])]
+    lay = lay[is_polygonal(lay.geometry)]
     if not len(lay):
         return share
     if is_poly.any():

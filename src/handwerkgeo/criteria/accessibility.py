@@ -47,7 +47,7 @@ from handwerkgeo.errors import (
 from handwerkgeo.network import Network, multi_measure, nearest
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing import Unpack
 
 __all__ = [
     "TRANSIT_BANDS_M",

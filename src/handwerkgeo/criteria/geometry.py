@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from handwerkgeo._geom import is_polygonal
 from handwerkgeo.crs import check_crs
 
 __all__ = ["compactness", "narrowest_width", "plot_area"]
@@ -32,10 +33,7 @@ logger = logging.getLogger(__name__)
 
 
 def _polygonal(plots: gpd.GeoDataFrame) -> np.ndarray:
-    geoms = plots.geometry.array
-    types = shapely.get_type_id(np.asarray(geoms))
-    # 3 Polygon, 6 MultiPolygon; empty or missing geometries do not count
-    return np.isin(types, (3, 6)) & ~shapely.is_empty(np.asarray(geoms))
+    return is_polygonal(plots.geometry)
 
 
 def plot_area(plots: gpd.GeoDataFrame) -> pd.Series:

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from handwerkgeo._geom import is_polygonal
 from handwerkgeo.crs import check_crs
 from handwerkgeo.errors import ConfigError, MissingColumnError, ValidationError
 
@@ -312,7 +313,7 @@ def _polygon_mix_shares(
     lu = landuse[["zone_category", "geometry"]].copy()
     lu["mix_class"] = lu["zone_category"].map(ZONE_TO_MIX)
     lu = lu.dropna(subset=["mix_class"])
-    lu = lu[lu.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+    lu = lu[is_polygonal(lu.geometry)]
     buffers = gpd.GeoDataFrame(
         {"_pos": np.arange(len(plots))},
         geometry=plots.geometry.buffer(radius_m).to_numpy(),

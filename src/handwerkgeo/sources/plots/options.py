@@ -80,7 +80,7 @@ class PlotReaderOptions:
     ...     PlotReaderOptions.resolve(None, colour="red")
     ... except TypeError as exc:
     ...     print(type(exc).__name__)
-    PlotOptionError
+    OptionError
     """
 
     crs: object | None = None
