@@ -187,10 +187,10 @@ def test_outside_city_reject_names_the_full_coordinates(tmp_path) -> None:
 
 
 def test_plots_check_advice_for_rejected_rows_names_a_command_that_does_it(tmp_path) -> None:
-    """``plots check`` said "or score only the usable ones", but ``score`` refuses any reject.
+    """``plots check`` said "or score only the usable ones", but ``score`` refused any reject.
 
-    The advice must name what really takes only the usable rows (``register add``), and the
-    file must indeed be refused by ``score``.
+    The advice must name what really takes only the usable rows. Since issue #10 ``score``
+    does: it scores the usable rows and exits 3; ``--strict`` refuses (exit 1).
     """
     from typer.testing import CliRunner
 
@@ -202,15 +202,17 @@ def test_plots_check_advice_for_rejected_rows_names_a_command_that_does_it(tmp_p
     check = runner.invoke(app, ["plots", "check", str(path), "--crs", "25832"])
     assert check.exit_code == 1
     assert "register add" in check.output
-    score = runner.invoke(
-        app,
-        [
-            *("score", str(path), "--crs", "25832", "--out", str(tmp_path / "s.gpkg")),
-            *("--data-dir", str(tmp_path / "d"), "--no-network"),
-        ],
-    )
-    assert score.exit_code == 1
+    assert "score" in check.output
+    args = [
+        *("score", str(path), "--crs", "25832", "--out", str(tmp_path / "s.gpkg")),
+        *("--data-dir", str(tmp_path / "d"), "--no-network", "--lang", "en"),
+    ]
+    score = runner.invoke(app, args)
+    assert score.exit_code == 3, score.output
     assert "not positive" in score.output
+    strict = runner.invoke(app, [*args, "--strict"])
+    assert strict.exit_code == 1
+    assert "not positive" in strict.output
 
 
 # --- XLSX: a wrong sheet name is named as such, with the sheets there are ---------------
@@ -237,7 +239,7 @@ def test_xlsx_unknown_sheet_lists_the_sheets(tmp_path) -> None:
     with pytest.raises(HandwerkgeoError) as err:
         read_plots(path, layer="Flaechen", id_col="Flurstück", crs="EPSG:25832")
     text = str(err.value)
-    assert "'Flächen'" in text and "'Deckblatt'" in text and "--layer" in text
+    assert "'Flächen'" in text and "'Deckblatt'" in text and "--sheet" in text
     assert "supported formats" not in text
     plots = read_plots(path, layer="Flächen", id_col="Flurstück", crs="EPSG:25832")
     assert plots["area_m2"].tolist() == [3200.5]

@@ -362,7 +362,7 @@ def test_cp1252_csv_with_umlauts(tmp_path):
     path.write_bytes(text2.encode("cp1252"))
     report = check_plots(path, crs=25832)
     assert report.ok, report.messages
-    assert report.usable.loc[0, "Name"] == "Königsallee Süd"
+    assert report.usable.loc[0, "name"] == "Königsallee Süd"
     assert report.usable.loc[0, "area_m2"] == 3200.0
     assert any("cp1252" in n for n in report.notes)
 
@@ -375,7 +375,7 @@ def test_unicode_encodings(encoding, tmp_path):
     )
     plots = read_plots(path)
     assert plots.columns[0] == "plot_id"
-    assert plots.loc[0, "Name"] == "Düsseltal"
+    assert plots.loc[0, "name"] == "Düsseltal"
     assert plots.loc[0, "area_m2"] == 1500.0
     assert plots.loc[0, "is_point"]
 
@@ -497,7 +497,7 @@ def test_wkt_that_cannot_be_read(tmp_path):
         encoding="utf-8",
     )
     report = check_plots(path, crs=25832)
-    assert report.rejects["row"].tolist() == [2]
+    assert report.rejects["row"].tolist() == [3]  # spreadsheet line: header is line 1
     assert "cannot be read" in report.rejects.loc[0, "reason"]
     assert report.usable["plot_id"].tolist() == ["A"]
 
@@ -510,7 +510,7 @@ runner = CliRunner()
 def test_cli_ok_exit_0(plots_gdf, tmp_path):
     path = tmp_path / "ok.gpkg"
     plots_gdf.to_file(path)
-    result = runner.invoke(app, ["plots", "check", str(path)])
+    result = runner.invoke(app, ["plots", "check", str(path), "--lang", "en"])
     assert result.exit_code == 0, result.output
     assert "3 usable, 0 rejected" in result.output
     assert "OK" in result.output
@@ -518,12 +518,15 @@ def test_cli_ok_exit_0(plots_gdf, tmp_path):
 
 def test_cli_problems_exit_1_with_rows_and_fixes(plots_gdf, tmp_path):
     path = _duplicate_ids(plots_gdf, tmp_path)
-    result = runner.invoke(app, ["plots", "check", str(path)])
+    result = runner.invoke(app, ["plots", "check", str(path), "--lang", "en"])
     assert result.exit_code == 1
     assert "row 1 (plot_id 'P1')" in result.output
     assert "row 2 (plot_id 'P1')" in result.output
-    assert "fix: give each plot a unique plot_id" in result.output
+    assert "→ give each plot a unique plot_id" in result.output
     assert "1 usable, 2 rejected" in result.output
+    german = runner.invoke(app, ["plots", "check", str(path)])
+    assert "Zeile 1 (Flächen-ID 'P1'): Flächen-ID 'P1' kommt 2-mal vor" in german.output
+    assert "1 verwendbar, 2 abgelehnt" in german.output
 
 
 def test_cli_crs_option_and_file_level_problem(plots_gdf, tmp_path):

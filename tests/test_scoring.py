@@ -388,7 +388,7 @@ def test_cli_score_without_fetched_data(tmp_path: Path) -> None:
         ],
     )
     assert res.exit_code == 0, res.output
-    assert "Criteria without data" in res.output and "Top 3:" in res.output
+    assert "Kriterien ohne Daten" in res.output and "Beste 3:" in res.output
     scored = read_scored(out)
     assert "p_top_3" in scored.columns and scored.attrs["run"]["sensitivity"]["runs"] == 50
     table = pd.read_csv(out.with_suffix(".csv"), sep=";", decimal=",", encoding="utf-8-sig")

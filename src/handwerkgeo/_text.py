@@ -21,19 +21,23 @@ import math
 import os
 import re
 import unicodedata
+from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
+
+import yaml
 
 from handwerkgeo.errors import DataSourceError, EncodingError
 
 __all__ = [
     "ENCODING_FIX",
     "FALLBACK_ENCODINGS",
-    "NO_WORDS",
-    "YES_WORDS",
     "decode_text",
     "normalize_key",
     "parse_yes_no",
     "read_text",
+    "yes_no_section",
+    "yes_no_words",
 ]
 
 logger = logging.getLogger(__name__)
@@ -50,10 +54,29 @@ ENCODING_FIX = (
     "encoding='cp1252'."
 )
 
-#: Words read as "yes" (after :func:`normalize_key`).
-YES_WORDS: frozenset[str] = frozenset({"true", "ja", "yes", "1", "x", "wahr", "j", "y"})
-#: Words read as "no" (after :func:`normalize_key`).
-NO_WORDS: frozenset[str] = frozenset({"false", "nein", "no", "0", "falsch", "n"})
+
+@lru_cache(maxsize=1)
+def yes_no_words() -> tuple[frozenset[str], frozenset[str]]:
+    """The yes and the no words (normalised) of ``configs/plot_vocabulary.yaml``.
+
+    The one table of yes/no words of the package: :func:`parse_yes_no` and the plot
+    vocabulary (:mod:`handwerkgeo.vocabulary`) read the same ``yes_no`` section.
+    """
+    text = (files("handwerkgeo") / "configs" / "plot_vocabulary.yaml").read_text("utf-8")
+    return yes_no_section((yaml.safe_load(text) or {}).get("yes_no"))
+
+
+def yes_no_section(table: object) -> tuple[frozenset[str], frozenset[str]]:
+    """The normalised ``(yes, no)`` words of a vocabulary's ``yes_no`` section.
+
+    YAML 1.1 reads unquoted ``yes:``/``no:`` keys as booleans; both spellings count.
+    """
+    section = table if isinstance(table, dict) else {}
+    yes_words = section.get("yes", section.get(True)) or ()
+    no_words = section.get("no", section.get(False)) or ()
+    yes = frozenset(normalize_key(w) for w in yes_words)
+    no = frozenset(normalize_key(w) for w in no_words)
+    return yes, no
 
 
 def normalize_key(value: object) -> str:
@@ -77,12 +100,15 @@ def normalize_key(value: object) -> str:
     return re.sub(r"[^a-z0-9]", "", text)
 
 
-def parse_yes_no(value: object) -> bool | None:
+def parse_yes_no(
+    value: object, *, words: tuple[frozenset[str], frozenset[str]] | None = None
+) -> bool | None:
     """Read a yes/no cell: ``True``, ``False``, or ``None`` for missing or unknown words.
 
-    Booleans and numbers count by truth value (NaN is missing); text through
-    :data:`YES_WORDS` / :data:`NO_WORDS` after :func:`normalize_key`. What a caller does
-    with ``None`` (no data, or "no") is the caller's decision.
+    Booleans and numbers count by truth value (NaN is missing); text through the yes and
+    no words (default :func:`yes_no_words`, i.e. ``configs/plot_vocabulary.yaml``; a
+    city's own vocabulary passes its ``(yes, no)``) after :func:`normalize_key`. What a
+    caller does with ``None`` (no data, or "no") is the caller's decision.
     """
     if value is None:
         return None
@@ -94,10 +120,11 @@ def parse_yes_no(value: object) -> bool | None:
         except (TypeError, ValueError):
             return None
         return None if math.isnan(number) else number != 0
+    yes, no = words if words is not None else yes_no_words()
     key = normalize_key(value)
-    if key in YES_WORDS:
+    if key in yes:
         return True
-    if key in NO_WORDS:
+    if key in no:
         return False
     return None
 

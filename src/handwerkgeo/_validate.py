@@ -5,9 +5,12 @@ geometries, bad areas, coordinates outside Düsseldorf …), then either raise o
 lists them all or return the usable rows together with a rejects table. The planner fixes
 the file once, not ten times.
 
-Row numbers in messages and in the rejects table are 1-based record numbers without the
-header: row 1 is the first feature of a GIS file or the first data line of a CSV/XLSX
-(which is line 2 of the spreadsheet).
+Row numbers in messages and in the rejects table are what the planner sees: for CSV and
+XLSX the spreadsheet line (header = line 1, first data row = line 2; the readers pass them
+as ``row_numbers``), for GIS files the 1-based feature number.
+
+A :class:`RowIssue` with a ``code`` is rendered in German or English at the edge
+(:meth:`ValidationReport.rejects_table`) through :func:`handwerkgeo.messages.message`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -35,6 +39,7 @@ from handwerkgeo.errors import (
     OutsideAreaError,
     ValidationError,
 )
+from handwerkgeo.messages import message
 
 __all__ = [
     "REJECT_COLUMNS",
@@ -106,12 +111,38 @@ class Problem:
 
 @dataclass(frozen=True)
 class RowIssue:
-    """A problem of one row: ``pos`` is the 0-based position in the input table."""
+    """A problem of one row: ``pos`` is the 0-based position in the input table.
+
+    ``reason`` and ``fix`` are English; with ``code`` (and ``fix_code``) the sentences of
+    :mod:`handwerkgeo.messages` filled with ``values`` give them in every language.
+    """
 
     pos: int
     kind: str
     reason: str
     fix: str
+    code: str = ""
+    fix_code: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def coded(cls, pos: int, kind: str, code: str, fix_code: str, **values: Any) -> RowIssue:
+        """An issue whose English reason and fix come from the message table."""
+        return cls(
+            pos,
+            kind,
+            message(code, "en", **values),
+            message(fix_code, "en", **values),
+            code=code,
+            fix_code=fix_code,
+            values=values,
+        )
+
+    def text(self, lang: str = "en") -> tuple[str, str]:
+        """``(reason, fix)`` in ``lang`` (English where the issue has no code)."""
+        reason = message(self.code, lang, **self.values) if self.code else self.reason
+        fix = message(self.fix_code, lang, **self.values) if self.fix_code else self.fix
+        return reason, fix
 
 
 @dataclass
@@ -141,6 +172,35 @@ class ValidationReport:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     n_rows: int = 0
+    issues: list[RowIssue] = field(default_factory=list)
+    row_numbers: list[int] | None = None
+    columns: dict[str, Any] = field(default_factory=dict)
+
+    def rejects_table(self, lang: str = "de") -> pd.DataFrame:
+        """The rejects with reasons and fixes in ``lang``; German headers for ``"de"``.
+
+        Columns ``Zeile``, ``Flächen-ID``, ``Grund``, ``Abhilfe`` (English: ``row``,
+        ``plot_id``, ``reason``, ``fix``); rows as in :attr:`rejects`.
+        """
+        by_row: dict[int, list[RowIssue]] = {}
+        for issue in self.issues:
+            by_row.setdefault(issue.pos, []).append(issue)
+        texts = {pos: [i.text(lang) for i in items] for pos, items in by_row.items()}
+        table = self.rejects.copy()
+        positions = sorted(by_row)
+        if len(positions) == len(table):
+            table["reason"] = ["; ".join(r for r, _ in texts[p]) for p in positions]
+            table["fix"] = ["; ".join(dict.fromkeys(f for _, f in texts[p])) for p in positions]
+        if lang == "de":
+            table = table.rename(
+                columns={
+                    "row": "Zeile",
+                    "plot_id": "Flächen-ID",
+                    "reason": "Grund",
+                    "fix": "Abhilfe",
+                }
+            )
+        return table
 
     @property
     def ok(self) -> bool:
@@ -332,11 +392,11 @@ def check_geometries(
     types = np.where(missing | empty, -1, shapely.get_type_id(arr))
     for pos in np.flatnonzero(missing | empty):
         issues.append(
-            RowIssue(
+            RowIssue.coded(
                 int(pos),
                 "empty_geometry",
-                "geometry is missing" if missing[pos] else "geometry is empty",
-                "draw the plot outline (or give its coordinates) or delete the row",
+                "reject_missing_geometry" if missing[pos] else "reject_empty_geometry",
+                "fix_missing_geometry",
             )
         )
     polygonal = np.isin(types, [3, 6])  # Polygon, MultiPolygon
@@ -371,20 +431,25 @@ def check_geometries(
                     )
                     continue
             issues.append(
-                RowIssue(
+                RowIssue.coded(
                     int(pos),
                     "invalid_geometry",
-                    f"invalid geometry: {reason}",
-                    "fix the outline in a GIS (e.g. QGIS 'Fix geometries') or read with "
-                    "repair=True to apply shapely.make_valid",
+                    "reject_invalid_geometry",
+                    "fix_invalid_geometry",
+                    detail=reason,
                 )
             )
     out = gpd.GeoSeries(arr, index=geoms.index, crs=geoms.crs)
     return out, issues, notes
 
 
-def duplicate_issues(ids: pd.Series, *, what: str = "plot_id") -> list[RowIssue]:
-    """One issue per row whose id occurs more than once (all occurrences are rejected)."""
+def duplicate_issues(
+    ids: pd.Series, *, what: str = "plot_id", row_numbers: Sequence[int] | None = None
+) -> list[RowIssue]:
+    """One issue per row whose id occurs more than once (all occurrences are rejected).
+
+    ``row_numbers`` (one per row) are the numbers the messages use; default position + 1.
+    """
     present = ids.notna() & (ids.astype("string").str.len() > 0)
     dup = ids[present].duplicated(keep=False)
     issues: list[RowIssue] = []
@@ -394,10 +459,24 @@ def duplicate_issues(ids: pd.Series, *, what: str = "plot_id") -> list[RowIssue]
     values = ids.to_numpy()
     rows_of: dict[str, list[int]] = {}
     for pos in positions:
-        rows_of.setdefault(str(values[pos]), []).append(int(pos) + 1)
+        number = int(pos) + 1 if row_numbers is None else int(row_numbers[pos])
+        rows_of.setdefault(str(values[pos]), []).append(number)
     for pos in positions:
         value = str(values[pos])
         others = ", ".join(str(r) for r in rows_of[value])
+        if what == "plot_id":
+            issues.append(
+                RowIssue.coded(
+                    int(pos),
+                    "duplicate_id",
+                    "reject_duplicate_id",
+                    "fix_duplicate_id",
+                    value=value,
+                    count=len(rows_of[value]),
+                    rows=others,
+                )
+            )
+            continue
         issues.append(
             RowIssue(
                 int(pos),
@@ -418,21 +497,26 @@ def build_report(
     file_problems: Sequence[Problem] = (),
     notes: Sequence[str] = (),
     row_offset_note: str = "",
+    row_numbers: Sequence[int] | None = None,
 ) -> ValidationReport:
     """Assemble a :class:`ValidationReport` from row issues and file-level problems.
 
     Rows with at least one issue go into the rejects table (one line per row, reasons
     joined with ``"; "``); the other rows are usable unless a file-level problem is fatal.
-    Problems are grouped by kind, each naming its rows.
+    Problems are grouped by kind, each naming its rows. ``row_numbers`` (one per row of
+    ``frame``) are the numbers reported, e.g. spreadsheet lines; default position + 1,
+    and the messages then say "row", else "line".
     """
     n = len(frame)
+    numbers = [p + 1 for p in range(n)] if row_numbers is None else [int(r) for r in row_numbers]
+    word = "row" if row_numbers is None else "line"
     id_text = ["" if ids is None else _id_text(ids[i]) for i in range(n)]
     by_pos: dict[int, list[RowIssue]] = {}
     for issue in row_issues:
         by_pos.setdefault(issue.pos, []).append(issue)
     rejects = pd.DataFrame(
         {
-            "row": pd.Series([p + 1 for p in sorted(by_pos)], dtype="int64"),
+            "row": pd.Series([numbers[p] for p in sorted(by_pos)], dtype="int64"),
             "plot_id": pd.Series([id_text[p] for p in sorted(by_pos)], dtype="string"),
             "reason": pd.Series(
                 ["; ".join(i.reason for i in by_pos[p]) for p in sorted(by_pos)], dtype="string"
@@ -451,17 +535,18 @@ def build_report(
     for kind, issues in kinds.items():
         issues = sorted(issues, key=lambda i: i.pos)
         details = [
-            f"row {i.pos + 1}{_label(id_text[i.pos])}: {i.reason}" for i in issues[:_MAX_LISTED]
+            f"{word} {numbers[i.pos]}{_label(id_text[i.pos])}: {i.reason}"
+            for i in issues[:_MAX_LISTED]
         ]
         more = len(issues) - len(details)
-        message = f"{_KIND_TITLE.get(kind, kind)} in {len(issues)} row(s){row_offset_note}: " + (
+        text = f"{_KIND_TITLE.get(kind, kind)} in {len(issues)} row(s){row_offset_note}: " + (
             "; ".join(details)
         )
         if more:
-            message += f"; and {more} more (see the rejects table)"
+            text += f"; and {more} more (see the rejects table)"
         fixes = "; ".join(dict.fromkeys(i.fix for i in issues))
         problems.append(
-            Problem(kind, message + ".", fixes + ".", tuple(sorted({i.pos + 1 for i in issues})))
+            Problem(kind, text + ".", fixes + ".", tuple(sorted({numbers[i.pos] for i in issues})))
         )
     fatal = any(p.fatal for p in problems)
     keep = np.ones(n, dtype=bool)
@@ -476,6 +561,8 @@ def build_report(
         problems=problems,
         notes=list(notes),
         n_rows=n,
+        issues=list(row_issues),
+        row_numbers=None if row_numbers is None else numbers,
     )
 
 

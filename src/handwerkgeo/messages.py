@@ -14,9 +14,12 @@ Examples
 
 from __future__ import annotations
 
+import re
+import string
+from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["LANGS", "MESSAGES", "Lang", "message"]
+__all__ = ["LANGS", "MESSAGES", "Lang", "Note", "Term", "localized", "message", "message_values"]
 
 Lang = Literal["de", "en"]
 
@@ -118,7 +121,239 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "register_yes": ("ja", "yes"),
     "register_no": ("nein", "no"),
     # --- readers -----------------------------------------------------------------------
+    # compass directions (codes of handwerkgeo.boundary.COMPASS) as adverbs
+    "compass_N": ("nördlich", "north"),
+    "compass_NE": ("nordöstlich", "north-east"),
+    "compass_E": ("östlich", "east"),
+    "compass_SE": ("südöstlich", "south-east"),
+    "compass_S": ("südlich", "south"),
+    "compass_SW": ("südwestlich", "south-west"),
+    "compass_W": ("westlich", "west"),
+    "compass_NW": ("nordwestlich", "north-west"),
+    "reject_outside_boundary": (
+        "liegt {distance} außerhalb der Stadtgrenze ({direction}, nächster Stadtteil: {stadtteil})",
+        "lies {distance} outside the city boundary ({direction}, nearest Stadtteil: {stadtteil})",
+    ),
+    "fix_outside_boundary": (
+        "Koordinaten und KBS prüfen; Flächen müssen in Düsseldorf liegen",
+        "check the coordinates and the CRS; plots must lie in Düsseldorf",
+    ),
+    "reject_outside_bbox": (
+        "liegt außerhalb Düsseldorfs (bei {x}, {y} in {crs})",
+        "lies outside Düsseldorf (at {x}, {y} in {crs})",
+    ),
+    "reject_missing_id": (
+        "keine Flächen-ID in Spalte '{column}'",
+        "no plot id in column '{column}'",
+    ),
+    "fix_missing_id": ("jeder Fläche eine ID geben", "give every plot an id"),
+    "reject_duplicate_id": (
+        "Flächen-ID '{value}' kommt {count}-mal vor (Zeilen {rows})",
+        "plot_id '{value}' occurs {count} times (rows {rows})",
+    ),
+    "fix_duplicate_id": ("jeder Fläche eine eigene ID geben", "give each plot a unique plot_id"),
+    "reject_missing_geometry": ("Geometrie fehlt", "geometry is missing"),
+    "reject_empty_geometry": ("Geometrie ist leer", "geometry is empty"),
+    "fix_missing_geometry": (
+        "Umriss zeichnen (oder Koordinaten angeben) oder die Zeile löschen",
+        "draw the plot outline (or give its coordinates) or delete the row",
+    ),
+    "reject_bad_coordinates": (
+        "Koordinaten sind keine Zahlen: {x_col}={x!r}, {y_col}={y!r}",
+        "coordinates are not numbers: {x_col}={x!r}, {y_col}={y!r}",
+    ),
+    "fix_bad_coordinates": (
+        "Koordinaten als Zahlen schreiben (Dezimalkomma oder -punkt)",
+        "write the coordinates as numbers (decimal comma or point)",
+    ),
+    "reject_invalid_geometry": (
+        "ungültige Geometrie: {detail}",
+        "invalid geometry: {detail}",
+    ),
+    "fix_invalid_geometry": (
+        "Umriss im GIS reparieren (z. B. QGIS „Geometrien reparieren“) oder mit repair=True "
+        "lesen (shapely.make_valid)",
+        "fix the outline in a GIS (e.g. QGIS 'Fix geometries') or read with repair=True to "
+        "apply shapely.make_valid",
+    ),
+    "reject_missing_area": (
+        "Punkt ohne Flächengröße (Spalte '{column}' ist leer)",
+        "point without plot area (column '{column}' is empty)",
+    ),
+    "fix_missing_area": ("Flächengröße in m² eintragen", "fill in the plot area in m²"),
+    "reject_bad_area": (
+        "Fläche {value!r} in Spalte '{column}' ist keine Zahl",
+        "area {value!r} in column '{column}' is not a number",
+    ),
+    "reject_nonpositive_area": (
+        "Flächengröße {value} m² ist nicht positiv",
+        "plot area {value} m² is not positive",
+    ),
+    "fix_bad_area": (
+        "Fläche in m² als Zahl schreiben, z. B. 3200 oder 3.200,5",
+        "write the area in m² as a number, e.g. 3200 or 3.200,5",
+    ),
+    # reader notes and the column table of `plots check` / `score`
+    "note_bbox_boundary": (
+        "Stadtteile nicht geladen ({data_dir}): innen/außen nur nach dem umschließenden "
+        "Rechteck Düsseldorfs entschieden; `handwerkgeo data fetch` lädt die Stadtgrenze",
+        "Stadtteile not fetched ({data_dir}): inside/outside decided by Düsseldorf's "
+        "bounding box only; `handwerkgeo data fetch` brings the city boundary",
+    ),
+    "note_unknown_values": (
+        "Spalte '{header}' ({column}): {count} Zeile(n) mit unbekanntem Wert {values} — "
+        "zählen als „keine Daten“. Erlaubt: {allowed}. Erweitern: {table}",
+        "column '{header}' ({column}): {count} row(s) with an unknown value {values} — "
+        "counted as no data. Allowed: {allowed}. Extend: {table}",
+    ),
+    "note_sheet_chosen": (
+        "{file}: Blatt '{sheet}' gelesen, das einzige von {sheets} mit Flächenzeilen",
+        "{file}: read sheet '{sheet}', the only one of {sheets} with plot rows",
+    ),
+    "note_crs_inferred": (
+        "{file}: keine KBS angegeben; alle Werte von {x_col}/{y_col} passen nur zu {crs} um "
+        "Düsseldorf ({x_col} {x_min}–{x_max}), daher {crs}. Mit --crs anders angeben.",
+        "{file}: no CRS given; every {x_col}/{y_col} value fits only {crs} around Düsseldorf "
+        "({x_col} {x_min}–{x_max}), so {crs} is used. Pass crs= to say otherwise.",
+    ),
+    "note_decoded_as": ("{file} als {encoding} gelesen", "{file} decoded as {encoding}"),
+    "vocab_hint_owner": (
+        "configs/plot_vocabulary.yaml, Abschnitt owners (Datei kopieren, Wort ergänzen, mit "
+        "--vocabulary angeben)",
+        "configs/plot_vocabulary.yaml, section owners (copy the file, add the word, pass it "
+        "with --vocabulary)",
+    ),
+    "vocab_hint_yes_no": (
+        "configs/plot_vocabulary.yaml, Abschnitt yes_no (mit --vocabulary angeben)",
+        "configs/plot_vocabulary.yaml, section yes_no (pass it with --vocabulary)",
+    ),
+    "vocab_hint_zoning": (
+        "configs/zoning_vocabulary.yaml, Tabelle labels",
+        "configs/zoning_vocabulary.yaml, table labels",
+    ),
+    "vocab_hint_number": (
+        "eine Zahl in €/m², z. B. 250 oder 1.250,5",
+        "a number in €/m², e.g. 250 or 1.250,5",
+    ),
+    "columns_title": ("Verwendete Spalten:", "Columns used:"),
+    "columns_feeds": ("{header} → {column} → {criteria}", "{header} → {column} → {criteria}"),
+    "columns_role_id": ("Flächen-ID", "plot id"),
+    "columns_role_name": ("Titel der Fläche", "title of the plot"),
+    "columns_role_area": ("Flächengröße", "plot area"),
+    "columns_role_geometry": ("Lage (Geometrie)", "location (geometry)"),
+    "columns_carried": (
+        "Mitgeführt (in Tabellen, nicht bewertet): {headers}",
+        "Carried (in the tables, not scored): {headers}",
+    ),
+    "columns_no_data_title": (
+        "Kriterien ohne Daten (zählen als fehlend, Gewichte neu verteilt):",
+        "Criteria without data (counted as missing, weights renormalised):",
+    ),
+    "columns_only_unknown": (
+        "keine Daten: Spalte '{header}' enthält nur unbekannte Werte ({values})",
+        "no data: column '{header}' holds only unknown values ({values})",
+    ),
+    "columns_some_unknown": (
+        "{count} Fläche(n) ohne Wert: unbekannte Werte in Spalte '{header}' ({values})",
+        "{count} plot(s) without a value: unknown values in column '{header}' ({values})",
+    ),
+    "none": ("keine", "none"),
+    # `plots check` and `score` run messages
+    "check_heading": ("Prüfe {file}", "Checking {file}"),
+    "check_problem": ("PROBLEM", "PROBLEM"),
+    "check_note": ("Hinweis", "note"),
+    "check_summary": (
+        "Zusammenfassung: {n_rows} Zeile(n) gelesen, {usable} verwendbar, {rejected} "
+        "abgelehnt, {problems} Problem(e) der ganzen Datei.",
+        "Summary: {n_rows} row(s) read, {usable} usable, {rejected} rejected, {problems} "
+        "file-level problem(s).",
+    ),
+    "check_ok": ("OK: jede Zeile ist verwendbar.", "OK: every row is usable."),
+    "check_not_usable": (
+        "NICHT VERWENDBAR: zuerst die Probleme der ganzen Datei oben beheben.",
+        "NOT USABLE: fix the file-level problems above first.",
+    ),
+    "check_not_ok": (
+        "NICHT OK: die abgelehnten Zeilen beheben, oder mit `handwerkgeo score` nur die "
+        "verwendbaren Zeilen bewerten (die abgelehnten stehen in <Ausgabe>_abgelehnt.csv; "
+        "--strict verweigert) bzw. mit `handwerkgeo register add` registrieren.",
+        "NOT OK: fix the rejected rows, or score only the usable rows with `handwerkgeo "
+        "score` (the rejected ones are written to <out>_rejected.csv; --strict refuses) or "
+        "register them with `handwerkgeo register add`.",
+    ),
+    "score_summary": (
+        "{n_rows} Zeile(n) gelesen: {n_scored} bewertet ({n_ranked} gereiht, {n_excluded} "
+        "ausgeschlossen), {n_rejected} abgelehnt — Konfiguration {config!r} (Hash {hash}).",
+        "{n_rows} row(s) read: {n_scored} scored ({n_ranked} ranked, {n_excluded} "
+        "excluded), {n_rejected} rejected — config {config!r} (hash {hash}).",
+    ),
+    "score_rejected": (
+        "{n_rejected} Zeile(n) abgelehnt und nicht bewertet (Liste: {path}; Exit-Code 3):",
+        "{n_rejected} row(s) rejected and not scored (list: {path}; exit code 3):",
+    ),
+    "score_strict": (
+        "--strict: {n_rejected} Zeile(n) abgelehnt, nichts bewertet; die Zeilen beheben "
+        "oder ohne --strict nur die verwendbaren bewerten",
+        "--strict: {n_rejected} row(s) rejected, nothing scored; fix the rows or score the "
+        "usable ones without --strict",
+    ),
+    "score_nothing_usable": (
+        "keine verwendbare Zeile in {file}",
+        "no usable row in {file}",
+    ),
+    "score_top": ("Beste {n}:", "Top {n}:"),
+    "score_excluded_list": ("Ausgeschlossen:", "Excluded:"),
+    "score_wrote": ("Geschrieben: {paths}", "Wrote {paths}"),
+    "file_rejects_csv": ("abgelehnt.csv", "rejected.csv"),
+    "layer_rejects": ("abgelehnt", "rejected"),
 }
+
+
+@dataclass(frozen=True)
+class Term:
+    """A value that is itself a message code, rendered in the language of the sentence.
+
+    Examples
+    --------
+    >>> message("reject_outside_boundary", "de", distance="4,9 km",
+    ...         direction=Term("compass_W"), stadtteil="Hamm")
+    'liegt 4,9 km außerhalb der Stadtgrenze (westlich, nächster Stadtteil: Hamm)'
+    """
+
+    code: str
+
+    def __str__(self) -> str:
+        return message(self.code, "en")
+
+
+class Note(str):
+    """A sentence that is English text everywhere and knows its code to be said in German.
+
+    Reports keep plain strings (notes are compared, joined, logged as ``str``); the edge
+    that writes for a planner calls :func:`localized`.
+
+    Examples
+    --------
+    >>> n = Note("check_ok")
+    >>> n, localized(n, "de")
+    ('OK: every row is usable.', 'OK: jede Zeile ist verwendbar.')
+    """
+
+    code: str
+    values: dict[str, Any]
+
+    def __new__(cls, code: str, **values: Any) -> Note:
+        note = super().__new__(cls, message(code, "en", **values))
+        note.code = code
+        note.values = values
+        return note
+
+
+def localized(text: str, lang: str = "de") -> str:
+    """``text`` in ``lang`` when it is a :class:`Note`, else as it is (English)."""
+    if isinstance(text, Note):
+        return message(text.code, lang, **text.values)
+    return str(text)
 
 
 def message(code: str, lang: str = "de", **values: Any) -> str:
@@ -132,4 +367,33 @@ def message(code: str, lang: str = "de", **values: Any) -> str:
     """
     de, en = MESSAGES[code]
     template = en if lang == "en" else de
-    return template.format(**values)
+    filled = {k: message(v.code, lang) if isinstance(v, Term) else v for k, v in values.items()}
+    return template.format(**filled)
+
+
+def message_values(code: str, text: str, lang: str = "en") -> dict[str, str] | None:
+    """The values that made ``text`` from the template of ``code`` in ``lang``, or ``None``.
+
+    Turns a sentence stored in one language (e.g. the English "no data" reasons of a
+    scored run) back into values, so that :func:`message` can say it in another.
+
+    Examples
+    --------
+    >>> text = "no data: layer(s) stops not in the scoring context"
+    >>> values = message_values("missing_layers", text)
+    >>> message("missing_layers", "de", **values)
+    'keine Daten: Ebene(n) stops nicht im Bewertungskontext'
+    """
+    de, en = MESSAGES[code]
+    template = en if lang == "en" else de
+    pattern, names = "", []
+    for literal, name, _spec, conv in _FORMATTER.parse(template):
+        pattern += re.escape(literal)
+        if name is not None:
+            names.append(name)
+            pattern += f"(?P<{name}>.+?)" if conv != "r" else f"'(?P<{name}>.+?)'"
+    found = re.fullmatch(pattern, text, flags=re.DOTALL)
+    return None if found is None else found.groupdict()
+
+
+_FORMATTER = string.Formatter()

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from handwerkgeo._text import normalize_key
+from handwerkgeo._text import normalize_key, yes_no_section
 from handwerkgeo.errors import AmbiguousColumnError, ConfigError, MissingColumnError
 
 __all__ = [
@@ -70,9 +70,12 @@ class PlotVocabulary:
     yes: frozenset[str]
     no: frozenset[str]
     source: str = _DEFAULT
+    owner_spellings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def owner_words(self) -> dict[str, list[str]]:
-        """``{category: [words]}`` (for messages listing the allowed values)."""
+        """``{category: [words]}`` as written in the table (for messages listing them)."""
+        if self.owner_spellings:
+            return {cat: list(words) for cat, words in self.owner_spellings.items()}
         out: dict[str, list[str]] = {}
         for word, cat in self.owners.items():
             out.setdefault(cat, []).append(word)
@@ -96,20 +99,27 @@ def _parse(data: Any, source: str) -> PlotVocabulary:
         raise ConfigError(msg)
     columns = {str(k): _tiers(str(k), v, source) for k, v in data["columns"].items()}
     owners: dict[str, str] = {}
+    spellings: dict[str, tuple[str, ...]] = {}
     for cat, words in (data.get("owners") or {}).items():
+        spellings[str(cat)] = tuple(str(w) for w in words or ())
         for w in words or ():
             key = normalize_key(w)
             if owners.get(key, cat) != cat:
                 msg = f"{source}: owner word {w!r} is listed for {owners[key]!r} and {cat!r}"
                 raise ConfigError(msg)
             owners[key] = str(cat)
-    yn = data.get("yes_no") or {}
-    yes = frozenset(normalize_key(w) for w in yn.get("yes", ()))
-    no = frozenset(normalize_key(w) for w in yn.get("no", ()))
+    yes, no = yes_no_section(data.get("yes_no"))
     if yes & no:
         msg = f"{source}: yes_no words listed as both yes and no: {sorted(yes & no)}"
         raise ConfigError(msg)
-    return PlotVocabulary(columns=columns, owners=owners, yes=yes, no=no, source=source)
+    return PlotVocabulary(
+        columns=columns,
+        owners=owners,
+        yes=yes,
+        no=no,
+        source=source,
+        owner_spellings=spellings,
+    )
 
 
 @lru_cache(maxsize=8)

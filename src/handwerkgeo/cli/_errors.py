@@ -36,6 +36,7 @@ __all__ = [
     "EXIT_CODES_HELP",
     "EXIT_INPUT",
     "EXIT_OK",
+    "EXIT_PARTIAL",
     "EXIT_USAGE",
     "VERBOSE_KEY",
     "HandwerkgeoGroup",
@@ -46,6 +47,8 @@ __all__ = [
 EXIT_OK = 0
 EXIT_INPUT = 1
 EXIT_USAGE = 2
+#: ``score``: the usable rows were scored, some rows of the listing were rejected.
+EXIT_PARTIAL = 3
 EXIT_BUG = 70
 
 #: Where the root callback keeps the ``-v`` count (in ``click.Context.meta``).
@@ -55,6 +58,8 @@ VERBOSE_KEY = "handwerkgeo.verbose"
 EXIT_CODES_HELP = (
     "Exit codes: 0 success; 1 bad input or data (one message on stderr, -v adds the "
     "traceback); 2 usage error (unknown option, invalid choice, contradicting options); "
+    "3 `score` scored the usable rows but rejected others (listed, written to "
+    "<out>_abgelehnt.csv; --strict refuses instead); "
     "70 internal error (a bug in handwerkgeo: please report it with the traceback shown)."
 )
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict, Unpack
 
 import typer
 
+if TYPE_CHECKING:
+    from handwerkgeo.sources.plots import PlotReaderOptions
+
 __all__ = [
+    "READER_OPTIONS",
     "ConfigOption",
     "CrsOption",
     "DataDirOption",
@@ -23,8 +27,10 @@ __all__ = [
     "Lang",
     "LangOption",
     "LayerOption",
+    "ReaderArgs",
     "crs_code",
     "out_option",
+    "plot_reader_options",
 ]
 
 #: ``--layer KIND=PATH[@CRS]`` (repeatable): add a planner-supplied data layer to the
@@ -121,3 +127,122 @@ EngineOption = Annotated[
     Engine,
     typer.Option("--engine", help="single: this process; dask: a Dask cluster (scale-out)."),
 ]
+
+
+# --- the plot reader's options: one set for every command that reads a listing ----------
+
+
+def _column_pairs(values: list[str] | None) -> list[str] | None:
+    """Check ``--column CANONICAL=HEADER`` values (usage error, exit 2, when malformed)."""
+    for value in values or ():
+        canon, sep, header = value.partition("=")
+        if not sep or not canon.strip() or not header.strip():
+            msg = (
+                "--column needs CANONICAL=HEADER, e.g. --column zoning=Planungsrecht; "
+                f"got {value!r}"
+            )
+            raise typer.BadParameter(msg)
+    return values
+
+
+#: ``--sheet``: the sheet of a workbook (or the layer of a GeoPackage/GML) with the plots.
+SheetOption = Annotated[
+    str | None,
+    typer.Option(
+        "--sheet",
+        help="Sheet (XLSX) or layer (GeoPackage/GML) with the plots (default: the only "
+        "sheet that holds plot rows).",
+    ),
+]
+
+#: ``--column CANONICAL=HEADER`` (repeatable): say which column is which.
+ColumnOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--column",
+        callback=_column_pairs,
+        help="Which input column is which, CANONICAL=HEADER (repeatable), e.g. --column "
+        "zoning=Planungsrecht; CANONICAL is plot_id, name, zoning, owner, area_m2, "
+        "land_value_eur_m2 or brownfield. Wins over the vocabulary.",
+    ),
+]
+
+#: ``--area-col``: the plot area column.
+AreaColOption = Annotated[
+    str | None,
+    typer.Option(
+        "--area-col", help="Column with the plot area in m² (same as --column area_m2=HEADER)."
+    ),
+]
+
+#: ``--sep``: CSV separator.
+SepOption = Annotated[str | None, typer.Option("--sep", help="CSV separator (default: detected).")]
+
+#: ``--encoding``: CSV encoding.
+EncodingOption = Annotated[
+    str | None,
+    typer.Option("--encoding", help="CSV encoding (default: UTF-8, UTF-8-BOM or cp1252)."),
+]
+
+#: ``--vocabulary``: a city's own plot vocabulary (headers, owner and yes/no words).
+VocabularyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--vocabulary",
+        help="Plot vocabulary YAML (column headers, owner and yes/no words; default: the "
+        "packaged configs/plot_vocabulary.yaml).",
+    ),
+]
+
+#: Parameter name → option flag of the reader options every plot-reading command takes.
+READER_OPTIONS = {
+    "sheet": "--sheet",
+    "id_col": "--id-col",
+    "column": "--column",
+    "crs": "--crs",
+    "sep": "--sep",
+    "encoding": "--encoding",
+    "area_col": "--area-col",
+    "vocabulary": "--vocabulary",
+}
+
+
+class ReaderArgs(TypedDict, total=False):
+    """The reader options as a command receives them (names of :data:`READER_OPTIONS`)."""
+
+    sheet: str | None
+    id_col: str | None
+    column: list[str] | None
+    crs: str | None
+    sep: str | None
+    encoding: str | None
+    area_col: str | None
+    vocabulary: Path | None
+
+
+def plot_reader_options(
+    *, data_dir: Path | None = None, **given: Unpack[ReaderArgs]
+) -> PlotReaderOptions:
+    """The :class:`~handwerkgeo.sources.plots.PlotReaderOptions` of a command's reader options.
+
+    ``data_dir`` gives the real city boundary (fetched Stadtteile). Rows that cannot be
+    used are rejected (``on_invalid="reject"``): the command decides what to do with them.
+    """
+    from handwerkgeo.sources.plots import PlotReaderOptions
+
+    columns: dict[str, str] = {}
+    for value in given.get("column") or ():
+        canon, _, header = value.partition("=")
+        columns[canon.strip()] = header.strip()
+    return PlotReaderOptions(
+        crs=given.get("crs"),
+        id_col=given.get("id_col"),
+        on_invalid="reject",
+        layer=given.get("sheet"),
+        area_col=given.get("area_col"),
+        sep=given.get("sep"),
+        encoding=given.get("encoding"),
+        columns=columns or None,
+        data_dir=data_dir,
+        vocabulary=given.get("vocabulary"),
+    )

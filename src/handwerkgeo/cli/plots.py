@@ -7,7 +7,21 @@ from typing import Annotated
 
 import typer
 
-from handwerkgeo.cli._options import CrsOption, IdColOption
+from handwerkgeo.cli._options import (
+    AreaColOption,
+    ColumnOption,
+    ConfigOption,
+    CrsOption,
+    DataDirOption,
+    EncodingOption,
+    IdColOption,
+    Lang,
+    LangOption,
+    SepOption,
+    SheetOption,
+    VocabularyOption,
+    plot_reader_options,
+)
 
 __all__ = ["check", "plots_app"]
 
@@ -24,60 +38,65 @@ def check(
         Path,
         typer.Argument(help="Plot file: GeoPackage, GeoJSON, Shapefile, GeoParquet, CSV or XLSX."),
     ],
-    crs: CrsOption = None,
+    sheet: SheetOption = None,
     id_col: IdColOption = None,
-    area_col: Annotated[
-        str | None,
-        typer.Option("--area-col", help="Column with the plot area in m² (for point listings)."),
-    ] = None,
-    layer: Annotated[
-        str | None,
-        typer.Option("--layer", help="Layer (GeoPackage/GML) or sheet (XLSX) with the plots."),
-    ] = None,
-    sep: Annotated[
-        str | None, typer.Option("--sep", help="CSV separator (default: detected).")
-    ] = None,
-    encoding: Annotated[
-        str | None,
-        typer.Option("--encoding", help="CSV encoding (default: UTF-8, UTF-8-BOM or cp1252)."),
-    ] = None,
+    column: ColumnOption = None,
+    crs: CrsOption = None,
+    sep: SepOption = None,
+    encoding: EncodingOption = None,
+    area_col: AreaColOption = None,
+    vocabulary: VocabularyOption = None,
+    data_dir: DataDirOption = None,
+    config: ConfigOption = None,
+    lang: LangOption = Lang.de,
 ) -> None:
-    """Check a plot file and list every problem with its row and the fix.
+    """Check a plot file: every problem with its line and the fix, and the columns used.
 
-    Exit code 0 when every row is usable, 1 otherwise.
+    Rows are numbered as spreadsheet lines for CSV/XLSX (header = line 1) and as feature
+    numbers for GIS files. Exit code 0 when every row is usable, 1 otherwise.
     """
+    from handwerkgeo.cli._listing import column_table, reject_lines
+    from handwerkgeo.config import load_config
+    from handwerkgeo.messages import localized, message
     from handwerkgeo.sources.plots import check_plots
 
-    report = check_plots(
-        file, crs=crs, id_col=id_col, layer=layer, area_col=area_col, sep=sep, encoding=encoding
+    opts = plot_reader_options(
+        data_dir=data_dir,
+        sheet=sheet,
+        id_col=id_col,
+        column=column,
+        crs=crs,
+        sep=sep,
+        encoding=encoding,
+        area_col=area_col,
+        vocabulary=vocabulary,
     )
-
-    typer.echo(f"Checking {file}")
+    report = check_plots(file, opts)
+    lg = lang.value
+    typer.echo(message("check_heading", lg, file=file))
     file_level = [p for p in report.problems if not p.rows]
     for p in file_level:
-        typer.echo(f"  PROBLEM {p.message}")
-        typer.echo(f"          fix: {p.fix}")
-    for rec in report.rejects.itertuples(index=False):
-        ident = f" (plot_id {rec.plot_id!r})" if rec.plot_id else ""
-        typer.echo(f"  row {rec.row}{ident}: {rec.reason}")
-        typer.echo(f"          fix: {rec.fix}")
+        typer.echo(f"  {message('check_problem', lg)} {p.message}")
+        typer.echo(f"          → {p.fix}")
+    for line in reject_lines(report.rejects_table(lg), limit=len(report.rejects) or 1):
+        typer.echo(line)
     for note in report.notes:
-        typer.echo(f"  note: {note}")
-    usable = len(report.usable)
-    rejected = len(report.rejects)
+        typer.echo(f"  {message('check_note', lg)}: {localized(note, lg)}")
+    if report.columns:
+        for line in column_table(report.columns, load_config(config), lang=lg):
+            typer.echo(line)
     typer.echo(
-        f"Summary: {report.n_rows} row(s) read, {usable} usable, {rejected} rejected, "
-        f"{len(file_level)} file-level problem(s)."
+        message(
+            "check_summary",
+            lg,
+            n_rows=report.n_rows,
+            usable=len(report.usable),
+            rejected=len(report.rejects),
+            problems=len(file_level),
+        )
     )
     if report.ok:
-        typer.echo("OK: every row is usable.")
+        typer.echo(message("check_ok", lg))
         return
-    if report.fatal:
-        typer.echo("NOT USABLE: fix the file-level problems above first.")
-    else:
-        typer.echo(
-            "NOT OK: fix the rejected rows (handwerkgeo score refuses the file until then), "
-            "or register only the usable rows with handwerkgeo register add (the rejected "
-            "rows are recorded with their reason)."
-        )
+    typer.echo(message("check_not_usable" if report.fatal else "check_not_ok", lg))
     raise typer.Exit(1)

@@ -8,14 +8,21 @@ from typing import Annotated, Any
 import typer
 
 from handwerkgeo.cli._options import (
+    AreaColOption,
+    ColumnOption,
     ConfigOption,
     CrsOption,
     DataDirOption,
+    EncodingOption,
     Engine,
     EngineOption,
     IdColOption,
     Lang,
     LangOption,
+    SepOption,
+    SheetOption,
+    VocabularyOption,
+    plot_reader_options,
 )
 
 __all__ = ["register_app"]
@@ -84,8 +91,14 @@ def add_command(
     new_plots: Annotated[Path, typer.Argument(help="Plots file (GeoPackage, GeoJSON, CSV …).")],
     register: RegisterOpt,
     config: ConfigOption = None,
+    sheet: SheetOption = None,
     id_col: IdColOption = None,
+    column: ColumnOption = None,
     crs: CrsOption = None,
+    sep: SepOption = None,
+    encoding: EncodingOption = None,
+    area_col: AreaColOption = None,
+    vocabulary: VocabularyOption = None,
     data_dir: DataDirOption = None,
     rescore_if_stale: Annotated[
         bool,
@@ -105,14 +118,24 @@ def add_command(
     """Add new or changed plots to the register and score them (ranks are global)."""
     from handwerkgeo.register import StaleRegisterError, add_plots
 
+    reader = plot_reader_options(
+        data_dir=data_dir,
+        sheet=sheet,
+        id_col=id_col,
+        column=column,
+        crs=crs,
+        sep=sep,
+        encoding=encoding,
+        area_col=area_col,
+        vocabulary=vocabulary,
+    )
     try:
         rep = add_plots(
             register,
             new_plots,
             config=_config(config),
             data_dir=data_dir,
-            id_col=id_col,
-            crs=crs,
+            reader=reader,
             rescore_if_stale=rescore_if_stale,
             wait_s=wait,
             engine=engine.value,

@@ -5,19 +5,27 @@ from __future__ import annotations
 import logging
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from handwerkgeo.cli._errors import EXIT_INPUT, EXIT_PARTIAL
 from handwerkgeo.cli._options import (
+    AreaColOption,
+    ColumnOption,
     ConfigOption,
     CrsOption,
     DataDirOption,
+    EncodingOption,
     IdColOption,
     Lang,
     LangOption,
     LayerOption,
+    SepOption,
+    SheetOption,
+    VocabularyOption,
     out_option,
+    plot_reader_options,
 )
 from handwerkgeo.errors import OutputPathError
 
@@ -78,8 +86,14 @@ def score_command(
     ],
     out: Annotated[Path, out_option("Output GeoPackage (.gpkg; XLSX and CSV written beside it).")],
     config: ConfigOption = None,
+    sheet: SheetOption = None,
     id_col: IdColOption = None,
+    column: ColumnOption = None,
     crs: CrsOption = None,
+    sep: SepOption = None,
+    encoding: EncodingOption = None,
+    area_col: AreaColOption = None,
+    vocabulary: VocabularyOption = None,
     data_dir: DataDirOption = None,
     network: Annotated[
         bool,
@@ -100,54 +114,174 @@ def score_command(
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the sensitivity runs.")] = 0,
     lang: LangOption = Lang.de,
     layer: LayerOption = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Refuse (exit 1) when any row of the listing is rejected, instead of scoring "
+            "the usable rows (exit 3).",
+        ),
+    ] = False,
 ) -> None:
-    """Score candidate plots and write the scored GeoPackage (+ CSV)."""
+    """Score candidate plots and write the scored GeoPackage (+ XLSX and CSV).
+
+    Rows that cannot be used (outside the city, no id, bad geometry …) are rejected with
+    their reason: the usable rows are scored, the rejected ones listed, written to the
+    layer ``abgelehnt`` of the GeoPackage and to ``<out>_abgelehnt.csv`` (English:
+    ``rejected``), and the exit code is 3. ``--strict`` refuses instead (exit 1). Rows
+    read = rows scored + rows rejected.
+    """
     if out.suffix.lower() != ".gpkg":
         msg = f"--out must end in .gpkg, not {out.name!r}"
         raise OutputPathError(msg)
 
+    from handwerkgeo.cli._listing import column_table, reject_lines, run_info
     from handwerkgeo.config import load_config
-    from handwerkgeo.context import add_layer_files, load_context, parse_layer_options
-    from handwerkgeo.export.tables import export_tables
-    from handwerkgeo.scoring import score_plots, write_scored
-    from handwerkgeo.sensitivity import monte_carlo
-    from handwerkgeo.sources.plots import read_plots
+    from handwerkgeo.messages import localized, message
+    from handwerkgeo.sources.plots import check_plots
 
-    out.parent.mkdir(parents=True, exist_ok=True)
+    lg = lang.value
     cfg = load_config(config)
+    from handwerkgeo.context import parse_layer_options
+
     layer_files = parse_layer_options(layer)  # before the slow part: bad options fail fast
-    frame = read_plots(plots, crs=crs, id_col=id_col)
-    ctx = load_context(data_dir, network=network)
-    # --crs is the plots' CRS only; a layer file without CRS gets one by KIND=PATH@CRS
-    ctx = add_layer_files(ctx, layer_files)
-    scored = score_plots(frame, cfg, context=ctx, show_progress=True)
+    opts = plot_reader_options(
+        data_dir=data_dir,
+        sheet=sheet,
+        id_col=id_col,
+        column=column,
+        crs=crs,
+        sep=sep,
+        encoding=encoding,
+        area_col=area_col,
+        vocabulary=vocabulary,
+    )
+    report = check_plots(plots, opts)
+    _refuse_unusable(report, strict=strict, lang=lg, file=plots)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scored, raw_attrs = _score(report.usable, cfg, data_dir, network=network, layers=layer_files)
     if sensitivity_runs:
+        from handwerkgeo.sensitivity import monte_carlo
+
         mc = monte_carlo(scored, cfg, runs=sensitivity_runs, top_n=top, seed=seed)
         for col in mc.columns:
             scored[col] = mc[col]
         scored.attrs["run"]["sensitivity"] = dict(mc.attrs)
+    written = _write(scored, report, out, lang=lg)
+
+    n_ranked = int(scored["rank"].notna().sum())
+    typer.echo(
+        message(
+            "score_summary",
+            lg,
+            n_rows=report.n_rows,
+            n_scored=len(scored),
+            n_ranked=n_ranked,
+            n_excluded=int(scored["excluded"].sum()),
+            n_rejected=len(report.rejects),
+            config=cfg.name,
+            hash=cfg.hash,
+        )
+    )
+    if len(report.rejects):
+        typer.echo(message("score_rejected", lg, n_rejected=len(report.rejects), path=written[-1]))
+        for line in reject_lines(report.rejects_table(lg), limit=20):
+            typer.echo(line)
+    for note in report.notes:
+        typer.echo(f"{message('check_note', lg)}: {localized(note, lg)}")
+    for line in column_table(report.columns, cfg, lang=lg, run=run_info(scored, raw_attrs)):
+        typer.echo(line)
+    _print_top(scored, top=top, lang=lg)
+    typer.echo(message("score_wrote", lg, paths=", ".join(str(p) for p in written)))
+    if len(report.rejects):
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def _refuse_unusable(report: Any, *, strict: bool, lang: str, file: Path) -> None:
+    """Raise for file-level problems; exit 1 under ``--strict`` or with no usable row."""
+    from handwerkgeo import _validate as v
+    from handwerkgeo.cli._listing import reject_lines
+    from handwerkgeo.messages import message
+
+    if report.fatal:
+        v.raise_for_report(report)
+    n_rejected = len(report.rejects)
+    if not (strict and n_rejected) and len(report.usable):
+        return
+    text = (
+        message("score_strict", lang, n_rejected=n_rejected)
+        if strict and n_rejected
+        else message("score_nothing_usable", lang, file=file.name)
+    )
+    typer.echo(text, err=True)
+    for line in reject_lines(report.rejects_table(lang), limit=20):
+        typer.echo(line, err=True)
+    raise typer.Exit(EXIT_INPUT)
+
+
+def _score(
+    frame: Any, cfg: Any, data_dir: Path | None, *, network: bool, layers: Any
+) -> tuple[Any, dict[str, Any]]:
+    """The scored frame and the attributes of its raw criteria (missing reasons, codes).
+
+    ``--crs`` is the plots' CRS only; a layer file without CRS gets one by KIND=PATH@CRS.
+    """
+    from handwerkgeo.context import add_layer_files, load_context
+    from handwerkgeo.scoring import compute_raw, score_plots
+
+    ctx = load_context(data_dir, network=network)
+    ctx = add_layer_files(ctx, layers)
+    raw = compute_raw(frame, ctx, cfg, show_progress=True)
+    scored = score_plots(frame, cfg, context=ctx, raw=raw)
+    return scored, dict(raw.attrs)
+
+
+def _write(scored: Any, report: Any, out: Path, *, lang: str) -> list[Path]:
+    """GeoPackage (+ rejects layer), XLSX, CSV and the rejects CSV; the paths written."""
+    import pyogrio
+
+    from handwerkgeo._atomic import atomic_replace_file, atomic_write_bytes
+    from handwerkgeo.export.tables import export_tables
+    from handwerkgeo.messages import message
+    from handwerkgeo.scoring import write_scored
+    from handwerkgeo.spreadsheet import csv_bytes, safe_frame
+
     write_scored(scored, out)
     # planner tables beside the GeoPackage: German headers, CSV for German Excel
     # (BOM, ';', decimal comma), formula-like text neutralised (export.tables)
-    export_tables(scored, out.with_suffix(".xlsx"), out.with_suffix(".csv"), lang=lang.value)
+    export_tables(scored, out.with_suffix(".xlsx"), out.with_suffix(".csv"), lang=lang)
+    written = [out, out.with_suffix(".xlsx"), out.with_suffix(".csv")]
+    if len(report.rejects):
+        table = report.rejects_table(lang)
+        with atomic_replace_file(out) as tmp:
+            pyogrio.write_dataframe(
+                safe_frame(table), tmp, layer=message("layer_rejects", lang), driver="GPKG"
+            )
+        path = out.with_name(f"{out.stem}_{message('file_rejects_csv', lang)}")
+        atomic_write_bytes(path, csv_bytes(table, german=lang == "de"))
+        written.append(path)
+    return written
+
+
+def _print_top(scored: Any, *, top: int, lang: str) -> None:
+    from handwerkgeo.messages import message
 
     ranked = scored[scored["rank"].notna()].sort_values("rank").head(top)
-    typer.echo(
-        f"Scored {len(scored)} plot(s) with config {cfg.name!r} (hash {cfg.hash}): "
-        f"{int(scored['rank'].notna().sum())} ranked, {int(scored['excluded'].sum())} excluded."
-    )
-    missing = scored.attrs["run"].get("missing_reasons", {})
-    if missing:
-        typer.echo("Criteria without data (counted as missing, weights renormalised):")
-        for name, reason in missing.items():
-            typer.echo(f"  {name}: {reason}")
-    typer.echo(f"Top {len(ranked)}:")
+    typer.echo(message("score_top", lang, n=len(ranked)))
     p_col = f"p_top_{top}"
+    coverage_word = "Abdeckung" if lang == "de" else "coverage"
+    points_word = "Punkte" if lang == "de" else "points"
     for _, row in ranked.iterrows():
         label = f" {row['name']}" if "name" in row and isinstance(row["name"], str) else ""
         extra = f"  P(top {top}) {row[p_col]:.0%}" if p_col in row else ""
         typer.echo(
             f"  {int(row['rank']):>3}. {row['plot_id']}{label}: {row['score_total']:.1f} "
-            f"points, coverage {row['coverage']:.0%}{extra}"
+            f"{points_word}, {coverage_word} {row['coverage']:.0%}{extra}"
         )
-    typer.echo(f"Wrote {out}, {out.with_suffix('.xlsx')} and {out.with_suffix('.csv')}")
+    excluded = scored[scored["excluded"].astype(bool)]
+    if len(excluded):
+        typer.echo(message("score_excluded_list", lang))
+        reason_col = "exclusion_reason_en" if lang == "en" else "exclusion_reason"
+        for _, row in excluded.head(top).iterrows():
+            label = f" {row['name']}" if "name" in row and isinstance(row["name"], str) else ""
+            typer.echo(f"  {row['plot_id']}{label}: {row[reason_col]}")

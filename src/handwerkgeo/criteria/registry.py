@@ -32,7 +32,7 @@ from handwerkgeo.errors import ConfigError
 if TYPE_CHECKING:
     from handwerkgeo.config import CriterionConfig
 
-__all__ = ["REGISTRY", "criterion_spec"]
+__all__ = ["PLOT_COLUMN_CRITERIA", "REGISTRY", "criterion_spec"]
 
 _SPECS = (
     CriterionSpec("plot_size", b.plot_size),
@@ -62,6 +62,15 @@ _SPECS = (
     CriterionSpec("ownership", b.ownership, kind="categorical", lower_categories=True),
     CriterionSpec("land_value", b.land_value),
 )
+
+#: Canonical plot column (:mod:`handwerkgeo.vocabulary`) → the built-in criteria it feeds.
+PLOT_COLUMN_CRITERIA: dict[str, tuple[str, ...]] = {
+    "area_m2": ("plot_size",),
+    "zoning": ("zoning",),
+    "brownfield": ("brownfield",),
+    "owner": ("ownership",),
+    "land_value_eur_m2": ("land_value",),
+}
 
 #: The built-in criteria, in report order (the order of :data:`handwerkgeo.config.CRITERIA`).
 REGISTRY: dict[str, CriterionSpec] = {spec.name: spec for spec in _SPECS}

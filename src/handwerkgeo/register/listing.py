@@ -28,7 +28,7 @@ from handwerkgeo.crs import CRS, to_canonical
 from handwerkgeo.errors import MissingColumnError, ValidationError
 from handwerkgeo.fetch import read_provenance
 from handwerkgeo.register.storage import PLOT_META, REJECT_COLS, empty_frame
-from handwerkgeo.sources.plots import read_plots
+from handwerkgeo.sources.plots import PlotReaderOptions, read_plots
 
 __all__ = [
     "attr_hashes",
@@ -209,14 +209,20 @@ def read_listing(
     *,
     id_col: str | None,
     crs: object | None,
+    reader: PlotReaderOptions | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, str, str]:
-    """Valid plots (with ``_row``), rejects, source name and sha256 of the input."""
+    """Valid plots (with ``_row``), rejects, source name and sha256 of the input.
+
+    ``reader`` holds the other options of the plots reader; ``id_col`` and ``crs``
+    override its fields when given.
+    """
     if isinstance(new_plots, gpd.GeoDataFrame):
         name = "<GeoDataFrame>"
         good, rejects = _validate_frame(new_plots, id_col=id_col, crs=crs, name=name)
         return good, rejects, name, ""
     path = Path(new_plots)
-    plots = read_plots(path, crs=crs, id_col=id_col, on_invalid="reject")
+    given = {k: x for k, x in (("crs", crs), ("id_col", id_col)) if x is not None}
+    plots = read_plots(path, reader, on_invalid="reject", **given)  # type: ignore[arg-type]
     reader_rejects = plots.attrs.get("rejects")
     records: list[dict[str, Any]] = []
     if isinstance(reader_rejects, pd.DataFrame):

@@ -58,6 +58,7 @@ from handwerkgeo.register.storage import (
 )
 from handwerkgeo.scale import DaskOptions
 from handwerkgeo.scorer import Scorer, ScorerLike, resolve_scorer
+from handwerkgeo.sources.plots import PlotReaderOptions
 
 if TYPE_CHECKING:
     from typing import Unpack
@@ -82,6 +83,10 @@ class RunOptions:
     ----------
     id_col, crs
         Passed to the plots reader: id column and the CRS of files without one.
+    reader
+        The other options of the plots reader
+        (:class:`~handwerkgeo.sources.plots.PlotReaderOptions`: sheet, column mapping,
+        separator, encoding, vocabulary …); ``id_col`` and ``crs`` override its fields.
     rescore_if_stale
         When the configuration or the data changed since the latest run, re-score every
         plot in this run instead of raising :class:`StaleRegisterError`.
@@ -97,6 +102,7 @@ class RunOptions:
 
     id_col: str | None = None
     crs: object | None = None
+    reader: PlotReaderOptions | None = None
     rescore_if_stale: bool = False
     wait_s: float = 0
     engine: Literal["single", "dask"] = "single"
@@ -125,6 +131,7 @@ class RunKwargs(TypedDict, total=False):
 
     id_col: str | None
     crs: object | None
+    reader: PlotReaderOptions | None
     rescore_if_stale: bool
     wait_s: float
     engine: Literal["single", "dask"]
@@ -207,7 +214,9 @@ def _read_listing(
 ) -> _Listing:
     if new_plots is None:
         return _Listing(None, rejects_frame([]))
-    good, rejects, source, sha = read_listing(new_plots, id_col=opts.id_col, crs=opts.crs)
+    good, rejects, source, sha = read_listing(
+        new_plots, id_col=opts.id_col, crs=opts.crs, reader=opts.reader
+    )
     clash = sorted(set(good.columns) & set(PLOT_META))
     if clash:
         msg = (
@@ -488,7 +497,7 @@ def add_plots(
 
 
 #: Options of :func:`add_plots` that do not apply to :func:`rescore`.
-_ADD_ONLY = ("id_col", "crs", "rescore_if_stale")
+_ADD_ONLY = ("id_col", "crs", "reader", "rescore_if_stale")
 
 
 def rescore(
@@ -519,7 +528,7 @@ def rescore(
         msg = f"rescore() has no option {', '.join(wrong)} (it reads no listing)"
         raise ConfigError(msg)
     opts = merge_options(RunOptions, options, kwargs, func="rescore")
-    opts = dataclasses.replace(opts, id_col=None, crs=None, rescore_if_stale=True)
+    opts = dataclasses.replace(opts, id_col=None, crs=None, reader=None, rescore_if_stale=True)
     reg = Register.at(register)
     check_register(reg)
     eng = _engine(config, context, scorer, data_dir)

@@ -46,7 +46,11 @@ def numeric_columns(
 
 
 def collect_ids(
-    attrs: pd.DataFrame, *, id_col: str | None, name: str
+    attrs: pd.DataFrame,
+    *,
+    id_col: str | None,
+    name: str,
+    row_numbers: list[int] | None = None,
 ) -> tuple[list[str | None], str | None, list[v.RowIssue], list[v.Problem]]:
     n = len(attrs)
     available = ", ".join(map(str, attrs.columns)) or "none"
@@ -72,11 +76,13 @@ def collect_ids(
             return [None] * n, None, [], [problem]
     ids = [_id_to_text(x) for x in attrs[col].tolist()]
     issues = [
-        v.RowIssue(pos, "missing_id", f"no plot id in column {col!r}", "give every plot an id")
+        v.RowIssue.coded(pos, "missing_id", "reject_missing_id", "fix_missing_id", column=col)
         for pos, value in enumerate(ids)
         if value is None
     ]
-    issues += v.duplicate_issues(pd.Series(ids, dtype=object), what="plot_id")
+    issues += v.duplicate_issues(
+        pd.Series(ids, dtype=object), what="plot_id", row_numbers=row_numbers
+    )
     return ids, col, issues, []
 
 
@@ -121,20 +127,18 @@ def _point_area_issues(
             continue
         if np.isnan(stated[pos]):
             issues.append(
-                v.RowIssue(
-                    int(pos),
-                    "missing_area",
-                    f"point without plot area (column {col!r} is empty)",
-                    "fill in the plot area in m²",
+                v.RowIssue.coded(
+                    int(pos), "missing_area", "reject_missing_area", "fix_missing_area", column=col
                 )
             )
         elif stated[pos] <= 0:
             issues.append(
-                v.RowIssue(
+                v.RowIssue.coded(
                     int(pos),
                     "bad_area",
-                    f"plot area {stated[pos]:g} m² is not positive",
-                    "give the plot area in m² (> 0)",
+                    "reject_nonpositive_area",
+                    "fix_bad_area",
+                    value=f"{stated[pos]:g}",
                 )
             )
     return issues
@@ -204,11 +208,13 @@ def collect_areas(
     if col is not None:
         stated, bad = v.parse_numbers(attrs[col].tolist(), decimal=decimal)
         issues += [
-            v.RowIssue(
+            v.RowIssue.coded(
                 int(pos),
                 "bad_area",
-                f"area {attrs[col].iloc[pos]!r} in column {col!r} is not a number",
-                "write the area in m² as a number, e.g. 3200 or 3.200,5",
+                "reject_bad_area",
+                "fix_bad_area",
+                value=attrs[col].iloc[pos],
+                column=col,
             )
             for pos in np.flatnonzero(bad)
             if is_point[pos] or pos in skip

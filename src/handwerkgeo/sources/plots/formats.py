@@ -20,6 +20,7 @@ import pyogrio
 from handwerkgeo import _validate as v
 from handwerkgeo._text import ENCODING_FIX, decode_text
 from handwerkgeo.errors import EncodingError
+from handwerkgeo.messages import Note
 
 __all__ = [
     "empty_problem",
@@ -54,25 +55,7 @@ def read_any(
         if suffix in _TABLE_SUFFIXES:
             return _read_csv(path, sep=sep, encoding=encoding, decimal=decimal, meta=meta)
         if suffix in _EXCEL_SUFFIXES:
-            with pd.ExcelFile(path) as book:
-                sheets = [str(n) for n in book.sheet_names]
-                listed = ", ".join(repr(n) for n in sheets)
-                if isinstance(layer, str) and layer not in sheets:
-                    problem = v.Problem(
-                        "unreadable",
-                        f"{path.name} has no sheet {layer!r}; its sheets are {listed}",
-                        "name one of these sheets with layer= (Python) / --layer",
-                    )
-                    return None, [problem], meta
-                if layer is None and len(sheets) > 1:
-                    meta["notes"].append(
-                        f"{path.name}: read the first of its sheets {listed}; "
-                        "name another with layer= / --layer"
-                    )
-                sheet = 0 if layer is None else layer
-                frame = pd.read_excel(book, sheet_name=sheet, dtype=object)
-            meta["row_note"] = " (spreadsheet line = row + 1)"
-            return strip_table(frame), [], meta
+            return _read_excel(path, layer=layer, meta=meta)
         if suffix in _PARQUET_SUFFIXES:
             try:
                 return gpd.read_parquet(path), [], meta
@@ -89,6 +72,60 @@ def read_any(
             "(GeoPackage, GeoJSON, Shapefile, GeoParquet, CSV, XLSX)",
         )
         return None, [problem], meta
+
+
+def _is_plot_sheet(frame: pd.DataFrame) -> bool:
+    """A sheet with plot rows: its header names a geometry (WKT or coordinate columns)."""
+    from handwerkgeo.sources.plots.geometry import coordinate_columns, wkt_column
+
+    table = strip_table(frame)
+    if table.empty:
+        return False
+    return wkt_column(table.columns) is not None or coordinate_columns(table.columns) is not None
+
+
+def _read_excel(
+    path: Path, *, layer: str | int | None, meta: dict[str, Any]
+) -> tuple[pd.DataFrame | None, list[v.Problem], dict[str, Any]]:
+    """The sheet named by ``layer``, else the only sheet holding plot rows.
+
+    A workbook with a cover sheet (title, text) and one data sheet needs no ``--sheet``;
+    with several candidate sheets or none, the problem names every sheet.
+    """
+    with pd.ExcelFile(path) as book:
+        sheets = [str(n) for n in book.sheet_names]
+        listed = ", ".join(repr(n) for n in sheets)
+        if isinstance(layer, str) and layer not in sheets:
+            problem = v.Problem(
+                "unreadable",
+                f"{path.name} has no sheet {layer!r}; its sheets are {listed}",
+                "name one of these sheets with --sheet (Python: layer=)",
+            )
+            return None, [problem], meta
+        if layer is not None or len(sheets) == 1:
+            frame = pd.read_excel(book, sheet_name=layer if layer is not None else 0, dtype=object)
+        else:
+            frames = {n: pd.read_excel(book, sheet_name=n, dtype=object) for n in sheets}
+            plot_sheets = [n for n, f in frames.items() if _is_plot_sheet(f)]
+            if len(plot_sheets) != 1:
+                found = (
+                    "none of them has a geometry (WKT or coordinate columns)"
+                    if not plot_sheets
+                    else f"{', '.join(repr(n) for n in plot_sheets)} all hold plot rows"
+                )
+                problem = v.Problem(
+                    "unreadable",
+                    f"{path.name} has the sheets {listed}; {found}.",
+                    "name the sheet with the plots with --sheet (Python: layer=)",
+                )
+                return None, [problem], meta
+            frame = frames[plot_sheets[0]]
+            meta["notes"].append(
+                Note("note_sheet_chosen", file=path.name, sheet=plot_sheets[0], sheets=listed)
+            )
+    table = strip_table(frame)
+    meta["lines"] = [int(i) + 2 for i in table.attrs.pop("source_index", range(len(table)))]
+    return table, [], meta
 
 
 def _read_vector(
@@ -128,7 +165,7 @@ def _read_csv(
     if problem is not None or text is None:
         return None, [problem] if problem is not None else [], meta
     if used not in ("utf-8-sig", encoding):
-        meta["notes"].append(f"{path.name} decoded as {used}")
+        meta["notes"].append(Note("note_decoded_as", file=path.name, encoding=used))
         logger.info("%s: decoded as %s", path.name, used)
     first = next((line for line in text.splitlines() if line.strip()), "")
     if not first:
@@ -139,7 +176,6 @@ def _read_csv(
     if decimal is None and sep == ";":
         decimal = ","
     meta["decimal"] = decimal
-    meta["row_note"] = " (file line = row + 1)"
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -147,7 +183,9 @@ def _read_csv(
             dtype=str,
             keep_default_na=False,
             na_values=[""],
-            skip_blank_lines=True,
+            # keep blank lines (dropped below) so that row positions stay file lines,
+            # unless the file starts with blank lines before its header
+            skip_blank_lines=not text.lstrip("\ufeff").splitlines()[0].strip(),
         )
     except pd.errors.ParserError as exc:
         problem = v.Problem(
@@ -157,7 +195,9 @@ def _read_csv(
             "the separator in it (e.g. WKT) is in double quotes; or pass sep=",
         )
         return None, [problem], meta
-    return strip_table(frame), [], meta
+    table = strip_table(frame)
+    meta["lines"] = [int(i) + 2 for i in table.attrs.pop("source_index", range(len(table)))]
+    return table, [], meta
 
 
 def _decode(
@@ -173,10 +213,15 @@ def _decode(
 
 
 def strip_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop empty rows and unnamed empty columns; ``attrs["source_index"]`` keeps the
+    0-based data-row position of every kept row (for spreadsheet line numbers)."""
     frame = frame.dropna(how="all")
     frame.columns = [str(c).strip() for c in frame.columns]
     keep = [c for c in frame.columns if not (c.startswith("Unnamed:") and frame[c].isna().all())]
-    return frame[keep].reset_index(drop=True)
+    source_index = [int(i) for i in frame.index]
+    out = frame[keep].reset_index(drop=True)
+    out.attrs["source_index"] = source_index
+    return out
 
 
 def empty_problem(name: str, what: str) -> v.Problem:

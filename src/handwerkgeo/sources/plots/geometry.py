@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
@@ -16,14 +16,19 @@ import pyproj
 import shapely
 
 from handwerkgeo import _validate as v
+from handwerkgeo.boundary import CityBoundary
 from handwerkgeo.crs import CRS, outside_city, to_canonical
 from handwerkgeo.crs_names import resolve_crs
 from handwerkgeo.errors import NoCrsError
+from handwerkgeo.messages import Note, Term
 from handwerkgeo.sources.plots.columns import LONLAT_COLUMNS, WKT_COLUMNS, XY_COLUMNS, XY_WINDOWS
 
 __all__ = [
+    "coordinate_columns",
+    "outside_issues",
     "project",
     "table_geometry",
+    "wkt_column",
     "xy_window",
 ]
 
@@ -72,12 +77,13 @@ def table_geometry(
     """Build geometries from a WKT column or coordinate columns of a table."""
     issues: list[v.RowIssue] = []
     n = len(attrs)
-    wkt_col = v.find_column(attrs.columns, WKT_COLUMNS)
+    wkt_col = wkt_column(attrs.columns)
     if wkt_col is not None:
         geoms, issues = _wkt_geometry(attrs[wkt_col], wkt_col)
         return geoms, crs, issues, [], [], [wkt_col]
 
-    pair, lonlat = _coordinate_pair(attrs.columns)
+    found = coordinate_columns(attrs.columns)
+    pair, lonlat = found if found is not None else (None, False)
     if pair is None:
         problem = v.Problem(
             "missing_column",
@@ -95,12 +101,15 @@ def table_geometry(
     for pos in range(n):
         if xbad[pos] or ybad[pos]:
             issues.append(
-                v.RowIssue(
+                v.RowIssue.coded(
                     pos,
                     "invalid_geometry",
-                    f"coordinates are not numbers: {xcol}={attrs[xcol].iloc[pos]!r}, "
-                    f"{ycol}={attrs[ycol].iloc[pos]!r}",
-                    "write the coordinates as numbers (decimal comma or point)",
+                    "reject_bad_coordinates",
+                    "fix_bad_coordinates",
+                    x_col=xcol,
+                    x=attrs[xcol].iloc[pos],
+                    y_col=ycol,
+                    y=attrs[ycol].iloc[pos],
                 )
             )
             geoms.append(None)
@@ -119,10 +128,14 @@ def table_geometry(
         guess = xy_window(x[ok], y[ok])
         if guess is not None:
             table_crs = guess
-            note = (
-                f"{name}: no CRS given; every {xcol}/{ycol} value fits only {guess} around "
-                f"Düsseldorf ({xcol} {np.nanmin(x):.0f}–{np.nanmax(x):.0f}), so {guess} is "
-                "used. Pass crs= to say otherwise."
+            note = Note(
+                "note_crs_inferred",
+                file=name,
+                x_col=xcol,
+                y_col=ycol,
+                crs=guess,
+                x_min=f"{np.nanmin(x):.0f}",
+                x_max=f"{np.nanmax(x):.0f}",
             )
             notes.append(note)
             logger.warning(note)
@@ -148,14 +161,20 @@ def table_geometry(
     return series, table_crs, issues, problems, notes, []
 
 
-def _coordinate_pair(columns: Sequence[object]) -> tuple[tuple[str, str] | None, bool]:
+def wkt_column(columns: Sequence[object]) -> str | None:
+    """The column holding geometry text (:data:`WKT_COLUMNS`), or ``None``."""
+    return v.find_column(columns, WKT_COLUMNS)
+
+
+def coordinate_columns(columns: Sequence[object]) -> tuple[tuple[str, str], bool] | None:
+    """The coordinate column pair and whether it is longitude/latitude, or ``None``."""
     for pairs, lonlat in ((LONLAT_COLUMNS, True), (XY_COLUMNS, False)):
         for a, b in pairs:
             xa = v.find_column(columns, [a])
             yb = v.find_column(columns, [b])
             if xa is not None and yb is not None:
                 return (xa, yb), lonlat
-    return None, False
+    return None
 
 
 def xy_window(x: np.ndarray, y: np.ndarray) -> str | None:
@@ -177,8 +196,13 @@ def project(
     src_crs: object | None,
     skip: set[int],
     name: str,
+    boundary: CityBoundary | None = None,
 ) -> tuple[gpd.GeoSeries | None, list[v.RowIssue], list[v.Problem], str | None]:
-    """Reproject to EPSG:25832 and flag rows outside Düsseldorf."""
+    """Reproject to EPSG:25832 and flag rows outside Düsseldorf.
+
+    Inside/outside is decided against ``boundary`` (the real city boundary); without
+    one, against the bounding box :data:`handwerkgeo.crs.CITY_BOUNDS`.
+    """
     issues: list[v.RowIssue] = []
     arr = np.asarray(geoms.array, dtype=object)
     present = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
@@ -241,12 +265,58 @@ def project(
     projected = to_canonical(frame, name=name).geometry
     source_label = _label(pcrs)
     if present.any():
-        idx = np.flatnonzero(present)
-        outside = outside_city(projected.iloc[idx])
-        for pos in idx[outside]:
-            reason, fix = _outside_hint(arr[pos], pcrs)
-            issues.append(v.RowIssue(int(pos), "outside_city", reason, fix))
+        issues += outside_issues(projected, arr, np.flatnonzero(present), pcrs, boundary)
     return projected, issues, [], source_label
+
+
+def _distance_text(metres: float) -> str:
+    """``"4,9 km"`` / ``"850 m"`` (decimal comma; the numbers read alike in English)."""
+    if metres >= 1000:
+        return f"{metres / 1000:.1f} km".replace(".", ",")
+    return f"{metres:.0f} m"
+
+
+def outside_issues(
+    projected: gpd.GeoSeries,
+    source: np.ndarray,
+    idx: np.ndarray,
+    pcrs: pyproj.CRS,
+    boundary: CityBoundary | None,
+) -> list[v.RowIssue]:
+    """One issue per plot of ``idx`` outside the city (the boundary, else the box).
+
+    An outside plot's reason says how far outside it lies, in which direction and which
+    Stadtteil is nearest (the neighbouring municipality is not in the data: not guessed).
+    A CRS hint (swapped longitude/latitude, other CRS) replaces the fix where it applies.
+    """
+    issues: list[v.RowIssue] = []
+    label = _label(pcrs)
+    if boundary is None:
+        outside = idx[outside_city(projected.iloc[idx])]
+        reasons, fixes = _outside_hints(source[outside], pcrs, label)
+        generic = f"check the coordinates and the CRS ({label}); plots must lie in Düsseldorf"
+        return [
+            v.RowIssue(int(pos), "outside_city", reason, fix or generic)
+            for pos, reason, fix in zip(outside, reasons, fixes, strict=True)
+        ]
+    where = boundary.locate(projected.iloc[idx].reset_index(drop=True))
+    out = ~where["inside"].to_numpy()
+    _, fixes = _outside_hints(source[idx[out]], pcrs, label)
+    for pos, rec, hint in zip(idx[out], where[out].itertuples(index=False), fixes, strict=True):
+        issue = v.RowIssue.coded(
+            int(pos),
+            "outside_city",
+            "reject_outside_boundary",
+            "fix_outside_boundary",
+            distance=_distance_text(float(rec.distance_m)),
+            direction=Term(f"compass_{rec.direction}"),
+            stadtteil=rec.nearest_stadtteil,
+        )
+        if hint is not None:
+            # a CRS hint (swapped lon/lat, another CRS) is the better fix (English only)
+            issue = replace(issue, fix=hint, fix_code="")
+        issues.append(issue)
+    return issues
 
 
 def _label(crs: pyproj.CRS) -> str:
@@ -254,22 +324,46 @@ def _label(crs: pyproj.CRS) -> str:
     return f"EPSG:{epsg}" if epsg else crs.name
 
 
-def _outside_hint(geom: Any, pcrs: pyproj.CRS) -> tuple[str, str]:
-    c = geom.centroid if geom.geom_type != "Point" else geom
-    label = _label(pcrs)
+_SWAPPED_FIX = (
+    "longitude and latitude look swapped: exchange the two coordinate columns "
+    "(longitude ≈ 6.7–6.9, latitude ≈ 51.1–51.4 in Düsseldorf)"
+)
+
+
+def _window_guesses(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per point the one CRS whose Düsseldorf window holds it (:data:`XY_WINDOWS`), or ``""``."""
+    labels = np.array(list(XY_WINDOWS), dtype=object)
+    hits = np.stack(
+        [(x >= x0) & (x <= x1) & (y >= y0) & (y <= y1) for x0, y0, x1, y1 in XY_WINDOWS.values()]
+    )
+    one = hits.sum(axis=0) == 1
+    out = np.full(len(x), "", dtype=object)
+    out[one] = labels[hits[:, one].argmax(axis=0)]
+    return out
+
+
+def _outside_hints(
+    geoms: np.ndarray, pcrs: pyproj.CRS, label: str
+) -> tuple[list[str], list[str | None]]:
+    """English reason (position) and CRS hint (``None``: no better fix) per outside plot."""
+    arr = np.asarray(geoms, dtype=object)
+    if not len(arr):
+        return [], []
+    centre = shapely.centroid(arr)
+    x, y = shapely.get_x(centre), shapely.get_y(centre)
     digits = 6 if pcrs.is_geographic else 1
-    reason = f"lies outside Düsseldorf (at {c.x:.{digits}f}, {c.y:.{digits}f} in {label})"
+    reasons = [
+        f"lies outside Düsseldorf (at {a:.{digits}f}, {b:.{digits}f} in {label})"
+        for a, b in zip(x, y, strict=True)
+    ]
+    fixes = np.full(len(arr), None, dtype=object)
+    guesses = _window_guesses(x, y)
+    other = (guesses != "") & (guesses != label)
+    fixes[other] = [
+        f"the coordinates fit {g}, not {label}: read the file with crs='{g}'"
+        for g in guesses[other]
+    ]
     if pcrs.is_geographic:
-        swapped = shapely.Point(c.y, c.x)
-        test = gpd.GeoSeries([swapped], crs=pcrs).to_crs(CRS)
-        if not outside_city(test)[0]:
-            return reason, (
-                "longitude and latitude look swapped: exchange the two coordinate columns "
-                "(longitude ≈ 6.7–6.9, latitude ≈ 51.1–51.4 in Düsseldorf)"
-            )
-    guess = xy_window(np.array([c.x]), np.array([c.y]))
-    if guess is not None and guess != label:
-        return reason, (
-            f"the coordinates fit {guess}, not {label}: read the file with crs='{guess}'"
-        )
-    return reason, (f"check the coordinates and the CRS ({label}); plots must lie in Düsseldorf")
+        swapped = gpd.GeoSeries(shapely.points(y, x), crs=pcrs).to_crs(CRS)
+        fixes[~outside_city(swapped)] = _SWAPPED_FIX
+    return reasons, list(fixes)

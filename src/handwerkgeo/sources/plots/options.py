@@ -8,9 +8,12 @@ an options object override its fields.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Literal, TypedDict
 
+from handwerkgeo.boundary import CityBoundary
 from handwerkgeo.errors import ConfigError, OptionError
 
 __all__ = ["OnInvalid", "PlotOptionError", "PlotReaderKwargs", "PlotReaderOptions"]
@@ -52,6 +55,21 @@ class PlotReaderOptions:
     repair
         Repair invalid polygons with :func:`shapely.make_valid` instead of rejecting
         them (each repair is logged).
+    columns
+        Explicit column mapping ``{canonical: header}``, e.g. ``{"zoning": "Spalte"}``
+        (``--column zoning=Spalte``); wins over the vocabulary of
+        ``configs/plot_vocabulary.yaml``. Canonical columns: ``plot_id``, ``name``,
+        ``zoning``, ``owner``, ``area_m2``, ``land_value_eur_m2``, ``brownfield``.
+    data_dir
+        Data directory whose fetched Stadtteile give the real city boundary
+        (:func:`handwerkgeo.boundary.load_city_boundary`); when they are not fetched, the
+        bounding box of Düsseldorf is used and the report notes say so.
+    boundary
+        A :class:`handwerkgeo.boundary.CityBoundary` to use instead of loading one from
+        ``data_dir``.
+    vocabulary
+        A plot vocabulary YAML (layout of ``configs/plot_vocabulary.yaml``) replacing the
+        packaged one: a city's own headers, owner and yes/no words.
 
     Examples
     --------
@@ -74,6 +92,10 @@ class PlotReaderOptions:
     encoding: str | None = None
     decimal: str | None = None
     repair: bool = False
+    columns: Mapping[str, str] | None = None
+    data_dir: str | os.PathLike[str] | None = None
+    boundary: CityBoundary | None = None
+    vocabulary: str | os.PathLike[str] | None = None
 
     def __post_init__(self) -> None:
         if self.on_invalid not in ("raise", "reject"):
@@ -119,3 +141,7 @@ class PlotReaderKwargs(TypedDict, total=False):
     encoding: str | None
     decimal: str | None
     repair: bool
+    columns: Mapping[str, str] | None
+    data_dir: str | os.PathLike[str] | None
+    boundary: CityBoundary | None
+    vocabulary: str | os.PathLike[str] | None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Unpack
 
@@ -14,16 +16,22 @@ import pandas as pd
 import shapely
 
 from handwerkgeo import _validate as v
+from handwerkgeo import settings
 from handwerkgeo._text import normalize_key
+from handwerkgeo.boundary import CityBoundary, load_city_boundary
 from handwerkgeo.crs import CRS
 from handwerkgeo.errors import DataSourceError
+from handwerkgeo.messages import Note
 from handwerkgeo.sources.plots.attributes import collect_areas, collect_ids, numeric_columns
 from handwerkgeo.sources.plots.formats import read_any
-from handwerkgeo.sources.plots.geometry import project, table_geometry
+from handwerkgeo.sources.plots.geometry import coordinate_columns, project, table_geometry
+from handwerkgeo.sources.plots.mapping import map_listing_columns, map_listing_values
 from handwerkgeo.sources.plots.options import PlotReaderKwargs, PlotReaderOptions
+from handwerkgeo.vocabulary import load_plot_vocabulary
 
 __all__ = [
     "check_plots",
+    "city_boundary",
     "empty_plots",
     "read_plots",
     "validate_plots",
@@ -48,7 +56,12 @@ def read_plots(
     **kwargs
         The fields of :class:`PlotReaderOptions` as keywords (``crs=``, ``id_col=``,
         ``layer=``, ``area_col=``, ``sep=``, ``encoding=``, ``decimal=``, ``repair=``,
-        ``on_invalid=``); they override ``options``. The main ones:
+        ``on_invalid=``, ``columns=``, ``data_dir=``, ``boundary=``, ``vocabulary=``);
+        they override ``options``. Headers and values are read through the plot
+        vocabulary (``Flurstück`` → ``plot_id``, ``Planungsrecht`` → ``zoning``,
+        ``Eigentümer``/``städtisch`` → ``owner``/``city`` …; ``columns=`` wins), and
+        inside/outside Düsseldorf is decided against the Stadtteile fetched into
+        ``data_dir`` (else the bounding box, noted). The main ones:
 
         ``crs``
             CRS of the coordinates (``"EPSG:25832"``, ``25832`` …). Required when the
@@ -59,7 +72,8 @@ def read_plots(
         ``on_invalid``
             ``"raise"``: raise one error listing every problem. ``"reject"``: return the
             usable rows with the rejected ones in ``attrs["rejects"]`` (a list of records
-            with ``row``, ``plot_id``, ``reason``, ``fix``;
+            with ``row`` — the spreadsheet line for CSV/XLSX —, ``plot_id``, ``reason``,
+            ``fix``;
             ``pandas.DataFrame(plots.attrs["rejects"])`` makes a table of it) and log a
             warning with the count. File-level problems (no CRS, no id column,
             unreadable file) raise in both modes.
@@ -174,48 +188,62 @@ def check_plots(
         )
     report = validate_plots(
         frame,
+        replace(opts, decimal=meta.get("decimal", opts.decimal)),
         name=p.name,
-        crs=opts.crs,
-        id_col=opts.id_col,
-        area_col=opts.area_col,
-        decimal=meta.get("decimal", opts.decimal),
-        repair=opts.repair,
-        row_offset_note=meta.get("row_note", ""),
+        row_numbers=meta.get("lines"),
     )
     report.problems[:0] = problems
     report.notes[:0] = meta.get("notes", [])
     return report
 
 
+@lru_cache(maxsize=4)
+def _cached_boundary(data_dir: str) -> CityBoundary | None:
+    return load_city_boundary(data_dir)
+
+
+def city_boundary(opts: PlotReaderOptions) -> tuple[CityBoundary | None, list[str]]:
+    """The boundary of ``opts`` (given, or from the data directory) and notes about it."""
+    if opts.boundary is not None:
+        return opts.boundary, []
+    where = settings.data_dir(opts.data_dir).resolve()
+    boundary = _cached_boundary(str(where))
+    if boundary is None:
+        return None, [Note("note_bbox_boundary", data_dir=where)]
+    return boundary, []
+
+
 def validate_plots(
     frame: pd.DataFrame,
+    options: PlotReaderOptions | None = None,
     *,
     name: str = "plots",
-    crs: object | None = None,
-    id_col: str | None = None,
-    area_col: str | None = None,
-    decimal: str | None = None,
-    repair: bool = False,
-    row_offset_note: str = "",
+    row_numbers: Sequence[int] | None = None,
+    **kwargs: Unpack[PlotReaderKwargs],
 ) -> v.ValidationReport:
     """Validate an in-memory plot table and bring it into canonical form.
 
     ``frame`` is a GeoDataFrame, or a DataFrame with a WKT column or coordinate columns
-    (as read from CSV/XLSX). It is not modified. Parameters as in :func:`read_plots`;
-    ``row_offset_note`` is appended to row descriptions (e.g. for spreadsheet lines).
+    (as read from CSV/XLSX). It is not modified. Options as in :func:`read_plots`;
+    ``row_numbers`` (one per row) are the numbers reported for the rows, e.g. spreadsheet
+    lines (default: 1-based position).
 
     Returns
     -------
     handwerkgeo._validate.ValidationReport
+        With ``columns``: ``mapping`` (``{canonical: input header}``), ``carried``
+        (headers kept as they are), ``unknown`` (per canonical column the unknown values,
+        see :func:`~handwerkgeo.sources.plots.mapping.map_listing_values`) and
+        ``boundary`` (``"stadtteile"`` or ``"bounding box"``).
     """
+    opts = PlotReaderOptions.resolve(options, **kwargs)
+    numbers = None if row_numbers is None else [int(r) for r in row_numbers]
     df = frame.copy()
+    df.attrs = {}
     df.columns = [str(c).strip() for c in df.columns]
-    file_problems: list[v.Problem] = []
-    issues: list[v.RowIssue] = []
-    notes: list[str] = []
-    n = len(df)
-    if n == 0:
-        file_problems.append(
+    state = _State(name=name, n=len(df), numbers=numbers)
+    if state.n == 0:
+        state.problems.append(
             v.Problem(
                 "empty_file",
                 f"{name} contains no plots (0 rows).",
@@ -223,10 +251,95 @@ def validate_plots(
                 "exported with its rows",
             )
         )
+    geoms, attrs, src_crs, coords = _geometry(df, opts, state)
+    vocab = load_plot_vocabulary(opts.vocabulary)
+    attrs, mapping, problems = map_listing_columns(
+        attrs, explicit=_explicit(opts), skip=coords, name=name, vocabulary=vocab
+    )
+    state.problems += problems
+    ids, id_source, id_issues, id_problems = collect_ids(
+        attrs,
+        id_col="plot_id" if "plot_id" in mapping.canonical else None,
+        name=name,
+        row_numbers=numbers,
+    )
+    state.issues += id_issues
+    state.problems += id_problems
+    geoms, is_point, bad_geom = _check_geometries(geoms, opts, state)
+    boundary, b_notes = city_boundary(opts)
+    state.notes += b_notes
+    projected, crs_issues, crs_problems, source_label = project(
+        geoms, src_crs=src_crs, skip=bad_geom, name=name, boundary=boundary
+    )
+    state.issues += crs_issues
+    if not any(p.kind == "no_crs" for p in state.problems):
+        state.problems += crs_problems
+    area, area_issues, area_problems, area_notes, attrs = collect_areas(
+        attrs,
+        projected,
+        is_point=is_point,
+        skip=bad_geom,
+        area_col="area_m2" if "area_m2" in mapping.canonical else None,
+        id_source=id_source,
+        decimal=opts.decimal,
+        name=name,
+    )
+    state.issues += area_issues
+    state.problems += area_problems
+    state.notes += area_notes
+    if not isinstance(df, gpd.GeoDataFrame):
+        attrs = numeric_columns(attrs, skip={id_source, "zoning"}, decimal=opts.decimal)
+    attrs, unknown, value_notes = map_listing_values(
+        attrs, mapping, decimal=opts.decimal, vocabulary=vocab
+    )
+    state.notes += value_notes
+    report = _assemble(
+        state,
+        attrs,
+        ids=ids,
+        id_source=id_source,
+        geoms=(projected, geoms),
+        derived={"area_m2": area, "is_point": is_point},
+    )
+    report.usable.attrs = {"source_crs": source_label, "source": name}
+    report.columns = {
+        "mapping": dict(mapping.canonical),
+        "carried": [c for c in mapping.carried if c in report.usable.columns],
+        "unknown": unknown,
+        "boundary": "stadtteile" if boundary is not None else "bounding box",
+    }
+    report.usable.attrs["columns"] = report.columns
+    return report
 
-    # --- geometry ------------------------------------------------------------------
-    src_crs = crs
-    dropped: list[str] = []
+
+@dataclass
+class _State:
+    """What :func:`validate_plots` collects on its way: row issues, problems, notes."""
+
+    name: str
+    n: int
+    numbers: list[int] | None
+    issues: list[v.RowIssue] = field(default_factory=list)
+    problems: list[v.Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _explicit(opts: PlotReaderOptions) -> dict[str, str]:
+    """The explicit column mapping: ``columns`` plus ``id_col`` and ``area_col``."""
+    explicit = dict(opts.columns or {})
+    if opts.id_col is not None:
+        explicit["plot_id"] = opts.id_col
+    if opts.area_col is not None:
+        explicit["area_m2"] = opts.area_col
+    return explicit
+
+
+def _geometry(
+    df: pd.DataFrame, opts: PlotReaderOptions, state: _State
+) -> tuple[gpd.GeoSeries, pd.DataFrame, object | None, list[str]]:
+    """Geometries, the attribute table, the source CRS and the coordinate columns."""
+    src_crs = opts.crs
+    coords: list[str] = []
     if isinstance(df, gpd.GeoDataFrame) and df.geometry.name in df.columns:
         geoms = df.geometry.reset_index(drop=True)
         if src_crs is None:
@@ -234,86 +347,75 @@ def validate_plots(
         attrs = pd.DataFrame(df.drop(columns=[df.geometry.name])).reset_index(drop=True)
     else:
         attrs = pd.DataFrame(df).reset_index(drop=True)
-        geoms, table_crs, g_issues, g_problems, g_notes, dropped = table_geometry(
-            attrs, name=name, crs=crs, decimal=decimal
+        table_geoms, table_crs, g_issues, g_problems, g_notes, dropped = table_geometry(
+            attrs, name=state.name, crs=opts.crs, decimal=opts.decimal
         )
-        issues += g_issues
-        file_problems += g_problems
-        notes += g_notes
+        geoms = table_geoms
+        state.issues += g_issues
+        state.problems += g_problems
+        state.notes += g_notes
         if src_crs is None:
             src_crs = table_crs
         attrs = attrs.drop(columns=dropped)
+        found = coordinate_columns(attrs.columns) if not dropped else None
+        coords = list(found[0]) if found is not None else []
     if geoms is None:
-        geoms = gpd.GeoSeries([None] * n, crs=None)
+        geoms = gpd.GeoSeries([None] * state.n, crs=None)
+    return geoms, attrs, src_crs, coords
 
-    # --- id ------------------------------------------------------------------------
-    ids, id_source, id_issues, id_problems = collect_ids(attrs, id_col=id_col, name=name)
-    issues += id_issues
-    file_problems += id_problems
 
-    # --- geometry checks -----------------------------------------------------------
-    geoms, g_issues, g_notes = v.check_geometries(geoms, allow_points=True, repair=repair)
-    unreadable = {i.pos for i in issues if i.kind == "invalid_geometry"}
-    issues += [i for i in g_issues if not (i.kind == "empty_geometry" and i.pos in unreadable)]
-    notes += g_notes
+def _check_geometries(
+    geoms: gpd.GeoSeries, opts: PlotReaderOptions, state: _State
+) -> tuple[gpd.GeoSeries, np.ndarray, set[int]]:
+    geoms, g_issues, g_notes = v.check_geometries(geoms, allow_points=True, repair=opts.repair)
+    unreadable = {i.pos for i in state.issues if i.kind == "invalid_geometry"}
+    state.issues += [
+        i for i in g_issues if not (i.kind == "empty_geometry" and i.pos in unreadable)
+    ]
+    state.notes += g_notes
     for note in g_notes:
-        logger.warning("%s: %s", name, note)
+        logger.warning("%s: %s", state.name, note)
     type_ids = shapely.get_type_id(np.asarray(geoms.array, dtype=object))
     is_point = type_ids == 0
-    bad_geom = {i.pos for i in issues if i.kind in ("empty_geometry", "geometry_type")}
-    bad_geom |= {i.pos for i in issues if i.kind == "invalid_geometry"}
+    bad_kinds = ("empty_geometry", "geometry_type", "invalid_geometry")
+    bad_geom = {i.pos for i in state.issues if i.kind in bad_kinds}
+    return geoms, is_point, bad_geom
 
-    # --- CRS and position --------------------------------------------------------------
-    projected, crs_issues, crs_problems, source_label = project(
-        geoms, src_crs=src_crs, skip=bad_geom, name=name
-    )
-    issues += crs_issues
-    if not any(p.kind == "no_crs" for p in file_problems):
-        file_problems += crs_problems
 
-    # --- area ----------------------------------------------------------------------
-    area, area_issues, area_problems, area_notes, attrs = collect_areas(
-        attrs,
-        projected,
-        is_point=is_point,
-        skip=bad_geom,
-        area_col=area_col,
-        id_source=id_source,
-        decimal=decimal,
-        name=name,
-    )
-    issues += area_issues
-    file_problems += area_problems
-    notes += area_notes
-
-    # --- assemble ------------------------------------------------------------------
-    if not isinstance(df, gpd.GeoDataFrame):
-        attrs = numeric_columns(attrs, skip={id_source}, decimal=decimal)
+def _assemble(
+    state: _State,
+    attrs: pd.DataFrame,
+    *,
+    ids: list[str | None],
+    id_source: str | None,
+    geoms: tuple[gpd.GeoSeries | None, gpd.GeoSeries],
+    derived: dict[str, np.ndarray],
+) -> v.ValidationReport:
+    """The output frame (``plot_id``, attributes, ``area_m2``, ``is_point``) and report."""
+    projected, raw_geoms = geoms
     if id_source is not None and normalize_key(id_source) in {"id", "plotid"}:
         attrs = attrs.drop(columns=[id_source])
-    attrs = attrs.drop(columns=[c for c in ("plot_id", "is_point") if c in attrs.columns])
+    attrs = attrs.drop(columns=[c for c in ("plot_id", *derived) if c in attrs.columns])
     out = gpd.GeoDataFrame(
         {
             "plot_id": pd.Series(ids, dtype=object),
             **{c: attrs[c] for c in attrs.columns},
-            "area_m2": area,
-            "is_point": is_point,
+            **derived,
         },
-        geometry=projected if projected is not None else geoms,
+        geometry=projected if projected is not None else raw_geoms,
         crs=CRS if projected is not None else None,
     )
     report = v.build_report(
-        name,
+        state.name,
         out,
         ids=ids,
-        row_issues=issues,
-        file_problems=file_problems,
-        notes=notes,
-        row_offset_note=row_offset_note,
+        row_issues=state.issues,
+        file_problems=state.problems,
+        notes=state.notes,
+        row_numbers=state.numbers,
     )
     if report.fatal or report.usable.crs is None:
         report.usable = empty_plots(report.usable.columns)
-    report.usable.attrs = {"source_crs": source_label, "source": name}
     report.usable["is_point"] = report.usable["is_point"].astype(bool)
     report.usable["area_m2"] = report.usable["area_m2"].astype(float)
     return report

@@ -329,9 +329,28 @@ def is_missing(value: object) -> bool:
 
 
 def parse_label_entry(value: object, voc: ZoningVocabulary) -> ZoneEntry | None:
-    """Entry for a free label (abbreviation, long name, XPlanung code or category)."""
+    """Entry for a free label (abbreviation, long name, XPlanung code or category).
+
+    A label with a remark in parentheses (``"Mischgebiet (MI)"``, ``"GE (§ 8 BauNVO)"``)
+    is read from its parts: the known parts must agree, else it is not guessed.
+    """
     if is_missing(value):
         return None
+    entry = _plain_label_entry(value, voc)
+    text = str(value)
+    if entry is not None or "(" not in text:
+        return entry
+    outer, _, rest = text.partition("(")
+    inner = rest.split(")", 1)[0]
+    outer_entry = _plain_label_entry(outer, voc) if outer.strip() else None
+    inner_entry = _plain_label_entry(inner, voc) if inner.strip() else None
+    found = [e for e in (outer_entry, inner_entry) if e is not None]
+    if not found or len({e.category for e in found}) > 1:
+        return None
+    return found[0]
+
+
+def _plain_label_entry(value: object, voc: ZoningVocabulary) -> ZoneEntry | None:
     key = label_key(value)
     if key.isdigit():
         return voc.tables["xplanung_besondere"].get(key)
