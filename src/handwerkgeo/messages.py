@@ -42,6 +42,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "nur {coverage} % der Gewichte mit Daten (Minimum {minimum} %)",
         "only {coverage} % of the weight has data (minimum {minimum} %)",
     ),
+    # --- scoring: decision readiness (filters.decision_coverage) ----------------------
+    "not_decision_ready": (
+        "nicht entscheidungsreif: nur {coverage} % der Gewichte mit Daten (Schwelle {minimum} %)",
+        "not ready for a decision: only {coverage} % of the weight has data "
+        "(threshold {minimum} %)",
+    ),
+    "decision_summary": (
+        "{n} von {total} Flächen nicht entscheidungsreif (Abdeckung < {minimum} %)",
+        "{n} of {total} plots not ready for a decision (coverage < {minimum} %)",
+    ),
+    "decision_ready_label": ("Entscheidungsreif", "Ready for a decision"),
+    "decision_warning": (
+        "Nicht entscheidungsreif: Datenabdeckung {coverage} % (Schwelle {minimum} %). "
+        "Es fehlen: {missing}",
+        "Not ready for a decision: data coverage {coverage} % (threshold {minimum} %). "
+        "Missing: {missing}",
+    ),
+    "decision_note_label": ("Hinweis Entscheidungsreife", "Decision note"),
+    "attributes_label": ("Angaben aus der Liste", "Listing attributes"),
     # --- scoring: why a criterion has no data (CriterionResult.missing) ---------------
     "missing_layers": (
         "keine Daten: Ebene(n) {layers} nicht im Bewertungskontext",
