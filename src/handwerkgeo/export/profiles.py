@@ -36,6 +36,7 @@ from handwerkgeo._atomic import atomic_write_bytes, atomic_write_text
 from handwerkgeo._options import merge_options
 from handwerkgeo.crs import check_crs
 from handwerkgeo.errors import MissingColumnError, ValidationError
+from handwerkgeo.export._card import plot_title, score_card
 from handwerkgeo.export._labels import (
     CLASS_COLOURS,
     COLOUR_NO_DATA,
@@ -48,13 +49,13 @@ from handwerkgeo.export._labels import (
     criteria_of,
     format_number,
     merge_sources,
-    plot_title,
     run_of,
-    score_card,
     validate_scored,
 )
 from handwerkgeo.export._offline import template_text
 from handwerkgeo.export.figures import draw_map, north_arrow, scale_bar
+from handwerkgeo.messages import message
+from handwerkgeo.scoring import carried_columns, decision_ready, decision_threshold
 
 if TYPE_CHECKING:
     from typing import Unpack
@@ -202,10 +203,68 @@ def _footer(run: dict[str, Any], lang: str) -> str:
     return " · ".join(parts)
 
 
+@dataclass(frozen=True)
+class _Line:
+    """A block of header text on the PDF page."""
+
+    text: str
+    size: float
+    colour: str = "#222222"
+    weight: str = "normal"
+
+
+def _pdf_header(
+    card: dict[str, Any], meta: list[tuple[str, str]], excluded_reason: str | None, lang: str
+) -> list[_Line]:
+    """The text blocks above the map: title, key facts, the planner's own columns,
+    exclusion, and the decision warning or the missing criteria — never cut short."""
+    t = TEXT[lang]
+    # a 300-letter name or a page-long remark is cut here (the HTML profile has it whole);
+    # the exclusion reason and the missing criteria never are
+    title = _shorten(f"{t['profile_title']}: {card['title']}", 200, " …")
+    lines = [_Line(title, 13, weight="bold")]
+    lines.append(_Line(" · ".join(f"{a}: {b}" for a, b in meta), 8, "#444444"))
+    if card["attributes"]:
+        attrs = " · ".join(f"{a}: {b}" for a, b in card["attributes"])
+        text = _shorten(f"{message('attributes_label', lang)}: {attrs}", 480, " …")
+        lines.append(_Line(text, 8, "#444444"))
+    if excluded_reason is not None:
+        lines.append(_Line(f"{t['excluded']}: {excluded_reason}", 8, "#b00000"))
+    if card["warning"]:
+        lines.append(_Line(card["warning"], 8.5, "#a04000", "bold"))
+    else:
+        missing = dict(card["summary"]).get(t["missing"])
+        if missing:
+            lines.append(_Line(f"{t['missing']}: {missing}", 8, "#444444"))
+    return lines
+
+
+def _draw_header(fig: Figure, lines: list[_Line]) -> float:
+    """Draw the header blocks from the top; the figure fraction where they end."""
+    y = 0.965
+    for line in lines:
+        # characters per line over the 0.88 page width (DejaVu Sans: ~0.55 em per
+        # character, ~0.63 em in bold)
+        em = 0.63 if line.weight == "bold" else 0.55
+        width = int(0.88 * _A4_PORTRAIT_IN[0] * 72 / (em * line.size))
+        wrapped = textwrap.fill(" ".join(line.text.split()), width, break_on_hyphens=False)
+        fig.text(
+            0.06,
+            y,
+            wrapped,
+            fontsize=line.size,
+            color=line.colour,
+            weight=line.weight,
+            va="top",
+            parse_math=False,
+        )
+        y -= (wrapped.count("\n") + 1) * line.size * 1.3 / (_A4_PORTRAIT_IN[1] * 72) + 0.006
+    return y
+
+
 def _pdf_page(
     card: dict[str, Any],
-    meta: list[tuple[str, str]],
-    excluded_reason: str | None,
+    head: list[_Line],
     draw_location: Any,
     draw_bars: Any,
     crit_rows: list[list[str]],
@@ -214,34 +273,19 @@ def _pdf_page(
 ) -> bytes:
     t = TEXT[lang]
     fig = Figure(figsize=_A4_PORTRAIT_IN)
-    title = _shorten(f"{t['profile_title']}: {card['title']}", 200, " …")
-    fig.text(
-        0.06,
-        0.965,
-        textwrap.fill(title, 70),
-        fontsize=13,
-        weight="bold",
-        va="top",
-        parse_math=False,
-    )
-    meta_text = " · ".join(f"{a}: {b}" for a, b in meta)
-    fig.text(0.06, 0.905, textwrap.fill(meta_text, 120), fontsize=8, va="top", parse_math=False)
-    if excluded_reason is not None:
-        reason = _shorten(f"{t['excluded']}: {excluded_reason}", 300, " …")
-        fig.text(
-            0.06,
-            0.885,
-            textwrap.fill(reason, 110),
-            fontsize=8,
-            va="top",
-            color="#b00000",
-            parse_math=False,
-        )
-    ax_map = fig.add_axes((0.06, 0.56, 0.42, 0.30))
+    title = head[0].text
+    top = min(0.86, _draw_header(fig, head) - 0.005)
+    height = max(top - 0.56, 0.12)
+    ax_map = fig.add_axes((0.06, 0.56, 0.42, height))
     draw_location(ax_map)
-    ax_sum = fig.add_axes((0.52, 0.56, 0.42, 0.30))
+    ax_sum = fig.add_axes((0.52, 0.56, 0.42, height))
     ax_sum.set_axis_off()
-    summary = [[_shorten(a, 34, "…"), _shorten(b, 40, " …")] for a, b in card["summary"]]
+    # the missing criteria are listed in full in the header, not cut in this table
+    summary = [
+        [_shorten(a, 34, "…"), _shorten(b, 40, " …")]
+        for a, b in card["summary"]
+        if a != t["missing"]
+    ]
     height = min(1.0, 0.085 * max(len(summary), 1))
     tbl = ax_sum.table(
         cellText=summary or [["", ""]],
@@ -346,6 +390,8 @@ class _Job:
     template: jinja2.Template
     footer: str
     out: Path
+    carried: list[str]
+    threshold: float
 
 
 def _profile_order(gdf: gpd.GeoDataFrame, rank: pd.Series, opts: ProfileOptions) -> list[int]:
@@ -403,7 +449,14 @@ def _write_profile(job: _Job, i: int, stem: str) -> tuple[Path, Path | None, boo
     """Write the HTML (and PDF) profile of row ``i``; (html, pdf or None, excluded)."""
     lang, crits, gdf = job.lang, job.crits, job.gdf
     row = gdf.iloc[i]
-    card = score_card(row, crits, lang, n_ranked=job.n_ranked)
+    card = score_card(
+        row,
+        crits,
+        lang,
+        n_ranked=job.n_ranked,
+        attributes=job.carried,
+        threshold=job.threshold,
+    )
     weights = {c.name: c.weight for c in crits}
     for r in card["rows"]:
         w = weights.get(r["name"])
@@ -430,6 +483,7 @@ def _write_profile(job: _Job, i: int, stem: str) -> tuple[Path, Path | None, boo
         card=card,
         meta=meta,
         excluded_reason=reason_s,
+        attributes_label=message("attributes_label", lang),
         location_png=_png(fig_loc),
         bars_png=_png(fig_bars),
         any_fallback=any(r["fallback"] for r in card["rows"]),
@@ -448,7 +502,8 @@ def _write_profile(job: _Job, i: int, stem: str) -> tuple[Path, Path | None, boo
         ]
         for r in card["rows"]
     ]
-    data = _pdf_page(card, meta, reason_s, draw_location, draw_bars, crit_rows, job.footer, lang)
+    head = _pdf_header(card, meta, reason_s, lang)
+    data = _pdf_page(card, head, draw_location, draw_bars, crit_rows, job.footer, lang)
     return html_path, atomic_write_bytes(job.out / f"{stem}.pdf", data), excluded
 
 
@@ -522,7 +577,10 @@ def export_profiles(
         template=env.from_string(template_text("profile.html.j2")),
         footer=footer,
         out=out,
+        carried=carried_columns(gdf),
+        threshold=decision_threshold(gdf),
     )
+    ready = decision_ready(gdf)
     taken: set[str] = {"index"}
     written_html: list[Path] = []
     written_pdf: list[Path] = []
@@ -541,6 +599,7 @@ def export_profiles(
                 "name": plot_title(row) if "name" in gdf.columns else "",
                 "score": format_number(row.get("score_total"), lang, 1),
                 "excluded": t["yes"] if excluded else "",
+                "ready": "" if ready.iloc[i] else t["no"],
                 "html": f"{stem}.html",
                 "pdf": None if pdf_path is None else pdf_path.name,
             }
@@ -550,7 +609,13 @@ def export_profiles(
     index = atomic_write_text(
         out / "index.html",
         tpl_index.render(
-            lang=lang, t=t, title=t["title"], meta=meta_index, entries=entries, footer=footer
+            lang=lang,
+            t=t,
+            title=t["title"],
+            meta=meta_index,
+            entries=entries,
+            footer=footer,
+            ready_label=message("decision_ready_label", lang),
         ),
     )
     if not opts.pdf:

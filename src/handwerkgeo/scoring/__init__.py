@@ -46,6 +46,7 @@ from __future__ import annotations
 from handwerkgeo.scoring._aggregate import FIXED_COLUMNS, ZONE_NAMES, score_raw
 from handwerkgeo.scoring._decision import (
     carried_columns,
+    decision_note,
     decision_ready,
     decision_summary,
     decision_threshold,
@@ -60,6 +61,7 @@ __all__ = [
     "ZONE_NAMES",
     "carried_columns",
     "compute_raw",
+    "decision_note",
     "decision_ready",
     "decision_summary",
     "decision_threshold",

@@ -31,6 +31,7 @@ __all__ = [
     "ENGINE_INPUT_COLUMNS",
     "carried_columns",
     "decision_flags",
+    "decision_note",
     "decision_ready",
     "decision_summary",
     "decision_threshold",
@@ -101,8 +102,10 @@ def decision_flags(
     Examples
     --------
     >>> ok, de, en = decision_flags(np.array([0.45, 0.6, 1.0]), 0.6)
-    >>> ok.tolist(), de[0]
-    ([False, True, True], 'nicht entscheidungsreif: nur 45 % der Gewichte mit Daten (Schwelle 60 %)')
+    >>> ok.tolist()
+    [False, True, True]
+    >>> de[0]
+    'nicht entscheidungsreif: nur 45 % der Gewichte mit Daten (Schwelle 60 %)'
     """
     cov = np.nan_to_num(np.asarray(coverage, dtype=float), nan=0.0)
     ready = cov >= threshold - _EPS
@@ -114,6 +117,25 @@ def decision_flags(
         de[i] = message("not_decision_ready", "de", **values)
         en[i] = message("not_decision_ready", "en", **values)
     return ready, de, en
+
+
+def decision_note(coverage: float, threshold: float, missing: list[str], lang: str = "de") -> str:
+    """The warning a map card, profile or council text shows on a plot not ready for a
+    decision, with every missing criterion (never shortened).
+
+    Examples
+    --------
+    >>> decision_note(0.42, 0.6, ["Transit", "Land value"], "en")
+    'Not ready for a decision: data coverage 42 % (threshold 60 %). Missing: Transit, Land value'
+    """
+    cov = 0.0 if coverage is None or not math.isfinite(float(coverage)) else float(coverage)
+    return message(
+        "decision_warning",
+        lang,
+        coverage=_percent(cov),
+        minimum=_percent(threshold),
+        missing=", ".join(missing) if missing else "–",
+    )
 
 
 def decision_ready(scored: pd.DataFrame) -> pd.Series:
