@@ -109,7 +109,7 @@ def score_command(
     from handwerkgeo.config import load_config
     from handwerkgeo.context import add_layer_files, load_context, parse_layer_options
     from handwerkgeo.export.tables import export_tables
-    from handwerkgeo.scoring import score_plots, write_scored
+    from handwerkgeo.scoring import decision_summary, score_plots, write_scored
     from handwerkgeo.sensitivity import monte_carlo
     from handwerkgeo.sources.plots import read_plots
 
@@ -134,6 +134,7 @@ def score_command(
         f"Scored {len(scored)} plot(s) with config {cfg.name!r} (hash {cfg.hash}): "
         f"{int(scored['rank'].notna().sum())} ranked, {int(scored['excluded'].sum())} excluded."
     )
+    typer.echo(decision_summary(scored, lang.value))  # filters.decision_coverage (#10)
     missing = scored.attrs["run"].get("missing_reasons", {})
     if missing:
         typer.echo("Criteria without data (counted as missing, weights renormalised):")
