@@ -89,9 +89,23 @@ def decision_threshold(scored: pd.DataFrame) -> float:
     return float(value)
 
 
-def _percent(x: float) -> str:
-    """A share as a whole percent, rounded down so that 59.6 % never reads as "60 %"."""
-    return str(math.floor(100.0 * x + 1e-7))
+def _percent(x: float, lang: str = "de", *, below: float | None = None) -> str:
+    """A share as whole percent, rounded as every table shows it (``79.5 %`` → ``80``).
+
+    With ``below`` (the threshold a flagged plot missed), a value that would round up to
+    the threshold or above gets one decimal instead (``59,6`` rather than ``60``), so a
+    flagged plot never reads as if it had reached the threshold.
+
+    >>> _percent(0.7955), _percent(0.5962, below=0.6), _percent(0.5962, "en", below=0.6)
+    ('80', '59,6', '59.6')
+    """
+    value = 100.0 * x
+    text = f"{value:.0f}"
+    if below is not None and round(value) >= round(100.0 * below, 6):
+        text = f"{math.floor(value * 10) / 10:.1f}"
+        if lang == "de":
+            text = text.replace(".", ",")
+    return text
 
 
 def decision_flags(
@@ -113,9 +127,9 @@ def decision_flags(
     de = np.full(len(cov), "", dtype=object)
     en = np.full(len(cov), "", dtype=object)
     for i in np.flatnonzero(~ready).tolist():
-        values = {"coverage": _percent(cov[i]), "minimum": minimum}
-        de[i] = message("not_decision_ready", "de", **values)
-        en[i] = message("not_decision_ready", "en", **values)
+        for lang, out in (("de", de), ("en", en)):
+            share = _percent(cov[i], lang, below=threshold)
+            out[i] = message("not_decision_ready", lang, coverage=share, minimum=minimum)
     return ready, de, en
 
 
@@ -132,7 +146,7 @@ def decision_note(coverage: float, threshold: float, missing: list[str], lang: s
     return message(
         "decision_warning",
         lang,
-        coverage=_percent(cov),
+        coverage=_percent(cov, lang, below=threshold),
         minimum=_percent(threshold),
         missing=", ".join(missing) if missing else "–",
     )
