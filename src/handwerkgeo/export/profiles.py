@@ -18,7 +18,6 @@ import io
 import logging
 import os
 import re
-import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,6 @@ import jinja2
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from handwerkgeo._atomic import atomic_write_bytes, atomic_write_text
@@ -53,6 +51,7 @@ from handwerkgeo.export._labels import (
     validate_scored,
 )
 from handwerkgeo.export._offline import template_text
+from handwerkgeo.export._profile_pdf import pdf_header, pdf_page, shorten
 from handwerkgeo.export.figures import draw_map, north_arrow, scale_bar
 from handwerkgeo.messages import message
 from handwerkgeo.scoring import carried_columns, decision_ready, decision_threshold
@@ -63,26 +62,6 @@ if TYPE_CHECKING:
 __all__ = ["ProfileKwargs", "ProfileOptions", "export_profiles", "profile_filename"]
 
 logger = logging.getLogger(__name__)
-
-
-def _shorten(text: str, width: int, ellipsis: str = " …") -> str:
-    """Collapse white space and cut ``text`` at a word boundary to at most ``width`` chars.
-
-    >>> _shorten("Gewerbefläche an der   Henkelstraße in Reisholz", 30)
-    'Gewerbefläche an der …'
-    """
-    text = " ".join(str(text).split())
-    if len(text) <= width:
-        return text
-    cut = text[: max(width - len(ellipsis), 0)]
-    word_cut = cut.rsplit(" ", 1)[0] if " " in cut.strip() else cut
-    # cut inside a long word rather than drop most of the text (a 300-letter name)
-    if len(word_cut) >= len(cut) // 2:
-        cut = word_cut
-    return cut.rstrip() + ellipsis
-
-
-_A4_PORTRAIT_IN = (8.27, 11.69)
 
 
 def profile_filename(plot_id: object, taken: set[str] | None = None) -> str:
@@ -201,140 +180,6 @@ def _footer(run: dict[str, Any], lang: str) -> str:
     if lines:
         parts.append(f"{t['sources']}: " + "; ".join(lines))
     return " · ".join(parts)
-
-
-@dataclass(frozen=True)
-class _Line:
-    """A block of header text on the PDF page."""
-
-    text: str
-    size: float
-    colour: str = "#222222"
-    weight: str = "normal"
-
-
-def _pdf_header(
-    card: dict[str, Any], meta: list[tuple[str, str]], excluded_reason: str | None, lang: str
-) -> list[_Line]:
-    """The text blocks above the map: title, key facts, the planner's own columns,
-    exclusion, and the decision warning or the missing criteria — never cut short."""
-    t = TEXT[lang]
-    # a 300-letter name or a page-long remark is cut here (the HTML profile has it whole);
-    # the exclusion reason and the missing criteria never are
-    title = _shorten(f"{t['profile_title']}: {card['title']}", 200, " …")
-    lines = [_Line(title, 13, weight="bold")]
-    lines.append(_Line(" · ".join(f"{a}: {b}" for a, b in meta), 8, "#444444"))
-    if card["attributes"]:
-        attrs = " · ".join(f"{a}: {b}" for a, b in card["attributes"])
-        text = _shorten(f"{message('attributes_label', lang)}: {attrs}", 480, " …")
-        lines.append(_Line(text, 8, "#444444"))
-    if excluded_reason is not None:
-        lines.append(_Line(f"{t['excluded']}: {excluded_reason}", 8, "#b00000"))
-    if card["warning"]:
-        lines.append(_Line(card["warning"], 8.5, "#a04000", "bold"))
-    else:
-        missing = dict(card["summary"]).get(t["missing"])
-        if missing:
-            lines.append(_Line(f"{t['missing']}: {missing}", 8, "#444444"))
-    return lines
-
-
-def _draw_header(fig: Figure, lines: list[_Line]) -> float:
-    """Draw the header blocks from the top; the figure fraction where they end."""
-    y = 0.965
-    for line in lines:
-        # characters per line over the 0.88 page width (DejaVu Sans: ~0.55 em per
-        # character, ~0.63 em in bold)
-        em = 0.63 if line.weight == "bold" else 0.55
-        width = int(0.88 * _A4_PORTRAIT_IN[0] * 72 / (em * line.size))
-        wrapped = textwrap.fill(" ".join(line.text.split()), width, break_on_hyphens=False)
-        fig.text(
-            0.06,
-            y,
-            wrapped,
-            fontsize=line.size,
-            color=line.colour,
-            weight=line.weight,
-            va="top",
-            parse_math=False,
-        )
-        y -= (wrapped.count("\n") + 1) * line.size * 1.3 / (_A4_PORTRAIT_IN[1] * 72) + 0.006
-    return y
-
-
-def _pdf_page(
-    card: dict[str, Any],
-    head: list[_Line],
-    draw_location: Any,
-    draw_bars: Any,
-    crit_rows: list[list[str]],
-    footer: str,
-    lang: str,
-) -> bytes:
-    t = TEXT[lang]
-    fig = Figure(figsize=_A4_PORTRAIT_IN)
-    title = head[0].text
-    top = min(0.86, _draw_header(fig, head) - 0.005)
-    height = max(top - 0.56, 0.12)
-    ax_map = fig.add_axes((0.06, 0.56, 0.42, height))
-    draw_location(ax_map)
-    ax_sum = fig.add_axes((0.52, 0.56, 0.42, height))
-    ax_sum.set_axis_off()
-    # the missing criteria are listed in full in the header, not cut in this table
-    summary = [
-        [_shorten(a, 34, "…"), _shorten(b, 40, " …")]
-        for a, b in card["summary"]
-        if a != t["missing"]
-    ]
-    height = min(1.0, 0.085 * max(len(summary), 1))
-    tbl = ax_sum.table(
-        cellText=summary or [["", ""]],
-        cellLoc="left",
-        edges="horizontal",
-        bbox=[0.0, 1.0 - height, 1.0, height],  # type: ignore[arg-type]
-    )
-    _style_table(tbl, 7.5)
-    ax_bars = fig.add_axes((0.33, 0.33, 0.6, 0.2))
-    draw_bars(ax_bars)
-    # the footer (sources) takes what it needs at the bottom; the criteria table fits into
-    # the space between footer and bar chart (bbox), so the two never overlap
-    footer_text = textwrap.fill(footer, 170)
-    footer_top = 0.012 + (footer_text.count("\n") + 1) * 5.5 * 1.3 / (_A4_PORTRAIT_IN[1] * 72)
-    table_bottom = min(footer_top + 0.012, 0.2)
-    ax_tab = fig.add_axes((0.06, table_bottom, 0.88, 0.29 - table_bottom))
-    ax_tab.set_axis_off()
-    header = [t["criterion"], t["weight"], t["raw"], t["utility"], t["contribution"]]
-    tbl2 = ax_tab.table(
-        cellText=crit_rows or [[""] * 5],
-        colLabels=header,
-        cellLoc="left",
-        edges="horizontal",
-        bbox=[0.0, 0.0, 1.0, 1.0],  # type: ignore[arg-type]
-    )
-    _style_table(tbl2, 7)
-    fig.text(
-        0.06,
-        0.012,
-        footer_text,
-        fontsize=5.5,
-        color="#444444",
-        va="bottom",
-        parse_math=False,
-    )
-    buf = io.BytesIO()
-    with PdfPages(buf, metadata={"Title": title, "Creator": "handwerkgeo"}) as pdf:
-        pdf.savefig(fig)
-    return buf.getvalue()
-
-
-def _style_table(tbl: Any, size: float) -> None:
-    tbl.auto_set_font_size(False)
-    tbl.set_fontsize(size)
-    for cell in tbl.get_celld().values():
-        cell.get_text().set_parse_math(False)
-        cell.set_linewidth(0.3)
-    ncols = max(col for _, col in tbl.get_celld()) + 1
-    tbl.auto_set_column_width(list(range(ncols)))
 
 
 @dataclass(frozen=True)
@@ -494,7 +339,7 @@ def _write_profile(job: _Job, i: int, stem: str) -> tuple[Path, Path | None, boo
         return html_path, None, excluded
     crit_rows = [
         [
-            _shorten(r["label"], 40, "…"),
+            shorten(r["label"], 40, "…"),
             r["weight"],
             r["raw"] + (" *" if r["fallback"] else ""),
             r["utility"],
@@ -502,8 +347,8 @@ def _write_profile(job: _Job, i: int, stem: str) -> tuple[Path, Path | None, boo
         ]
         for r in card["rows"]
     ]
-    head = _pdf_header(card, meta, reason_s, lang)
-    data = _pdf_page(card, head, draw_location, draw_bars, crit_rows, job.footer, lang)
+    head = pdf_header(card, meta, reason_s, lang)
+    data = pdf_page(card, head, draw_location, draw_bars, crit_rows, job.footer, lang)
     return html_path, atomic_write_bytes(job.out / f"{stem}.pdf", data), excluded
 
 
