@@ -253,13 +253,13 @@ def test_profile_title_keeps_a_long_name_shortened() -> None:
 
     Cutting back to the last space dropped the whole name when it was one long word.
     """
-    from handwerkgeo.export.profiles import _shorten
+    from handwerkgeo.export._profile_pdf import shorten
 
-    title = _shorten("Standortsteckbrief: " + "N" * 300, 200, " …")
+    title = shorten("Standortsteckbrief: " + "N" * 300, 200, " …")
     assert len(title) <= 200
     assert title.startswith("Standortsteckbrief: NNNN")
     assert title.count("N") >= 150
     # word boundaries are still used when they keep most of the text
-    assert _shorten("Gewerbefläche an der   Henkelstraße in Reisholz", 30) == (
+    assert shorten("Gewerbefläche an der   Henkelstraße in Reisholz", 30) == (
         "Gewerbefläche an der …"
     )

@@ -247,6 +247,7 @@ class FilterConfig(_Frozen):
     exclude_flood_areas: bool = True
     max_overlap_share: float = Field(default=0.5, gt=0.0, le=1.0)
     min_coverage: float = Field(default=0.0, ge=0.0, le=1.0)
+    decision_coverage: float = Field(default=0.6, ge=0.0, le=1.0, allow_inf_nan=False)
 
     @field_validator("excluded_zones")
     @classmethod

@@ -45,6 +45,44 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "nur {coverage} % der Gewichte mit Daten (Minimum {minimum} %)",
         "only {coverage} % of the weight has data (minimum {minimum} %)",
     ),
+    # --- scoring: decision readiness (filters.decision_coverage) ----------------------
+    "not_decision_ready": (
+        "nicht entscheidungsreif: nur {coverage} % der Gewichte mit Daten (Schwelle {minimum} %)",
+        "not ready for a decision: only {coverage} % of the weight has data "
+        "(threshold {minimum} %)",
+    ),
+    "decision_summary": (
+        "{n} von {total} Flächen nicht entscheidungsreif (Abdeckung < {minimum} %)",
+        "{n} of {total} plots not ready for a decision (coverage < {minimum} %)",
+    ),
+    "decision_ready_label": ("Entscheidungsreif", "Ready for a decision"),
+    "decision_warning": (
+        "Nicht entscheidungsreif: Datenabdeckung {coverage} % (Schwelle {minimum} %). "
+        "Es fehlen: {missing}",
+        "Not ready for a decision: data coverage {coverage} % (threshold {minimum} %). "
+        "Missing: {missing}",
+    ),
+    "decision_note_label": ("Hinweis Entscheidungsreife", "Decision note"),
+    "attributes_label": ("Angaben aus der Liste", "Listing attributes"),
+    # council-paper text block (export.council)
+    "council_heading": ("Datenlage und Entscheidungsreife", "Data coverage and decision readiness"),
+    "council_intro": (
+        "Eine Fläche gilt als entscheidungsreif, wenn Kriterien mit mindestens {minimum} % des "
+        "Gesamtgewichts Daten haben. Flächen darunter sind bewertet und gereiht, ihr Rang "
+        "beruht aber nur auf den Kriterien mit Daten und kann sich deutlich ändern, sobald die "
+        "fehlenden Daten vorliegen.",
+        "A plot is ready for a decision when criteria holding at least {minimum} % of the "
+        "total weight have data. Plots below that are scored and ranked, but their rank rests "
+        "only on the criteria with data and can change markedly once the missing data arrive.",
+    ),
+    "council_no_gaps": (
+        "Für alle {total} Flächen liegen zu allen Kriterien Daten vor.",
+        "All {total} plots have data for every criterion.",
+    ),
+    "council_gaps_heading": (
+        "Flächen mit fehlenden Kriterien ({n} von {total}):",
+        "Plots with missing criteria ({n} of {total}):",
+    ),
     # --- scoring: why a criterion has no data (CriterionResult.missing) ---------------
     "missing_layers": (
         "keine Daten: Ebene(n) {layers} nicht im Bewertungskontext",

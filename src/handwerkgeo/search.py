@@ -240,6 +240,7 @@ def candidate_cells(
     )
     cells.attrs["cell_m"] = cell_m
     cells.attrs["cell_shape"] = shape
+    cells.attrs["carried"] = []  # grid cells carry no planner's columns to show on cards
     logger.info("candidate cells: %d %s cells of %g m", len(cells), shape, cell_m)
     return cells
 

@@ -3,7 +3,8 @@
 Scores the packaged illustrative example plots and the whole city on a 100 m grid, runs
 the weight-sensitivity analysis and writes the council package into one folder:
 ``map.html`` (offline), ``map.png``, ``scores.xlsx``, ``scores.csv``, ``scores.gpkg``,
-``profiles/``, ``search.gpkg`` and ``search_map.html``.
+``profiles/``, ``datenlage.md`` (council text block on data gaps), ``search.gpkg`` and
+``search_map.html``.
 """
 
 from __future__ import annotations
@@ -37,11 +38,12 @@ def demo_command(
     """Score the example plots and the whole city; write maps, tables and profiles."""
     from handwerkgeo.cli.search import write_search
     from handwerkgeo.context import load_context
+    from handwerkgeo.export.council import export_council_text
     from handwerkgeo.export.figures import export_figure
     from handwerkgeo.export.maps import export_map
     from handwerkgeo.export.profiles import export_profiles
     from handwerkgeo.export.tables import export_tables
-    from handwerkgeo.scoring import score_plots, write_scored
+    from handwerkgeo.scoring import decision_summary, score_plots, write_scored
     from handwerkgeo.search import criteria_without_data, site_search
     from handwerkgeo.sensitivity import monte_carlo
     from handwerkgeo.sources.plots import read_plots
@@ -59,6 +61,7 @@ def demo_command(
     sources = list(ctx.sources)
     write_scored(scored, out / "scores.gpkg")
     export_tables(scored, out / "scores.xlsx", out / "scores.csv", lang=language)
+    export_council_text(scored, out / "datenlage.md", lang=language)
     export_map(
         scored,
         out / "map.html",
@@ -119,6 +122,7 @@ def demo_command(
         )
     for _, row in scored[scored["excluded"]].iterrows():
         typer.echo(f"   –  {row['plot_id']}  excluded: {row['exclusion_reason']}")
+    typer.echo(decision_summary(scored, language))
     typer.echo(
         f"Whole-city search: {len(result.surface)} cells of {cell_m:g} m, "
         f"{len(result.sites)} candidate sites (cell score ≥ {result.threshold:.1f}) "

@@ -138,6 +138,7 @@ def score_command(
     from handwerkgeo.cli._listing import column_table, reject_lines, run_info
     from handwerkgeo.config import load_config
     from handwerkgeo.messages import localized, message
+    from handwerkgeo.scoring import decision_summary
     from handwerkgeo.sources.plots import check_plots
 
     lg = lang.value
@@ -183,6 +184,7 @@ def score_command(
             hash=cfg.hash,
         )
     )
+    typer.echo(decision_summary(scored, lg))  # filters.decision_coverage (#10)
     if len(report.rejects):
         typer.echo(message("score_rejected", lg, n_rejected=len(report.rejects), path=written[-1]))
         for line in reject_lines(report.rejects_table(lg), limit=20):

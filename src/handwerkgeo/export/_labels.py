@@ -41,10 +41,9 @@ __all__ = [
     "criteria_of",
     "format_number",
     "format_raw",
+    "is_missing",
     "merge_sources",
-    "plot_title",
     "run_of",
-    "score_card",
     "text",
     "validate_scored",
 ]
@@ -236,7 +235,7 @@ def text(key: str, lang: str, **kwargs: object) -> str:
     return s.format(**kwargs) if kwargs else s
 
 
-def _is_missing(value: object) -> bool:
+def is_missing(value: object) -> bool:
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     if isinstance(value, float | np.floating):
@@ -258,7 +257,7 @@ def format_number(value: object, lang: str = "de", decimals: int = 1) -> str:
     >>> format_number(float("nan"))
     '–'
     """
-    if _is_missing(value):
+    if is_missing(value):
         return "–"
     try:
         x = float(value)  # type: ignore[arg-type]
@@ -285,7 +284,7 @@ def format_raw(value: object, unit: str, lang: str = "de") -> str:
     >>> format_raw(True, "", "en")
     'yes'
     """
-    if _is_missing(value):
+    if is_missing(value):
         return text("no_data", lang)
     if isinstance(value, bool | np.bool_):
         return text("yes" if value else "no", lang)
@@ -399,15 +398,6 @@ def validate_scored(scored: object, *, name: str = "scored") -> gpd.GeoDataFrame
     return out
 
 
-def plot_title(row: Mapping[str, Any]) -> str:
-    """A plot's display name: ``name`` if given, with its ``plot_id``."""
-    pid = "" if _is_missing(row.get("plot_id")) else str(row.get("plot_id"))
-    name = row.get("name")
-    if _is_missing(name) or not str(name).strip():
-        return pid
-    return f"{name} ({pid})" if pid and str(name) != pid else str(name)
-
-
 def class_index(values: np.ndarray | pd.Series, scale: float = 100.0) -> np.ndarray:
     """Class (0–4) of each value on the fixed breaks 0-20-40-60-80-100; -1 for missing.
 
@@ -421,75 +411,6 @@ def class_index(values: np.ndarray | pd.Series, scale: float = 100.0) -> np.ndar
     v = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
     idx = np.clip(np.floor(v / scale * 5.0), 0, 4)
     return np.where(np.isnan(v), -1, idx).astype(int)
-
-
-def _top_n_keys(scored: pd.DataFrame) -> list[int]:
-    keys = []
-    for col in scored.columns:
-        m = re.match(r"^p_top_(\d+)$", str(col))
-        if m:
-            keys.append(int(m.group(1)))
-    return sorted(keys)
-
-
-def score_card(
-    row: Mapping[str, Any], criteria: list[Criterion], lang: str = "de", n_ranked: int | None = None
-) -> dict[str, Any]:
-    """The score card of one plot as display strings.
-
-    Returns
-    -------
-    dict
-        ``title``, ``summary`` (list of (label, value) pairs) and ``rows`` (one dict per
-        criterion with ``label``, ``raw``, ``utility``, ``contribution``, ``fallback``).
-    """
-    t = TEXT[check_lang(lang)]
-    summary: list[tuple[str, str]] = []
-    summary.append((t["score_total"], f"{format_number(row.get('score_total'), lang, 1)} / 100"))
-    rank = row.get("rank")
-    if _is_missing(rank):
-        rank_s = "–"
-    else:
-        rank_s = str(int(float(rank)))  # type: ignore[arg-type]
-        if n_ranked:
-            rank_s += f" {t['of']} {n_ranked}"
-    summary.append((t["rank"], rank_s))
-    if bool(row.get("excluded")) and not _is_missing(row.get("excluded")):
-        reason = row.get("exclusion_reason")
-        summary.append((t["excluded"], "" if _is_missing(reason) else str(reason)))
-    if "coverage" in row:
-        cov = row.get("coverage")
-        cov_s = "–" if _is_missing(cov) else f"{format_number(float(cov) * 100, lang, 0)} %"  # type: ignore[arg-type]
-        summary.append((t["coverage"], cov_s))
-    missing = row.get("missing_criteria")
-    if not _is_missing(missing) and str(missing).strip():
-        labels = {c.name: c.label for c in criteria}
-        names = [s.strip() for s in str(missing).split(",") if s.strip()]
-        summary.append((t["missing"], ", ".join(labels.get(n, n) for n in names)))
-    for n in _top_n_keys(pd.DataFrame([dict(row)])):
-        p = row.get(f"p_top_{n}")
-        p_s = "–" if _is_missing(p) else f"{format_number(float(p) * 100, lang, 0)} %"  # type: ignore[arg-type]
-        summary.append((t["p_top"].format(n=n), p_s))
-    if "rank_p05" in row and "rank_p95" in row:
-        lo, hi = row.get("rank_p05"), row.get("rank_p95")
-        if not (_is_missing(lo) or _is_missing(hi)):
-            summary.append(
-                (t["rank_range"], f"{format_number(lo, lang, 0)}–{format_number(hi, lang, 0)}")
-            )
-    rows = []
-    for c in criteria:
-        fb = row.get(f"fallback_{c.name}")
-        rows.append(
-            {
-                "name": c.name,
-                "label": c.label,
-                "raw": format_raw(row.get(f"raw_{c.name}"), c.unit, lang),
-                "utility": format_number(row.get(f"u_{c.name}"), lang, 2),
-                "contribution": format_number(row.get(f"contrib_{c.name}"), lang, 1),
-                "fallback": bool(fb) if not _is_missing(fb) else False,
-            }
-        )
-    return {"title": plot_title(row), "summary": summary, "rows": rows}
 
 
 def _sources(run: Mapping[str, Any]) -> list[Mapping[str, Any]]:

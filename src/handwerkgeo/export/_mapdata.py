@@ -14,8 +14,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from handwerkgeo.export._card import card_attributes, missing_labels
+from handwerkgeo.export._labels import Criterion
+from handwerkgeo.scoring import carried_columns, decision_note, decision_ready, decision_threshold
+
 __all__ = [
+    "attribute_payload",
     "bool_list",
+    "decision_payload",
     "enc_coords",
     "enc_feature",
     "enc_lines",
@@ -150,3 +156,40 @@ def json_for_html(obj: Any) -> str:
     """JSON safe to embed in ``<script type="application/json">`` (no ``<`` at all)."""
     s = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return s.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+# --- what the planner must see besides the score ----------------------------------------------
+
+
+def decision_payload(gdf: gpd.GeoDataFrame, crits: list[Criterion], lang: str) -> dict[str, Any]:
+    """The "nicht entscheidungsreif" line of each plot, dictionary-encoded.
+
+    ``warnings`` holds the distinct lines ("" first), ``warn`` the index per plot (0 for a
+    plot ready for a decision). Every missing criterion is listed, never shortened.
+    """
+    ready = decision_ready(gdf).to_numpy()
+    threshold = decision_threshold(gdf)
+    cov = (
+        pd.to_numeric(gdf["coverage"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        if "coverage" in gdf
+        else np.full(len(gdf), np.nan)
+    )
+    missing = gdf["missing_criteria"] if "missing_criteria" in gdf else pd.Series("", gdf.index)
+    lines = pd.Series("", index=gdf.index, dtype=object)
+    for i in np.flatnonzero(~ready).tolist():
+        labels = missing_labels({"missing_criteria": missing.iloc[i]}, crits)
+        c = 0.0 if np.isnan(cov[i]) else float(cov[i])
+        lines.iloc[i] = decision_note(c, threshold, labels, lang)
+    warnings, warn = lookup(lines)
+    return {"warnings": warnings, "warn": warn}
+
+
+def attribute_payload(gdf: gpd.GeoDataFrame, lang: str) -> dict[str, Any]:
+    """The planner's carried columns as display text per plot (``None`` for empty cells)."""
+    keys = carried_columns(gdf)
+    values: dict[str, list[str | None]] = {k: [] for k in keys}
+    for rec in gdf[keys].to_dict("records") if keys else []:
+        shown = dict(card_attributes(rec, keys, lang))
+        for k in keys:
+            values[k].append(shown.get(k))
+    return {"attrKeys": keys, "attrs": values}

@@ -58,7 +58,9 @@ from handwerkgeo.export._labels import (
 )
 from handwerkgeo.export._leaflet import COMPRESS_ABOVE_BYTES, HwgData, HwgLayer, HwgReady, Raw
 from handwerkgeo.export._mapdata import (
+    attribute_payload,
     bool_list,
+    decision_payload,
     enc_feature,
     enc_lines,
     enc_point,
@@ -74,6 +76,7 @@ from handwerkgeo.export._offline import (
     leaflet_assets,
     template_text,
 )
+from handwerkgeo.messages import message
 
 if TYPE_CHECKING:
     from typing import Unpack
@@ -311,7 +314,7 @@ def map_payload(
 
     payload: dict[str, Any] = {
         "lang": lang,
-        "text": _texts(lang),
+        "text": {**_texts(lang), "attributes": message("attributes_label", lang)},
         "colours": {
             "classes": list(CLASS_COLOURS),
             "excluded": COLOUR_EXCLUDED,
@@ -335,6 +338,8 @@ def map_payload(
         "pTop": p_top,
         "rp05": num_list(gdf["rank_p05"], 0) if "rank_p05" in gdf else None,
         "rp95": num_list(gdf["rank_p95"], 0) if "rank_p95" in gdf else None,
+        **decision_payload(gdf, crits, lang),
+        **attribute_payload(gdf, lang),
         "raw": {c.name: raw_list(gdf[f"raw_{c.name}"]) for c in crits if f"raw_{c.name}" in gdf},
         # utilities as integer percent, contributions as integer tenths of points
         "u": {

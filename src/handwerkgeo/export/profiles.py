@@ -18,7 +18,6 @@ import io
 import logging
 import os
 import re
-import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,13 +28,13 @@ import jinja2
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from handwerkgeo._atomic import atomic_write_bytes, atomic_write_text
 from handwerkgeo._options import merge_options
 from handwerkgeo.crs import check_crs
 from handwerkgeo.errors import MissingColumnError, ValidationError
+from handwerkgeo.export._card import plot_title, score_card
 from handwerkgeo.export._labels import (
     CLASS_COLOURS,
     COLOUR_NO_DATA,
@@ -48,13 +47,14 @@ from handwerkgeo.export._labels import (
     criteria_of,
     format_number,
     merge_sources,
-    plot_title,
     run_of,
-    score_card,
     validate_scored,
 )
 from handwerkgeo.export._offline import template_text
+from handwerkgeo.export._profile_pdf import pdf_header, pdf_page, shorten
 from handwerkgeo.export.figures import draw_map, north_arrow, scale_bar
+from handwerkgeo.messages import message
+from handwerkgeo.scoring import carried_columns, decision_ready, decision_threshold
 
 if TYPE_CHECKING:
     from typing import Unpack
@@ -62,26 +62,6 @@ if TYPE_CHECKING:
 __all__ = ["ProfileKwargs", "ProfileOptions", "export_profiles", "profile_filename"]
 
 logger = logging.getLogger(__name__)
-
-
-def _shorten(text: str, width: int, ellipsis: str = " …") -> str:
-    """Collapse white space and cut ``text`` at a word boundary to at most ``width`` chars.
-
-    >>> _shorten("Gewerbefläche an der   Henkelstraße in Reisholz", 30)
-    'Gewerbefläche an der …'
-    """
-    text = " ".join(str(text).split())
-    if len(text) <= width:
-        return text
-    cut = text[: max(width - len(ellipsis), 0)]
-    word_cut = cut.rsplit(" ", 1)[0] if " " in cut.strip() else cut
-    # cut inside a long word rather than drop most of the text (a 300-letter name)
-    if len(word_cut) >= len(cut) // 2:
-        cut = word_cut
-    return cut.rstrip() + ellipsis
-
-
-_A4_PORTRAIT_IN = (8.27, 11.69)
 
 
 def profile_filename(plot_id: object, taken: set[str] | None = None) -> str:
@@ -202,97 +182,6 @@ def _footer(run: dict[str, Any], lang: str) -> str:
     return " · ".join(parts)
 
 
-def _pdf_page(
-    card: dict[str, Any],
-    meta: list[tuple[str, str]],
-    excluded_reason: str | None,
-    draw_location: Any,
-    draw_bars: Any,
-    crit_rows: list[list[str]],
-    footer: str,
-    lang: str,
-) -> bytes:
-    t = TEXT[lang]
-    fig = Figure(figsize=_A4_PORTRAIT_IN)
-    title = _shorten(f"{t['profile_title']}: {card['title']}", 200, " …")
-    fig.text(
-        0.06,
-        0.965,
-        textwrap.fill(title, 70),
-        fontsize=13,
-        weight="bold",
-        va="top",
-        parse_math=False,
-    )
-    meta_text = " · ".join(f"{a}: {b}" for a, b in meta)
-    fig.text(0.06, 0.905, textwrap.fill(meta_text, 120), fontsize=8, va="top", parse_math=False)
-    if excluded_reason is not None:
-        reason = _shorten(f"{t['excluded']}: {excluded_reason}", 300, " …")
-        fig.text(
-            0.06,
-            0.885,
-            textwrap.fill(reason, 110),
-            fontsize=8,
-            va="top",
-            color="#b00000",
-            parse_math=False,
-        )
-    ax_map = fig.add_axes((0.06, 0.56, 0.42, 0.30))
-    draw_location(ax_map)
-    ax_sum = fig.add_axes((0.52, 0.56, 0.42, 0.30))
-    ax_sum.set_axis_off()
-    summary = [[_shorten(a, 34, "…"), _shorten(b, 40, " …")] for a, b in card["summary"]]
-    height = min(1.0, 0.085 * max(len(summary), 1))
-    tbl = ax_sum.table(
-        cellText=summary or [["", ""]],
-        cellLoc="left",
-        edges="horizontal",
-        bbox=[0.0, 1.0 - height, 1.0, height],  # type: ignore[arg-type]
-    )
-    _style_table(tbl, 7.5)
-    ax_bars = fig.add_axes((0.33, 0.33, 0.6, 0.2))
-    draw_bars(ax_bars)
-    # the footer (sources) takes what it needs at the bottom; the criteria table fits into
-    # the space between footer and bar chart (bbox), so the two never overlap
-    footer_text = textwrap.fill(footer, 170)
-    footer_top = 0.012 + (footer_text.count("\n") + 1) * 5.5 * 1.3 / (_A4_PORTRAIT_IN[1] * 72)
-    table_bottom = min(footer_top + 0.012, 0.2)
-    ax_tab = fig.add_axes((0.06, table_bottom, 0.88, 0.29 - table_bottom))
-    ax_tab.set_axis_off()
-    header = [t["criterion"], t["weight"], t["raw"], t["utility"], t["contribution"]]
-    tbl2 = ax_tab.table(
-        cellText=crit_rows or [[""] * 5],
-        colLabels=header,
-        cellLoc="left",
-        edges="horizontal",
-        bbox=[0.0, 0.0, 1.0, 1.0],  # type: ignore[arg-type]
-    )
-    _style_table(tbl2, 7)
-    fig.text(
-        0.06,
-        0.012,
-        footer_text,
-        fontsize=5.5,
-        color="#444444",
-        va="bottom",
-        parse_math=False,
-    )
-    buf = io.BytesIO()
-    with PdfPages(buf, metadata={"Title": title, "Creator": "handwerkgeo"}) as pdf:
-        pdf.savefig(fig)
-    return buf.getvalue()
-
-
-def _style_table(tbl: Any, size: float) -> None:
-    tbl.auto_set_font_size(False)
-    tbl.set_fontsize(size)
-    for cell in tbl.get_celld().values():
-        cell.get_text().set_parse_math(False)
-        cell.set_linewidth(0.3)
-    ncols = max(col for _, col in tbl.get_celld()) + 1
-    tbl.auto_set_column_width(list(range(ncols)))
-
-
 @dataclass(frozen=True)
 class ProfileOptions:
     """What :func:`export_profiles` writes.
@@ -346,6 +235,8 @@ class _Job:
     template: jinja2.Template
     footer: str
     out: Path
+    carried: list[str]
+    threshold: float
 
 
 def _profile_order(gdf: gpd.GeoDataFrame, rank: pd.Series, opts: ProfileOptions) -> list[int]:
@@ -403,7 +294,14 @@ def _write_profile(job: _Job, i: int, stem: str) -> tuple[Path, Path | None, boo
     """Write the HTML (and PDF) profile of row ``i``; (html, pdf or None, excluded)."""
     lang, crits, gdf = job.lang, job.crits, job.gdf
     row = gdf.iloc[i]
-    card = score_card(row, crits, lang, n_ranked=job.n_ranked)
+    card = score_card(
+        row,
+        crits,
+        lang,
+        n_ranked=job.n_ranked,
+        attributes=job.carried,
+        threshold=job.threshold,
+    )
     weights = {c.name: c.weight for c in crits}
     for r in card["rows"]:
         w = weights.get(r["name"])
@@ -430,6 +328,7 @@ def _write_profile(job: _Job, i: int, stem: str) -> tuple[Path, Path | None, boo
         card=card,
         meta=meta,
         excluded_reason=reason_s,
+        attributes_label=message("attributes_label", lang),
         location_png=_png(fig_loc),
         bars_png=_png(fig_bars),
         any_fallback=any(r["fallback"] for r in card["rows"]),
@@ -440,7 +339,7 @@ def _write_profile(job: _Job, i: int, stem: str) -> tuple[Path, Path | None, boo
         return html_path, None, excluded
     crit_rows = [
         [
-            _shorten(r["label"], 40, "…"),
+            shorten(r["label"], 40, "…"),
             r["weight"],
             r["raw"] + (" *" if r["fallback"] else ""),
             r["utility"],
@@ -448,7 +347,8 @@ def _write_profile(job: _Job, i: int, stem: str) -> tuple[Path, Path | None, boo
         ]
         for r in card["rows"]
     ]
-    data = _pdf_page(card, meta, reason_s, draw_location, draw_bars, crit_rows, job.footer, lang)
+    head = pdf_header(card, meta, reason_s, lang)
+    data = pdf_page(card, head, draw_location, draw_bars, crit_rows, job.footer, lang)
     return html_path, atomic_write_bytes(job.out / f"{stem}.pdf", data), excluded
 
 
@@ -522,7 +422,10 @@ def export_profiles(
         template=env.from_string(template_text("profile.html.j2")),
         footer=footer,
         out=out,
+        carried=carried_columns(gdf),
+        threshold=decision_threshold(gdf),
     )
+    ready = decision_ready(gdf)
     taken: set[str] = {"index"}
     written_html: list[Path] = []
     written_pdf: list[Path] = []
@@ -541,6 +444,7 @@ def export_profiles(
                 "name": plot_title(row) if "name" in gdf.columns else "",
                 "score": format_number(row.get("score_total"), lang, 1),
                 "excluded": t["yes"] if excluded else "",
+                "ready": "" if ready.iloc[i] else t["no"],
                 "html": f"{stem}.html",
                 "pdf": None if pdf_path is None else pdf_path.name,
             }
@@ -550,7 +454,13 @@ def export_profiles(
     index = atomic_write_text(
         out / "index.html",
         tpl_index.render(
-            lang=lang, t=t, title=t["title"], meta=meta_index, entries=entries, footer=footer
+            lang=lang,
+            t=t,
+            title=t["title"],
+            meta=meta_index,
+            entries=entries,
+            footer=footer,
+            ready_label=message("decision_ready_label", lang),
         ),
     )
     if not opts.pdf:

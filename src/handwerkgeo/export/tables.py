@@ -41,6 +41,7 @@ from handwerkgeo.export._labels import (
     run_of,
     validate_scored,
 )
+from handwerkgeo.scoring import carried_columns, decision_ready
 
 __all__ = ["criteria_table", "excel_safe", "export_tables", "ranking_table"]
 
@@ -55,6 +56,7 @@ _COLS = {
         "excluded": "Ausgeschlossen",
         "exclusion_reason": "Ausschlussgrund",
         "coverage": "Datenabdeckung (%)",
+        "decision_ready": "Entscheidungsreif",
         "missing_criteria": "Fehlende Kriterien",
         "area_m2": "Fläche (m²)",
         "p_top": "Wahrscheinlichkeit Top {n} (%)",
@@ -88,6 +90,7 @@ _COLS = {
         "excluded": "Excluded",
         "exclusion_reason": "Exclusion reason",
         "coverage": "Data coverage (%)",
+        "decision_ready": "Ready for a decision",
         "missing_criteria": "Missing criteria",
         "area_m2": "Area (m²)",
         "p_top": "Probability of top {n} (%)",
@@ -142,36 +145,65 @@ def _missing_labels(value: object, crits: list[Criterion]) -> str:
     return ", ".join(labels.get(n, n) for n in names)
 
 
+def _int_column(values: pd.Series) -> pd.arrays.IntegerArray:
+    """Whole numbers as a nullable integer column: ``1`` (never ``1.0``), empty when missing."""
+    v = pd.to_numeric(values, errors="coerce").astype("float64").round(0)
+    return pd.array(v.to_numpy(), dtype="Int64")
+
+
+def _text_column(values: pd.Series) -> np.ndarray:
+    return values.astype(object).where(values.notna(), "").to_numpy()
+
+
+def _carried(gdf: gpd.GeoDataFrame, taken: pd.Index) -> dict[str, np.ndarray]:
+    """The planner's own columns (``Gemarkung``, ``Bemerkung`` …), headed by their names."""
+    out = {}
+    for col in carried_columns(gdf):
+        header = col if col not in taken else f"{col} (*)"
+        values = gdf[col]
+        out[header] = values.to_numpy() if values.dtype.kind in "biuf" else _text_column(values)
+    return out
+
+
 def ranking_table(scored: gpd.GeoDataFrame, *, lang: str = "de") -> pd.DataFrame:
-    """The ranking: one row per plot, best first, excluded plots last, labelled columns."""
+    """The ranking: one row per plot, best first, excluded plots last, labelled columns.
+
+    Columns: rank (whole numbers, empty for excluded plots), id, name, total score,
+    "Entscheidungsreif" (ja/nein: coverage at least ``filters.decision_coverage``), area,
+    exclusion, coverage, missing criteria (in full), the planner's carried columns
+    (``Gemarkung``, ``Bemerkung`` … under their own names) and the robustness columns.
+    """
     lang = check_lang(lang)
     c = _COLS[lang]
+    t = TEXT[lang]
     gdf = _sorted(validate_scored(scored))
     crits = criteria_of(gdf, lang)
     out = pd.DataFrame(index=range(len(gdf)))
-    out[c["rank"]] = pd.to_numeric(gdf["rank"], errors="coerce").astype("Int64").to_numpy()
+    out[c["rank"]] = _int_column(gdf["rank"])
     out[c["plot_id"]] = gdf["plot_id"].astype(str).to_numpy()
     if "name" in gdf.columns:
-        out[c["name"]] = gdf["name"].astype(object).where(gdf["name"].notna(), "").to_numpy()
+        out[c["name"]] = _text_column(gdf["name"])
     out[c["score_total"]] = pd.to_numeric(gdf["score_total"], errors="coerce").round(1).to_numpy()
+    ready = decision_ready(gdf)
+    out[c["decision_ready"]] = np.where(ready.to_numpy(), t["yes"], t["no"])
     if "area_m2" in gdf.columns:
-        out[c["area_m2"]] = pd.to_numeric(gdf["area_m2"], errors="coerce").round(0).to_numpy()
+        out[c["area_m2"]] = _int_column(gdf["area_m2"])
     out[c["excluded"]] = _yes_no(gdf["excluded"], lang).to_numpy()
     if "exclusion_reason" in gdf.columns:
-        reason = gdf["exclusion_reason"]
-        out[c["exclusion_reason"]] = reason.astype(object).where(reason.notna(), "").to_numpy()
+        out[c["exclusion_reason"]] = _text_column(gdf["exclusion_reason"])
     if "coverage" in gdf.columns:
-        cov = pd.to_numeric(gdf["coverage"], errors="coerce") * 100
-        out[c["coverage"]] = cov.round(0).to_numpy()
+        out[c["coverage"]] = _int_column(pd.to_numeric(gdf["coverage"], errors="coerce") * 100)
     if "missing_criteria" in gdf.columns:
         out[c["missing_criteria"]] = [_missing_labels(v, crits) for v in gdf["missing_criteria"]]
+    for header, values in _carried(gdf, out.columns).items():
+        out[header] = values
     for col in gdf.columns:
         if str(col).startswith("p_top_") and str(col)[6:].isdigit():
             p = pd.to_numeric(gdf[col], errors="coerce") * 100
-            out[c["p_top"].format(n=str(col)[6:])] = p.round(0).to_numpy()
+            out[c["p_top"].format(n=str(col)[6:])] = _int_column(p)
     for col in ("rank_p05", "rank_p50", "rank_p95"):
         if col in gdf.columns:
-            out[c[col]] = pd.to_numeric(gdf[col], errors="coerce").round(0).to_numpy()
+            out[c[col]] = _int_column(gdf[col])
     return out
 
 
@@ -182,7 +214,7 @@ def criteria_table(scored: gpd.GeoDataFrame, *, lang: str = "de") -> pd.DataFram
     gdf = _sorted(validate_scored(scored))
     crits = criteria_of(gdf, lang)
     frames = []
-    rank = pd.to_numeric(gdf["rank"], errors="coerce").astype("Int64").to_numpy()
+    rank = _int_column(gdf["rank"])
     for cr in crits:
         part = pd.DataFrame(
             {

@@ -21,12 +21,18 @@ criteria that have data, ``contrib_k = 100 · w_k · u_k / Σ_{j∈Aᵢ} w_j`` (
 without any data has ``score_total`` NaN and is excluded. ``rank`` is 1 for the best
 non-excluded plot; ties are broken by ``plot_id`` so that runs are reproducible.
 
+Decision readiness: a plot whose ``coverage`` is below ``filters.decision_coverage``
+(default 0.6) is still ranked but has ``decision_ready`` False and the reason in
+``decision_reason`` (German) / ``decision_reason_en``; :func:`decision_summary` gives the
+run summary line ("3 von 13 Flächen nicht entscheidungsreif (Abdeckung < 60 %)").
+
 Exclusion reasons are reason codes rendered by :func:`handwerkgeo.messages.message`:
 German in ``exclusion_reason`` (exported tables and maps are German by default) and English
 in ``exclusion_reason_en``; both are ``""`` for ranked plots.
 
 Modules: ``_raw`` (compute_raw), ``_utility`` (utilities), ``_aggregate`` (filters,
-aggregation, rank), ``_score`` (score_plots), ``_io`` (GeoPackage round trip).
+aggregation, rank), ``_score`` (score_plots), ``_decision`` (decision readiness, carried
+attributes), ``_io`` (GeoPackage round trip).
 
 Examples
 --------
@@ -38,6 +44,13 @@ Examples
 from __future__ import annotations
 
 from handwerkgeo.scoring._aggregate import FIXED_COLUMNS, ZONE_NAMES, score_raw
+from handwerkgeo.scoring._decision import (
+    carried_columns,
+    decision_note,
+    decision_ready,
+    decision_summary,
+    decision_threshold,
+)
 from handwerkgeo.scoring._io import read_scored, write_scored
 from handwerkgeo.scoring._raw import compute_raw
 from handwerkgeo.scoring._score import score_plots
@@ -46,7 +59,12 @@ from handwerkgeo.scoring._utility import utility, utility_matrix
 __all__ = [
     "FIXED_COLUMNS",
     "ZONE_NAMES",
+    "carried_columns",
     "compute_raw",
+    "decision_note",
+    "decision_ready",
+    "decision_summary",
+    "decision_threshold",
     "read_scored",
     "score_plots",
     "score_raw",

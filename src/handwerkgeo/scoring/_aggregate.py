@@ -16,6 +16,7 @@ from handwerkgeo._ids import plot_ids
 from handwerkgeo.config import ScoringConfig, default_config
 from handwerkgeo.criteria._utility import as_float
 from handwerkgeo.messages import message
+from handwerkgeo.scoring._decision import DECISION_COLUMNS, decision_flags
 from handwerkgeo.scoring._utility import utility_matrix
 
 __all__ = ["FIXED_COLUMNS", "SCORE_PREFIXES", "ZONE_NAMES", "number", "score_raw"]
@@ -31,6 +32,7 @@ FIXED_COLUMNS: tuple[str, ...] = (
     "exclusion_reason_en",
     "coverage",
     "missing_criteria",
+    *DECISION_COLUMNS,
 )
 
 #: Prefixes of the per-criterion columns of a scored frame.
@@ -306,6 +308,12 @@ def score_raw(raw: pd.DataFrame, config: ScoringConfig | None = None) -> pd.Data
     cols["exclusion_reason_en"] = reason_en
     cols["coverage"] = coverage
     cols["missing_criteria"] = _pattern_strings(~avail, names)
+    ready, ready_de, ready_en = decision_flags(
+        np.where(has_data, coverage, 0.0), config.filters.decision_coverage
+    )
+    cols["decision_ready"] = ready
+    cols["decision_reason"] = ready_de
+    cols["decision_reason_en"] = ready_en
     out = pd.concat([out, pd.DataFrame(cols, index=raw.index)], axis=1)
     if isinstance(raw, gpd.GeoDataFrame):
         out = gpd.GeoDataFrame(out, geometry=raw.geometry.name, crs=raw.crs)
@@ -314,11 +322,14 @@ def score_raw(raw: pd.DataFrame, config: ScoringConfig | None = None) -> pd.Data
     out.attrs = {"run": _run_info(config, sources=sources, notes=notes)}
     n_ex = int(excluded.sum())
     logger.info(
-        "scored %d plot(s) with config %s (%s): %d ranked, %d excluded",
+        "scored %d plot(s) with config %s (%s): %d ranked, %d excluded, %d not ready for a "
+        "decision (coverage < %g)",
         n,
         config.name,
         config.hash,
         n - n_ex,
         n_ex,
+        int((~ready).sum()),
+        config.filters.decision_coverage,
     )
     return out

@@ -92,7 +92,8 @@ def score_plots(
     geopandas.GeoDataFrame
         Plot columns and geometry, ``raw_<k>``/``u_<k>``/``contrib_<k>``/``fallback_<k>``,
         ``score_total``, ``rank``, ``excluded``, ``exclusion_reason`` (German),
-        ``exclusion_reason_en``, ``coverage``, ``missing_criteria``; ``attrs["run"]``.
+        ``exclusion_reason_en``, ``coverage``, ``missing_criteria``, ``decision_ready``,
+        ``decision_reason``, ``decision_reason_en``; ``attrs["run"]``.
 
     Examples
     --------
@@ -120,4 +121,6 @@ def score_plots(
     scored = score_raw(joined, config)
     if context is not None:
         scored.attrs["run"]["sources"] = [dict(s) for s in context.sources]
+    if plots.attrs.get("carried") is not None:  # the reader's list of the planner's columns
+        scored.attrs["run"]["carried"] = [str(c) for c in plots.attrs["carried"]]
     return scored

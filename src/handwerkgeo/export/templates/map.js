@@ -99,6 +99,9 @@ var HWG = (function () {
       if (D.excl[i]) {
         h += '<div class="hwg-excl">' + esc(T.excluded) + ": " + esc(D.reasons[D.reason[i]]) + "</div>";
       }
+      if (D.warn && D.warn[i]) {
+        h += '<div class="hwg-warn">' + esc(D.warnings[D.warn[i]]) + "</div>";
+      }
       h += '<table class="hwg-sum">';
       h += row(T.score_total, fmt(D.score[i], 1) + " / 100");
       var r = D.rank[i];
@@ -129,6 +132,14 @@ var HWG = (function () {
         h += row(T.rank_range, D.rp05[i] + "–" + D.rp95[i]);
       }
       h += "</table>";
+      var attrRows = "";
+      (D.attrKeys || []).forEach(function (k) {
+        var v = D.attrs[k][i];
+        if (v !== null && v !== undefined) attrRows += row(k, v);
+      });
+      if (attrRows) {
+        h += '<div class="hwg-attr-title">' + esc(T.attributes) + '</div><table class="hwg-sum hwg-attrs">' + attrRows + "</table>";
+      }
       if (D.crit.length) {
         h += '<table class="hwg-crit"><thead><tr><th>' + esc(T.criterion) + "</th><th>" +
           esc(T.raw) + "</th><th>" + esc(T.utility) + "</th><th>" + esc(T.contribution) +

@@ -309,6 +309,8 @@ def validate_plots(
         "boundary": "stadtteile" if boundary is not None else "bounding box",
     }
     report.usable.attrs["columns"] = report.columns
+    # the planner's own columns, shown in tables, map cards and profiles (scoring keeps them)
+    report.usable.attrs["carried"] = list(report.columns["carried"])
     return report
 
 
