@@ -90,7 +90,7 @@ class Opened:
         )
         # the rank marker sits on the plot's centre; click beside it, inside the plot
         self.page.mouse.click(x + 14, y + 14)
-        self.page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
+        self.page.wait_for_selector(".leaflet-popup-content", timeout=20_000)
         return str(self.page.inner_text(".leaflet-popup-content"))
 
     def close(self) -> None:

@@ -389,8 +389,11 @@ def test_clicked_card_shows_title_warning_and_listing_columns(tmp_path: Path, mi
             card_b = page.click_plot(1)
             ARTIFACTS.mkdir(exist_ok=True)
             page.page.screenshot(path=str(ARTIFACTS / "map_card_not_ready.png"))
-            page.page.evaluate("hwg.map.closePopup()")  # B's card fades out: wait for it
-            page.page.wait_for_selector(".leaflet-popup-content", state="detached")
+            # close B's card and drop its faded element at once (no fade wait under load)
+            page.page.evaluate(
+                "hwg.map.closePopup();"
+                "document.querySelectorAll('.leaflet-popup').forEach((e) => e.remove())"
+            )
             page.page.evaluate("hwg.map.setZoom(17, {animate: false})")
             card_a = page.click_plot(0)
             assert page.console_errors == [] and page.blocked == []
