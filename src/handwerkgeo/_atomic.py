@@ -162,6 +162,7 @@ def atomic_replace_file(
     try:
         if copy_existing and target.exists():
             shutil.copyfile(target, tmp)
+            shutil.copymode(target, tmp)  # the new version keeps the old one's permissions
         yield tmp
         fsync_file(tmp)
         os.replace(tmp, target)

@@ -6,27 +6,32 @@ package. Messages name the input, what was expected, what was found, and the fix
 
 Which class to raise
 --------------------
-=========================  =====================  ==========================================
-class                      also a                 for
-=========================  =====================  ==========================================
-``NoCrsError``             ``ValueError``         input without a CRS
-``UnexpectedCrsError``     ``ValueError``         input in another CRS than EPSG:25832
-``OutsideAreaError``       ``ValueError``         coordinates outside Düsseldorf
-``MissingColumnError``     ``KeyError``           a required column is missing
-``InvalidGeometryError``   ``ValueError``         missing, empty, invalid geometries
-``DuplicateIdError``       ``ValueError``         ids that must be unique are not
-``ValidationError``        ``ValueError``         several problems of one input, listed
-``EncodingError``          ``UnicodeError``       a text file no supported encoding reads
-``ConfigError``            ``ValueError``         a scoring configuration is invalid
-``ParameterError``         ``ValueError``         a function argument has a bad value
-``ArgumentTypeError``      ``TypeError``          a function argument has the wrong type
-``OutputPathError``        ``ValueError``         an output path cannot be used
-``UsageError``             ``ValueError``         options that contradict each other
-``DataSourceError``        ``OSError``            a data file is missing, corrupt, offline
-``RegisterError``          ``RuntimeError``       the site register cannot do this now
-``RegisterLockedError``    ``RuntimeError``       another process writes the register
-``StaleRegisterError``     ``RuntimeError``       config or data changed since the last run
-=========================  =====================  ==========================================
+==============================  ================  =========================================
+class                           also a            for
+==============================  ================  =========================================
+``NoCrsError``                  ``ValueError``    input without a CRS
+``UnexpectedCrsError``          ``ValueError``    input in another CRS than EPSG:25832
+``OutsideAreaError``            ``ValueError``    coordinates outside Düsseldorf
+``MissingColumnError``          ``KeyError``      a required column is missing
+``InvalidGeometryError``        ``ValueError``    missing, empty, invalid geometries
+``DuplicateIdError``            ``ValueError``    ids that must be unique are not
+``ValidationError``             ``ValueError``    several problems of one input, listed
+``EncodingError``               ``UnicodeError``  a text file no supported encoding reads
+``ConfigError``                 ``ValueError``    a scoring configuration is invalid
+``ParameterError``              ``ValueError``    a function argument has a bad value
+``ArgumentTypeError``           ``TypeError``     a function argument has the wrong type
+``OutputPathError``             ``ValueError``    an output path cannot be used
+``UsageError``                  ``ValueError``    options that contradict each other
+``DataSourceError``             ``OSError``       a data file is missing, corrupt, offline
+``RegisterError``               ``RuntimeError``  the site register cannot do this now
+``RegisterLockedError``         ``RuntimeError``  another process writes the register
+``StaleRegisterError``          ``RuntimeError``  config or data changed since the last run
+``RegisterReadOnlyError``       ``RuntimeError``  register file or its folder is read-only
+``RegisterFolderMissingError``  ``RuntimeError``  the register's folder does not exist
+``RegisterDiskFullError``       ``RuntimeError``  no space left to write the register
+``AllRowsRejectedError``        ``ValueError``    no row of a listing can be used
+``InputFileError``              ``ValueError``    an input file is corrupt or encrypted
+==============================  ================  =========================================
 
 The command-line interface turns every :class:`HandwerkgeoError` into one message and
 exit code 1, :class:`UsageError` into exit code 2 (see ``handwerkgeo --help``).
@@ -38,20 +43,25 @@ from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
+    "AllRowsRejectedError",
     "ArgumentTypeError",
     "ConfigError",
     "DataSourceError",
     "DuplicateIdError",
     "EncodingError",
     "HandwerkgeoError",
+    "InputFileError",
     "InvalidGeometryError",
     "MissingColumnError",
     "NoCrsError",
     "OutputPathError",
     "OutsideAreaError",
     "ParameterError",
+    "RegisterDiskFullError",
     "RegisterError",
+    "RegisterFolderMissingError",
     "RegisterLockedError",
+    "RegisterReadOnlyError",
     "StaleRegisterError",
     "UnexpectedCrsError",
     "UsageError",
@@ -136,6 +146,22 @@ class StaleRegisterError(RegisterError):
     """
 
 
+class RegisterReadOnlyError(RegisterError):
+    """The site register, or the folder it is in, cannot be written (read-only)."""
+
+
+class RegisterFolderMissingError(RegisterError):
+    """The folder of the site register does not exist (a typo in the path?)."""
+
+
+class RegisterDiskFullError(RegisterError):
+    """No space left on the device of the site register; the register is unchanged."""
+
+
+class InputFileError(HandwerkgeoError, ValueError):
+    """An input file cannot be opened: corrupt (e.g. a truncated workbook) or encrypted."""
+
+
 class ValidationError(HandwerkgeoError, ValueError):
     """An input has one or more problems; all of them are listed together.
 
@@ -160,3 +186,7 @@ class ValidationError(HandwerkgeoError, ValueError):
         self.rejects = rejects
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"{name}: {len(self.problems)} problem(s) found:\n{lines}")
+
+
+class AllRowsRejectedError(ValidationError):
+    """No row of a listing can be used; every row is listed with its reason in ``rejects``."""

@@ -23,7 +23,13 @@ from handwerkgeo.messages import message
 from handwerkgeo.register.storage import REJECT_COLS, Register, read_register, run_row
 from handwerkgeo.spreadsheet import csv_bytes, safe_frame
 
-__all__ = ["CHANGES", "change_table", "check_language", "write_change_report"]
+__all__ = [
+    "CHANGES",
+    "change_table",
+    "check_language",
+    "write_change_report",
+    "write_rejects_file",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -175,3 +181,32 @@ def write_change_report(
     atomic_write_bytes(out / f"{stem}.xlsx", buf.getvalue())
     logger.info("change report of run %s written to %s", run_id, out)
     return out
+
+
+def write_rejects_file(
+    register: str | os.PathLike[str] | Register,
+    rejects: pd.DataFrame,
+    *,
+    stamp: str,
+    language: str = "de",
+) -> Path:
+    """Write the rejects of a listing that recorded no run beside the register.
+
+    A listing whose rows are all rejected (or whose usable rows are all unchanged) records
+    no run, so its rejects cannot go into the register's ``rejects`` layer; they are written
+    to ``<register>.reports/abgelehnt-<stamp>.csv`` (``rejects-<stamp>.csv`` in English),
+    safe for spreadsheets like every table of the package.
+
+    Returns
+    -------
+    pathlib.Path
+        The CSV file written.
+    """
+    lang = check_language(language)
+    reg = Register.at(register)
+    rej = rejects[[c for c in REJECT_COLS if c in rejects.columns]]
+    rej = rej.rename(columns=_headers(rej.columns, lang))
+    name = f"{message('register_file_rejects', lang)}-{stamp}.csv"
+    path = atomic_write_bytes(reg.reports_dir / name, csv_bytes(rej, german=lang == "de"))
+    logger.info("%d rejected row(s) written to %s", len(rej), path)
+    return path
