@@ -80,9 +80,12 @@ def test_two_links_to_one_register_lock_each_other(made, tmp_path: Path) -> None
     a, b = tmp_path / "a.gpkg", tmp_path / "b.gpkg"
     a.symlink_to(reg)
     b.symlink_to(a)  # a chain of links
-    with storage.register_lock(a), pytest.raises(RegisterLockedError):
-        with storage.register_lock(b, wait_s=0):
-            pass
+    with (
+        storage.register_lock(a),
+        pytest.raises(RegisterLockedError),
+        storage.register_lock(b, wait_s=0),
+    ):
+        pass
 
 
 # --- read-only file or folder, missing folder --------------------------------------------------
@@ -112,9 +115,11 @@ def test_read_only_register_file_is_refused_and_kept(made) -> None:
 def test_read_only_register_folder_is_refused(made) -> None:
     reg, data = made
     before = reg.read_bytes()
-    with mode(reg.parent, 0o555):
-        with pytest.raises(RegisterReadOnlyError, match="folder .* is read-only"):
-            add(reg, plots_frame(2, start=3), data)
+    with (
+        mode(reg.parent, 0o555),
+        pytest.raises(RegisterReadOnlyError, match=r"folder .* is read-only"),
+    ):
+        add(reg, plots_frame(2, start=3), data)
     assert reg.read_bytes() == before
     assert temps(reg.parent) == []
 
@@ -159,7 +164,7 @@ def test_disk_full_writing_the_change_report_says_the_run_is_recorded(
 
     reg, data = made
     monkeypatch.setattr(runs, "write_change_report", _enospc)
-    with pytest.raises(RegisterDiskFullError, match="was recorded .* change report"):
+    with pytest.raises(RegisterDiskFullError, match=r"was recorded .* change report"):
         add(reg, plots_frame(2, start=3), data)
     assert len(reg_mod.read_register(reg)["runs"]) == 2
 
