@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from handwerkgeo._atomic import check_output_file
 from handwerkgeo.cli._options import (
     ConfigOption,
     CrsOption,
@@ -19,7 +20,6 @@ from handwerkgeo.cli._options import (
     LayerOption,
     out_option,
 )
-from handwerkgeo.errors import OutputPathError
 
 __all__ = ["config_app", "score_command"]
 
@@ -102,9 +102,10 @@ def score_command(
     layer: LayerOption = None,
 ) -> None:
     """Score candidate plots and write the scored GeoPackage (+ CSV)."""
-    if out.suffix.lower() != ".gpkg":
-        msg = f"--out must end in .gpkg, not {out.name!r}"
-        raise OutputPathError(msg)
+    # every output checked before the work starts (a folder, the wrong ending, read-only)
+    check_output_file(out, suffixes=(".gpkg",))
+    for beside in (out.with_suffix(".xlsx"), out.with_suffix(".csv")):
+        check_output_file(beside, option="--out (table beside it)")
 
     from handwerkgeo.config import load_config
     from handwerkgeo.context import add_layer_files, load_context, parse_layer_options
