@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ __all__ = [
     "empty_problem",
     "read_any",
     "strip_table",
+    "workbook_problem",
 ]
 
 logger = logging.getLogger(__name__)
@@ -54,6 +56,9 @@ def read_any(
         if suffix in _TABLE_SUFFIXES:
             return _read_csv(path, sep=sep, encoding=encoding, decimal=decimal, meta=meta)
         if suffix in _EXCEL_SUFFIXES:
+            damaged = workbook_problem(path)
+            if damaged is not None:
+                return None, [damaged], meta
             with pd.ExcelFile(path) as book:
                 sheets = [str(n) for n in book.sheet_names]
                 listed = ", ".join(repr(n) for n in sheets)
@@ -81,6 +86,8 @@ def read_any(
                     raise
                 return pd.read_parquet(path), [], meta
         return _read_vector(path, layer=layer, encoding=encoding, meta=meta)
+    except (zipfile.BadZipFile, KeyError) as exc:  # a workbook damaged inside its zip
+        return None, [_corrupt(path, f"its zip archive is damaged ({exc})")], meta
     except (OSError, ValueError, pyogrio.errors.DataSourceError) as exc:
         problem = v.Problem(
             "unreadable",
@@ -89,6 +96,45 @@ def read_any(
             "(GeoPackage, GeoJSON, Shapefile, GeoParquet, CSV, XLSX)",
         )
         return None, [problem], meta
+
+
+#: First bytes of an OLE2 compound file: an encrypted (password-protected) workbook, or .xls.
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_WORKBOOK_FIX = (
+    "open it in Excel and save it again as .xlsx (Excel workbook) without a password "
+    "(Datei > Informationen > Arbeitsmappe schützen > Mit Kennwort verschlüsseln: leeren), "
+    "or export the plots as CSV"
+)
+
+
+def _corrupt(path: Path, what: str) -> v.Problem:
+    return v.Problem(
+        "corrupt_file", f"{path} cannot be opened as a workbook: {what}", _WORKBOOK_FIX
+    )
+
+
+def workbook_problem(path: Path) -> v.Problem | None:
+    """A ``corrupt_file`` problem when ``path`` is no readable XLSX (damaged or encrypted).
+
+    An XLSX file is a zip archive. Excel stores a password-protected workbook as an
+    encrypted OLE container instead (as it stores an old ``.xls``), which no reader can
+    open without the password.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head == _OLE_MAGIC:
+        what = "it is password-protected (encrypted), or an old .xls workbook renamed to .xlsx"
+        return _corrupt(path, what)
+    if not head.startswith(b"PK"):
+        return _corrupt(path, "it is not an XLSX file (no zip archive inside)")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        return _corrupt(path, f"the file is truncated or damaged ({exc})")
+    if "xl/workbook.xml" not in names:
+        return _corrupt(path, "the zip archive holds no workbook (xl/workbook.xml)")
+    return None
 
 
 def _read_vector(
