@@ -19,7 +19,7 @@ import pandas as pd
 import pyogrio
 
 from handwerkgeo import _validate as v
-from handwerkgeo._text import ENCODING_FIX, decode_text
+from handwerkgeo._text import ENCODING_FIX, MIXED_ENCODING, DecodedText, decode_lines
 from handwerkgeo.errors import EncodingError
 
 __all__ = [
@@ -170,11 +170,13 @@ def _read_csv(
     meta: dict[str, Any],
 ) -> tuple[pd.DataFrame | None, list[v.Problem], dict[str, Any]]:
     raw = path.read_bytes()
-    text, used, problem = _decode(raw, encoding=encoding, name=path.name)
-    if problem is not None or text is None:
+    decoded, problem = _decode(raw, encoding=encoding, name=path.name)
+    if problem is not None or decoded is None:
         return None, [problem] if problem is not None else [], meta
+    text, used = decoded.text, decoded.encoding
+    meta["encoding"] = used
+    meta["notes"].append(_encoding_note(path.name, decoded))
     if used not in ("utf-8-sig", encoding):
-        meta["notes"].append(f"{path.name} decoded as {used}")
         logger.info("%s: decoded as %s", path.name, used)
     first = next((line for line in text.splitlines() if line.strip()), "")
     if not first:
@@ -208,14 +210,30 @@ def _read_csv(
 
 def _decode(
     raw: bytes, *, encoding: str | None, name: str
-) -> tuple[str | None, str | None, v.Problem | None]:
-    """Decode CSV bytes with :func:`decode_text`; return (text, encoding used, problem)."""
+) -> tuple[DecodedText | None, v.Problem | None]:
+    """Decode CSV bytes with :func:`decode_lines`; return (decoded text, problem)."""
     try:
-        text, used = decode_text(raw, name=name, encoding=encoding)
+        decoded = decode_lines(raw, name=name, encoding=encoding)
     except EncodingError as exc:
         message = str(exc).removesuffix(ENCODING_FIX).rstrip()
-        return None, None, v.Problem("encoding", message, ENCODING_FIX)
-    return text, used, None
+        return None, v.Problem("encoding", message, ENCODING_FIX)
+    return decoded, None
+
+
+def _encoding_note(name: str, decoded: DecodedText) -> str:
+    """The note saying how a text file was decoded (every line that needed the fallback)."""
+    if decoded.encoding != MIXED_ENCODING:
+        label = {"utf-8-sig": "UTF-8", "cp1252": "cp1252 (Windows)"}.get(
+            decoded.encoding, decoded.encoding
+        )
+        return f"{name} decoded as {label}"
+    lines = decoded.fallback_lines
+    shown = ", ".join(str(n) for n in lines[:10]) + (" …" if len(lines) > 10 else "")
+    return (
+        f"{name} decoded as {MIXED_ENCODING}: the file mixes two encodings; {len(lines)} "
+        f"line(s) are not UTF-8 and were decoded as cp1252 (Windows): file line(s) {shown}. "
+        "Check the umlauts in these lines, and save the file as UTF-8"
+    )
 
 
 def strip_table(frame: pd.DataFrame) -> pd.DataFrame:
