@@ -114,7 +114,6 @@ def score_command(
     from handwerkgeo.sensitivity import monte_carlo
     from handwerkgeo.sources.plots import read_plots
 
-    out.parent.mkdir(parents=True, exist_ok=True)
     cfg = load_config(config)
     frame = read_plots(plots, crs=crs, id_col=id_col)
     ctx = load_context(data_dir, network=network)
@@ -125,6 +124,7 @@ def score_command(
         for col in mc.columns:
             scored[col] = mc[col]
         scored.attrs["run"]["sensitivity"] = dict(mc.attrs)
+    out.parent.mkdir(parents=True, exist_ok=True)  # only now: a failed run leaves nothing
     write_scored(scored, out)
     # planner tables beside the GeoPackage: German headers, CSV for German Excel
     # (BOM, ';', decimal comma), formula-like text neutralised (export.tables)
