@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -79,6 +80,24 @@ def test_dask_does_not_modify_input_and_checks_it(client) -> None:
         scale.compute_raw_dask(
             dup, DoubleConfig(), context=STOP, scorer=make_scorer(), client=client
         )
+
+
+def test_dask_back_to_back_calls_with_the_same_context(client) -> None:
+    """Regression: the second call reused the first call's scatter key (content hash) and
+    lost it when the first call's future was released ("lost dependencies")."""
+    plots = random_plots(40)
+    sc = make_scorer()
+    first = scale.compute_raw_dask(plots, DoubleConfig(), context=STOP, scorer=sc, client=client)
+    for _ in range(8):
+        again = scale.compute_raw_dask(
+            plots, DoubleConfig(), context=STOP, scorer=sc, client=client
+        )
+        assert again.equals(first)
+    # what the engine scattered is released afterwards (asynchronously: poll a little)
+    deadline = time.monotonic() + 10
+    while [k for k in client.who_has() if str(k).startswith("_Shared")]:
+        assert time.monotonic() < deadline, "scattered context never released"
+        time.sleep(0.05)
 
 
 def test_hilbert_order_groups_neighbours() -> None:

@@ -17,10 +17,13 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+from handwerkgeo.errors import OutputPathError
+
 __all__ = [
     "atomic_replace_file",
     "atomic_write_bytes",
     "atomic_write_text",
+    "check_output_file",
     "clean_stale_temps",
     "fsync_dir",
     "fsync_file",
@@ -77,6 +80,65 @@ def fsync_dir(path: str | os.PathLike[str]) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _writable(path: Path) -> bool:
+    mode = path.stat().st_mode
+    return bool(mode & 0o222) and os.access(path, os.W_OK)
+
+
+def check_output_file(
+    path: str | os.PathLike[str], *, suffixes: tuple[str, ...] = (), option: str = "--out"
+) -> Path:
+    """Refuse an output path that cannot be written, before any work is done.
+
+    Checks the file ending (when ``suffixes`` are given), that ``path`` is not a folder,
+    that its nearest existing parent is a folder and writable (a missing folder is created
+    by the writers), and that an existing file is not read-only. Write permission is judged
+    by the mode bits too: a file or folder without any write bit is read-only even for
+    an administrator.
+
+    Raises
+    ------
+    OutputPathError
+        Naming the option, the path, what is wrong and the fix.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_output_file(tempfile.mkdtemp(), suffixes=(".gpkg",))
+    Traceback (most recent call last):
+    ...
+    handwerkgeo.errors.OutputPathError: --out ... is a folder; give a file name ending in .gpkg inside it, e.g. .../result.gpkg
+    """  # noqa: E501
+    p = Path(path)
+    ending = "/".join(suffixes)
+    if p.is_dir():
+        name = f"result{suffixes[0]}" if suffixes else "result"
+        msg = (
+            f"{option} {p} is a folder; give a file name"
+            f"{f' ending in {ending}' if ending else ''} inside it, e.g. {p / name}"
+        )
+        raise OutputPathError(msg)
+    if suffixes and p.suffix.lower() not in suffixes:
+        msg = f"{option} must end in {ending}, not {p.name!r}"
+        raise OutputPathError(msg)
+    parent = p.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        msg = f"{option} {p}: {parent} is a file, not a folder; choose another path"
+        raise OutputPathError(msg)
+    if not _writable(parent):
+        msg = (
+            f"{option} {p}: the folder {parent} is not writable; choose a writable folder "
+            f"or make it writable (chmod u+w {parent})"
+        )
+        raise OutputPathError(msg)
+    if p.is_file() and not _writable(p):
+        msg = f"{option} {p} exists and is read-only; choose another name or make it writable"
+        raise OutputPathError(msg)
+    return p
 
 
 def _remove_with_sidecars(path: Path) -> None:
@@ -162,6 +224,7 @@ def atomic_replace_file(
     try:
         if copy_existing and target.exists():
             shutil.copyfile(target, tmp)
+            shutil.copymode(target, tmp)  # the new version keeps the old one's permissions
         yield tmp
         fsync_file(tmp)
         os.replace(tmp, target)

@@ -24,6 +24,7 @@ import unicodedata
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -32,6 +33,9 @@ from handwerkgeo.errors import DataSourceError, EncodingError
 __all__ = [
     "ENCODING_FIX",
     "FALLBACK_ENCODINGS",
+    "MIXED_ENCODING",
+    "DecodedText",
+    "decode_lines",
     "decode_text",
     "normalize_key",
     "parse_yes_no",
@@ -77,6 +81,10 @@ def yes_no_section(table: object) -> tuple[frozenset[str], frozenset[str]]:
     yes = frozenset(normalize_key(w) for w in yes_words)
     no = frozenset(normalize_key(w) for w in no_words)
     return yes, no
+
+
+#: The encoding reported for a file whose lines are partly UTF-8 and partly cp1252.
+MIXED_ENCODING = "utf-8+cp1252"
 
 
 def normalize_key(value: object) -> str:
@@ -129,26 +137,79 @@ def parse_yes_no(
     return None
 
 
-def decode_text(data: bytes, *, name: str, encoding: str | None = None) -> tuple[str, str]:
-    """Decode the bytes of a text file; return ``(text, encoding used)``.
+class DecodedText(NamedTuple):
+    """Decoded text, the encoding used and the 1-based lines that needed the fallback."""
 
-    With ``encoding`` given, only that one is tried. Otherwise a UTF-16 byte-order mark
-    selects UTF-16; else UTF-8 (with or without BOM, reported as ``"utf-8-sig"``) and then
-    Windows-1252 (cp1252) are tried. Latin-1 text decodes identically as cp1252 for every
-    printable character; text that decodes to control characters (a binary file saved
-    under a text name) is refused.
+    text: str
+    encoding: str
+    fallback_lines: tuple[int, ...] = ()
+
+
+def _first_bad_line(data: bytes, encoding: str) -> tuple[int, int, int] | None:
+    """(line number, byte in that line, its value) of the first line not in ``encoding``."""
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        try:
+            line.decode(encoding)
+        except UnicodeDecodeError as exc:
+            return number, exc.start + 1, line[exc.start]
+        except LookupError:
+            return None
+    return None
+
+
+def _mixed(data: bytes) -> DecodedText | None:
+    """Line by line: UTF-8 lines stay UTF-8, the others cp1252; None unless truly mixed.
+
+    A file is *mixed* when at least one line holds non-ASCII text that is valid UTF-8 and
+    at least one line is not valid UTF-8 (a file edited by two programs). A file none of
+    whose lines is UTF-8 with umlauts is plain cp1252 and not mixed.
+    """
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    parts: list[str] = []
+    fallback: list[int] = []
+    utf8_non_ascii = False
+    for number, line in enumerate(body.split(b"\n"), start=1):
+        try:
+            parts.append(line.decode("utf-8"))
+            utf8_non_ascii = utf8_non_ascii or not line.isascii()
+        except UnicodeDecodeError:
+            try:
+                parts.append(line.decode("cp1252"))
+            except UnicodeDecodeError:  # bytes cp1252 leaves undefined (0x81, 0x8d …)
+                return None
+            fallback.append(number)
+    if not (fallback and utf8_non_ascii):
+        return None
+    text = "\n".join(parts)
+    if _CONTROL.search(text):
+        return None
+    return DecodedText(text, MIXED_ENCODING, tuple(fallback))
+
+
+def decode_lines(data: bytes, *, name: str, encoding: str | None = None) -> DecodedText:
+    r"""Decode the bytes of a text file; say which encoding was used and for which lines.
+
+    With ``encoding`` given, only that one is tried; a line that does not fit is named in
+    the error. Otherwise a UTF-16 byte-order mark selects UTF-16; else the whole file is
+    tried as UTF-8 (with or without BOM, reported as ``"utf-8-sig"``). A file that is not
+    UTF-8 as a whole but whose lines are partly UTF-8 and partly Windows-1252 (two programs
+    wrote to it) is decoded line by line — UTF-8 lines as UTF-8, the others as cp1252 —
+    reported as ``"utf-8+cp1252"`` with the cp1252 lines in ``fallback_lines``, so that
+    "Lörick" stays "Lörick" in both kinds of line. Otherwise the whole file is cp1252.
+    Latin-1 text decodes identically as cp1252 for every printable character; text that
+    decodes to control characters (a binary file saved under a text name) is refused.
 
     Raises
     ------
     EncodingError
-        Naming ``name``, every encoding tried with the offending byte, and the fix.
+        Naming ``name``, every encoding tried with the first line and byte that does not
+        fit, and the fix.
 
     Examples
     --------
-    >>> decode_text("Lörick;1".encode("cp1252"), name="t.csv")
-    ('Lörick;1', 'cp1252')
-    >>> decode_text("\\ufeffLörick".encode(), name="t.csv")
-    ('Lörick', 'utf-8-sig')
+    >>> mixed = "Ort;Nr\nLörick;1\n".encode() + "Lörick;2\n".encode("cp1252")
+    >>> decode_lines(mixed, name="t.csv")
+    DecodedText(text='Ort;Nr\nLörick;1\nLörick;2\n', encoding='utf-8+cp1252', fallback_lines=(3,))
     """
     if encoding is not None:
         candidates: tuple[str, ...] = (encoding,)
@@ -158,10 +219,20 @@ def decode_text(data: bytes, *, name: str, encoding: str | None = None) -> tuple
         candidates = FALLBACK_ENCODINGS
     errors = []
     for enc in candidates:
+        if enc == "cp1252" and encoding is None:
+            mixed = _mixed(data)
+            if mixed is not None:
+                return mixed
         try:
             text = data.decode(enc)
         except UnicodeDecodeError as exc:
-            errors.append(f"{enc}: byte 0x{data[exc.start]:02x} at position {exc.start}")
+            bad = None if enc.startswith("utf-16") else _first_bad_line(data, enc)
+            where = (
+                f"line {bad[0]}, byte 0x{bad[2]:02x} at position {bad[1]} of the line"
+                if bad is not None
+                else f"byte 0x{data[exc.start]:02x} at position {exc.start}"
+            )
+            errors.append(f"{enc}: {where}")
             continue
         except LookupError:
             errors.append(f"{enc}: unknown encoding")
@@ -169,10 +240,32 @@ def decode_text(data: bytes, *, name: str, encoding: str | None = None) -> tuple
         if encoding is None and _CONTROL.search(text):
             errors.append(f"{enc}: decodes to control characters (binary or UTF-16 file?)")
             continue
-        return text, enc
+        return DecodedText(text, enc)
     tried = "UTF-8, UTF-8 with BOM or cp1252" if encoding is None else encoding
     msg = f"{name} is not text in {tried} ({'; '.join(errors)}). {ENCODING_FIX}"
     raise EncodingError(msg)
+
+
+def decode_text(data: bytes, *, name: str, encoding: str | None = None) -> tuple[str, str]:
+    """Decode the bytes of a text file; return ``(text, encoding used)``.
+
+    See :func:`decode_lines` (which also returns the lines that needed the cp1252
+    fallback in a mixed file, encoding ``"utf-8+cp1252"``).
+
+    Raises
+    ------
+    EncodingError
+        Naming ``name``, every encoding tried with the offending line, and the fix.
+
+    Examples
+    --------
+    >>> decode_text("Lörick;1".encode("cp1252"), name="t.csv")
+    ('Lörick;1', 'cp1252')
+    >>> decode_text("\\ufeffLörick".encode(), name="t.csv")
+    ('Lörick', 'utf-8-sig')
+    """
+    decoded = decode_lines(data, name=name, encoding=encoding)
+    return decoded.text, decoded.encoding
 
 
 def read_text(path: str | os.PathLike[str], *, encoding: str | None = None) -> str:
@@ -202,7 +295,9 @@ def read_text(path: str | os.PathLike[str], *, encoding: str | None = None) -> s
     except OSError as exc:
         msg = f"cannot read {p}: {exc}. Check the path or run `handwerkgeo data fetch`."
         raise DataSourceError(msg) from exc
-    text, used = decode_text(data, name=p.name, encoding=encoding)
+    text, used, fallback = decode_lines(data, name=p.name, encoding=encoding)
     if used not in ("utf-8-sig", "utf-8", encoding):
         logger.info("%s is not UTF-8; decoded as %s", p.name, used)
+    if fallback:
+        logger.warning("%s: line(s) %s are not UTF-8, decoded as cp1252", p.name, fallback)
     return text

@@ -33,6 +33,7 @@ from handwerkgeo.errors import (
     DuplicateIdError,
     EncodingError,
     HandwerkgeoError,
+    InputFileError,
     InvalidGeometryError,
     MissingColumnError,
     NoCrsError,
@@ -70,10 +71,13 @@ _ERROR_OF_KIND: dict[str, type[HandwerkgeoError]] = {
     "no_crs": NoCrsError,
     "encoding": EncodingError,
     "outside_city": OutsideAreaError,
+    "corrupt_file": InputFileError,
 }
 
 #: Kinds that concern the whole file: no row of it can be used while they remain.
-FATAL_KINDS = frozenset({"missing_column", "no_crs", "encoding", "empty_file", "unreadable"})
+FATAL_KINDS = frozenset(
+    {"missing_column", "no_crs", "encoding", "empty_file", "unreadable", "corrupt_file"}
+)
 
 _MAX_LISTED = 10
 

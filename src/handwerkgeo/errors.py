@@ -6,7 +6,6 @@ package. Messages name the input, what was expected, what was found, and the fix
 
 Which class to raise
 --------------------
-=========================  =====================  ==========================================
 class                      also a                 for
 =========================  =====================  ==========================================
 ``NoCrsError``             ``ValueError``         input without a CRS
@@ -20,6 +19,8 @@ class                      also a                 for
 ``ConfigError``            ``ValueError``         a scoring configuration is invalid
 ``OptionError``            ``ValueError``,        an unknown option or a wrongly typed
                            ``TypeError``          options value
+``OptionError``                 ``ValueError``,   an unknown option or a wrongly typed
+                                ``TypeError``     options value
 ``ParameterError``         ``ValueError``         a function argument has a bad value
 ``ArgumentTypeError``      ``TypeError``          a function argument has the wrong type
 ``OutputPathError``        ``ValueError``         an output path cannot be used
@@ -30,6 +31,36 @@ class                      also a                 for
 ``StaleRegisterError``     ``RuntimeError``       config or data changed since the last run
 ``AmbiguousColumnError``   ``ValueError``         two input columns fit one meaning
 =========================  =====================  ==========================================
+=======
+==============================  ================  =========================================
+class                           also a            for
+==============================  ================  =========================================
+``NoCrsError``                  ``ValueError``    input without a CRS
+``UnexpectedCrsError``          ``ValueError``    input in another CRS than EPSG:25832
+``OutsideAreaError``            ``ValueError``    coordinates outside Düsseldorf
+``MissingColumnError``          ``KeyError``      a required column is missing
+``InvalidGeometryError``        ``ValueError``    missing, empty, invalid geometries
+``DuplicateIdError``            ``ValueError``    ids that must be unique are not
+``ValidationError``             ``ValueError``    several problems of one input, listed
+``EncodingError``               ``UnicodeError``  a text file no supported encoding reads
+``ConfigError``                 ``ValueError``    a scoring configuration is invalid
+``OptionError``                 ``ValueError``,   an unknown option or a wrongly typed
+                                ``TypeError``     options value
+``ParameterError``              ``ValueError``    a function argument has a bad value
+``ArgumentTypeError``           ``TypeError``     a function argument has the wrong type
+``OutputPathError``             ``ValueError``    an output path cannot be used
+``UsageError``                  ``ValueError``    options that contradict each other
+``DataSourceError``             ``OSError``       a data file is missing, corrupt, offline
+``RegisterError``               ``RuntimeError``  the site register cannot do this now
+``RegisterLockedError``         ``RuntimeError``  another process writes the register
+``StaleRegisterError``          ``RuntimeError``  config or data changed since the last run
+``RegisterReadOnlyError``       ``RuntimeError``  register file or its folder is read-only
+``RegisterFolderMissingError``  ``RuntimeError``  the register's folder does not exist
+``RegisterDiskFullError``       ``RuntimeError``  no space left to write the register
+``AllRowsRejectedError``        ``ValueError``    no row of a listing can be used
+``InputFileError``              ``ValueError``    an input file is corrupt or encrypted
+``AmbiguousColumnError``        ``ValueError``    two input columns fit one meaning
+==============================  ================  =========================================
 
 The command-line interface turns every :class:`HandwerkgeoError` into one message and
 exit code 1, :class:`UsageError` into exit code 2 (see ``handwerkgeo --help``).
@@ -41,6 +72,7 @@ from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
+    "AllRowsRejectedError",
     "AmbiguousColumnError",
     "ArgumentTypeError",
     "ConfigError",
@@ -48,6 +80,7 @@ __all__ = [
     "DuplicateIdError",
     "EncodingError",
     "HandwerkgeoError",
+    "InputFileError",
     "InvalidGeometryError",
     "MissingColumnError",
     "NoCrsError",
@@ -55,8 +88,11 @@ __all__ = [
     "OutputPathError",
     "OutsideAreaError",
     "ParameterError",
+    "RegisterDiskFullError",
     "RegisterError",
+    "RegisterFolderMissingError",
     "RegisterLockedError",
+    "RegisterReadOnlyError",
     "StaleRegisterError",
     "UnexpectedCrsError",
     "UsageError",
@@ -153,6 +189,22 @@ class StaleRegisterError(RegisterError):
     """
 
 
+class RegisterReadOnlyError(RegisterError):
+    """The site register, or the folder it is in, cannot be written (read-only)."""
+
+
+class RegisterFolderMissingError(RegisterError):
+    """The folder of the site register does not exist (a typo in the path?)."""
+
+
+class RegisterDiskFullError(RegisterError):
+    """No space left on the device of the site register; the register is unchanged."""
+
+
+class InputFileError(HandwerkgeoError, ValueError):
+    """An input file cannot be opened: corrupt (e.g. a truncated workbook) or encrypted."""
+
+
 class ValidationError(HandwerkgeoError, ValueError):
     """An input has one or more problems; all of them are listed together.
 
@@ -177,3 +229,7 @@ class ValidationError(HandwerkgeoError, ValueError):
         self.rejects = rejects
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"{name}: {len(self.problems)} problem(s) found:\n{lines}")
+
+
+class AllRowsRejectedError(ValidationError):
+    """No row of a listing can be used; every row is listed with its reason in ``rejects``."""

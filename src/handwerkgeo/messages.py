@@ -255,6 +255,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "({x_col} {x_min}–{x_max}), so {crs} is used. Pass crs= to say otherwise.",
     ),
     "note_decoded_as": ("{file} als {encoding} gelesen", "{file} decoded as {encoding}"),
+    "note_decoded_mixed": (
+        "{file} als {encoding} gelesen: die Datei mischt zwei Kodierungen; {n} Zeile(n) sind "
+        "kein UTF-8 und wurden als cp1252 (Windows) gelesen: Dateizeile(n) {lines}. Umlaute "
+        "in diesen Zeilen prüfen und die Datei als UTF-8 speichern",
+        "{file} decoded as {encoding}: the file mixes two encodings; {n} line(s) are not "
+        "UTF-8 and were decoded as cp1252 (Windows): file line(s) {lines}. Check the "
+        "umlauts in these lines, and save the file as UTF-8",
+    ),
     "vocab_hint_owner": (
         "configs/plot_vocabulary.yaml, Abschnitt owners (Datei kopieren, Wort ergänzen, mit "
         "--vocabulary angeben)",

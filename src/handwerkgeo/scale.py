@@ -219,19 +219,33 @@ def compute_raw_dask(
     # keep the pandas dtypes as they are (dask would turn strings into pyarrow strings)
     with dask.config.set({"dataframe.convert-string": False}):
         ddf = dask_geopandas.from_geopandas(ordered, npartitions=npartitions, sort=False)
-    shared_context = client.scatter(_Shared(context), broadcast=True)
-    shared_config = client.scatter(_Shared(config), broadcast=True)
-    tasks = [
-        dask.delayed(_raw_partition)(part, shared_context, shared_config, sc.compute_raw)
-        for part in ddf.to_delayed()
-    ]
-    logger.info(
-        "computing criteria of %d plots in %d partitions on %d worker(s)",
-        len(plots),
-        len(tasks),
-        n_workers,
-    )
-    parts = client.gather(client.compute(tasks))
+    # hash=False: a fresh key per call. With the default content hash, two calls with the
+    # same context share one key, and the release of the previous call's future (sent
+    # asynchronously when it is garbage-collected) can make the scheduler forget the data
+    # while this call's partitions still depend on it ("lost dependencies").
+    shared = client.scatter([_Shared(context), _Shared(config)], broadcast=True, hash=False)
+    shared_context, shared_config = shared
+    try:
+        tasks = [
+            dask.delayed(_raw_partition)(part, shared_context, shared_config, sc.compute_raw)
+            for part in ddf.to_delayed()
+        ]
+        logger.info(
+            "computing criteria of %d plots in %d partitions on %d worker(s)",
+            len(plots),
+            len(tasks),
+            n_workers,
+        )
+        futures = client.compute(tasks)
+        try:
+            parts = client.gather(futures)
+        finally:
+            for fut in futures:
+                fut.release()
+    finally:
+        # the shared data lives until every partition has been gathered, then goes at once
+        for fut in shared:
+            fut.release()
     raw = pd.concat(parts)
     return raw.loc[plots.index]
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
+from handwerkgeo._atomic import check_output_file
 from handwerkgeo.cli._options import DataDirOption, Lang, LangOption, out_option
 from handwerkgeo.errors import OutputPathError
 
@@ -76,6 +77,9 @@ def _check_endings(**paths: Path | None) -> None:
     if wrong:
         msg = f"file name with the wrong ending: {'; '.join(wrong)}"
         raise OutputPathError(msg)
+    for opt, path in paths.items():
+        if path is not None:
+            check_output_file(path, option=f"--{opt}")
 
 
 def _read_scored(path: Path) -> Any:

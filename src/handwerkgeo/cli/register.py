@@ -84,6 +84,8 @@ def _report(rep: Any) -> None:
             typer.echo(f"  {row}plot {r.plot_id}: {r.reason}", err=True)
         if rep.n_rejected > 50:
             typer.echo(f"  … and {rep.n_rejected - 50} more (see the rejects layer)", err=True)
+    if rep.rejects_file is not None:
+        typer.echo(f"rejected rows: {rep.rejects_file}")
 
 
 @register_app.command("add")

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from handwerkgeo._atomic import check_output_file
 from handwerkgeo.cli._errors import EXIT_INPUT, EXIT_PARTIAL
 from handwerkgeo.cli._options import (
     AreaColOption,
@@ -27,7 +28,6 @@ from handwerkgeo.cli._options import (
     out_option,
     plot_reader_options,
 )
-from handwerkgeo.errors import OutputPathError
 
 __all__ = ["config_app", "score_command"]
 
@@ -131,20 +131,20 @@ def score_command(
     ``rejected``), and the exit code is 3. ``--strict`` refuses instead (exit 1). Rows
     read = rows scored + rows rejected.
     """
-    if out.suffix.lower() != ".gpkg":
-        msg = f"--out must end in .gpkg, not {out.name!r}"
-        raise OutputPathError(msg)
+    # every output checked before the work starts (a folder, the wrong ending, read-only)
+    check_output_file(out, suffixes=(".gpkg",))
+    for beside in (out.with_suffix(".xlsx"), out.with_suffix(".csv")):
+        check_output_file(beside, option="--out (table beside it)")
 
     from handwerkgeo.cli._listing import column_table, reject_lines, run_info
     from handwerkgeo.config import load_config
+    from handwerkgeo.context import parse_layer_options
     from handwerkgeo.messages import localized, message
     from handwerkgeo.scoring import decision_summary
     from handwerkgeo.sources.plots import check_plots
 
     lg = lang.value
     cfg = load_config(config)
-    from handwerkgeo.context import parse_layer_options
-
     layer_files = parse_layer_options(layer)  # before the slow part: bad options fail fast
     opts = plot_reader_options(
         data_dir=data_dir,
@@ -159,7 +159,6 @@ def score_command(
     )
     report = check_plots(plots, opts)
     _refuse_unusable(report, strict=strict, lang=lg, file=plots)
-    out.parent.mkdir(parents=True, exist_ok=True)
     scored, raw_attrs = _score(report.usable, cfg, data_dir, network=network, layers=layer_files)
     if sensitivity_runs:
         from handwerkgeo.sensitivity import monte_carlo
@@ -168,6 +167,7 @@ def score_command(
         for col in mc.columns:
             scored[col] = mc[col]
         scored.attrs["run"]["sensitivity"] = dict(mc.attrs)
+    out.parent.mkdir(parents=True, exist_ok=True)  # only now: a failed run leaves nothing
     written = _write(scored, report, out, lang=lg)
 
     n_ranked = int(scored["rank"].notna().sum())

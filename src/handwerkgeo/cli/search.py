@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from handwerkgeo._atomic import check_output_file
 from handwerkgeo.cli._options import ConfigOption, DataDirOption, LayerOption, out_option
 from handwerkgeo.errors import UsageError
 
@@ -77,6 +78,7 @@ def search_command(
     if bezirk is not None and stadtteil is not None:
         msg = "give either --bezirk or --stadtteil, not both"
         raise UsageError(msg)
+    check_output_file(out, suffixes=(".gpkg",))  # before the search, not after it
     from handwerkgeo.config import load_config
     from handwerkgeo.context import add_layer_files, load_context, parse_layer_options
     from handwerkgeo.search import criteria_without_data, site_search

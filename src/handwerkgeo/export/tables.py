@@ -13,7 +13,9 @@ The workbook (German headers by default) has three sheets:
 The CSV holds the ranking with the criterion breakdown in one table. ``csv_format="excel-de"``
 (default) writes what German Excel opens correctly by double-click: UTF-8 with BOM, ``;`` as
 separator and a decimal comma. ``csv_format="plain"`` writes UTF-8 without BOM, ``,`` and a
-decimal point (for scripts and other tools).
+decimal point (for scripts and other tools). Both end rows in CRLF and quote fields with
+separators, quotes or line breaks; every cell of the workbook and the CSV goes through
+:mod:`handwerkgeo.spreadsheet`, so no text from a listing can become a formula.
 """
 
 from __future__ import annotations
@@ -42,8 +44,9 @@ from handwerkgeo.export._labels import (
     validate_scored,
 )
 from handwerkgeo.scoring import carried_columns, decision_ready
+from handwerkgeo.spreadsheet import csv_bytes, safe_frame
 
-__all__ = ["criteria_table", "excel_safe", "export_tables", "ranking_table"]
+__all__ = ["criteria_table", "export_tables", "ranking_table"]
 
 logger = logging.getLogger(__name__)
 
@@ -331,17 +334,6 @@ def _config_tables(scored: gpd.GeoDataFrame, lang: str) -> list[tuple[str, pd.Da
     ]
 
 
-def excel_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """Neutralise spreadsheet formulas in text cells (=, +, -, @ at the start)."""
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v
-            )
-    return out
-
-
 def _write_xlsx(scored: gpd.GeoDataFrame, lang: str) -> bytes:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -350,8 +342,8 @@ def _write_xlsx(scored: gpd.GeoDataFrame, lang: str) -> bytes:
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xl:
         sheets = [
-            (t["sheet_ranking"], excel_safe(ranking_table(scored, lang=lang))),
-            (t["sheet_criteria"], excel_safe(criteria_table(scored, lang=lang))),
+            (t["sheet_ranking"], safe_frame(ranking_table(scored, lang=lang))),
+            (t["sheet_criteria"], safe_frame(criteria_table(scored, lang=lang))),
         ]
         for name, df in sheets:
             df.to_excel(xl, sheet_name=name, index=False, freeze_panes=(1, 0))
@@ -359,11 +351,11 @@ def _write_xlsx(scored: gpd.GeoDataFrame, lang: str) -> bytes:
         row = 0
         for heading, df in _config_tables(scored, lang):
             if heading:
-                pd.DataFrame({heading: []}).to_excel(
+                safe_frame(pd.DataFrame({heading: []})).to_excel(
                     xl, sheet_name=cfg_name, index=False, startrow=row
                 )
                 row += 1
-            excel_safe(df).to_excel(xl, sheet_name=cfg_name, index=False, startrow=row)
+            safe_frame(df).to_excel(xl, sheet_name=cfg_name, index=False, startrow=row)
             row += len(df) + 2
         for ws in xl.book.worksheets:
             for col_cells in ws.columns:
@@ -387,12 +379,7 @@ def _write_xlsx(scored: gpd.GeoDataFrame, lang: str) -> bytes:
 
 
 def _write_csv(scored: gpd.GeoDataFrame, lang: str, csv_format: str) -> bytes:
-    df = _wide_table(scored, lang)
-    if csv_format == "excel-de":
-        text = excel_safe(df).to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n")
-        return ("\ufeff" + text).encode("utf-8")
-    text = df.to_csv(index=False, sep=",", decimal=".", lineterminator="\n")
-    return text.encode("utf-8")
+    return csv_bytes(_wide_table(scored, lang), german=csv_format == "excel-de")
 
 
 def export_tables(

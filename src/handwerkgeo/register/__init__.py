@@ -51,7 +51,7 @@ from __future__ import annotations
 
 from handwerkgeo.register.listing import attr_hashes, data_checksums, geom_hashes
 from handwerkgeo.register.replay import read_run, reproduce_run
-from handwerkgeo.register.reports import write_change_report
+from handwerkgeo.register.reports import write_change_report, write_rejects_file
 from handwerkgeo.register.runs import (
     RunOptions,
     RunReport,
@@ -86,4 +86,5 @@ __all__ = [
     "reproduce_run",
     "rescore",
     "write_change_report",
+    "write_rejects_file",
 ]

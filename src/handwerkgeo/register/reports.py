@@ -19,11 +19,17 @@ import pandas as pd
 
 from handwerkgeo._atomic import atomic_write_bytes
 from handwerkgeo.errors import ConfigError
-from handwerkgeo.export.tables import excel_safe
 from handwerkgeo.messages import message
 from handwerkgeo.register.storage import REJECT_COLS, Register, read_register, run_row
+from handwerkgeo.spreadsheet import csv_bytes, safe_frame
 
-__all__ = ["CHANGES", "change_table", "check_language", "write_change_report"]
+__all__ = [
+    "CHANGES",
+    "change_table",
+    "check_language",
+    "write_change_report",
+    "write_rejects_file",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -153,21 +159,20 @@ def write_change_report(
     table = table.rename(columns=_headers(table.columns, lang))
     rej = rej.rename(columns=_headers(rej.columns, lang))
     # ids, names and reasons come from the listing: never let a spreadsheet evaluate them
-    # (openpyxl even stores a text starting with "=" as a formula)
-    table, rej = excel_safe(table), excel_safe(rej)
+    # (openpyxl even stores a text starting with "=" as a formula); CSV through the csv
+    # module, so a CR or LF inside a name never splits a row
     out = reg.reports_dir / run_id
     out.mkdir(parents=True, exist_ok=True)
-    csv_opts: dict[str, Any] = {"sep": ";", "decimal": ","} if de else {}
     stem, rstem = message("register_file_changes", lang), message("register_file_rejects", lang)
-    enc = "utf-8-sig" if de else "utf-8"
-    atomic_write_bytes(out / f"{stem}.csv", table.to_csv(index=False, **csv_opts).encode(enc))
-    atomic_write_bytes(out / f"{rstem}.csv", rej.to_csv(index=False, **csv_opts).encode(enc))
+    atomic_write_bytes(out / f"{stem}.csv", csv_bytes(table, german=de))
+    atomic_write_bytes(out / f"{rstem}.csv", csv_bytes(rej, german=de))
     meta = pd.DataFrame(
         {
             message("register_meta_field", lang): list(_META_FIELDS),
             message("register_meta_value", lang): [str(run[k]) for k in _META_FIELDS],
         }
     )
+    table, rej, meta = safe_frame(table), safe_frame(rej), safe_frame(meta)
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xw:
         table.to_excel(xw, sheet_name=message("register_sheet_changes", lang), index=False)
@@ -176,3 +181,32 @@ def write_change_report(
     atomic_write_bytes(out / f"{stem}.xlsx", buf.getvalue())
     logger.info("change report of run %s written to %s", run_id, out)
     return out
+
+
+def write_rejects_file(
+    register: str | os.PathLike[str] | Register,
+    rejects: pd.DataFrame,
+    *,
+    stamp: str,
+    language: str = "de",
+) -> Path:
+    """Write the rejects of a listing that recorded no run beside the register.
+
+    A listing whose rows are all rejected (or whose usable rows are all unchanged) records
+    no run, so its rejects cannot go into the register's ``rejects`` layer; they are written
+    to ``<register>.reports/abgelehnt-<stamp>.csv`` (``rejects-<stamp>.csv`` in English),
+    safe for spreadsheets like every table of the package.
+
+    Returns
+    -------
+    pathlib.Path
+        The CSV file written.
+    """
+    lang = check_language(language)
+    reg = Register.at(register)
+    rej = rejects[[c for c in REJECT_COLS if c in rejects.columns]]
+    rej = rej.rename(columns=_headers(rej.columns, lang))
+    name = f"{message('register_file_rejects', lang)}-{stamp}.csv"
+    path = atomic_write_bytes(reg.reports_dir / name, csv_bytes(rej, german=lang == "de"))
+    logger.info("%d rejected row(s) written to %s", len(rej), path)
+    return path

@@ -23,8 +23,15 @@ import pandas as pd
 from handwerkgeo._atomic import atomic_replace_file, clean_stale_temps
 from handwerkgeo._io import now_iso
 from handwerkgeo._options import merge_options
-from handwerkgeo.errors import ConfigError, StaleRegisterError, ValidationError
+from handwerkgeo.errors import (
+    AllRowsRejectedError,
+    ConfigError,
+    RegisterDiskFullError,
+    StaleRegisterError,
+    ValidationError,
+)
 from handwerkgeo.messages import message
+from handwerkgeo.register._fs import check_writable, disk_full_guard, is_disk_full
 from handwerkgeo.register.incremental import (
     current_versions,
     score_columns,
@@ -41,7 +48,11 @@ from handwerkgeo.register.listing import (
     rejects_frame,
 )
 from handwerkgeo.register.replay import package_version
-from handwerkgeo.register.reports import check_language, write_change_report
+from handwerkgeo.register.reports import (
+    check_language,
+    write_change_report,
+    write_rejects_file,
+)
 from handwerkgeo.register.storage import (
     PLOT_META,
     REJECT_COLS,
@@ -163,6 +174,7 @@ class RunReport:
     rejects: pd.DataFrame = field(default_factory=lambda: empty_frame(REJECT_COLS))
     reports_dir: Path | None = None
     map_path: Path | None = None
+    rejects_file: Path | None = None
     message: str = ""
     code: str = ""
     values: dict[str, Any] = field(default_factory=dict)
@@ -275,14 +287,41 @@ def _plan(reg: Register, listing: _Listing, plots_table: gpd.GeoDataFrame, start
     )
 
 
-def _no_op(reg: Register, kind: Literal["add", "rescore"], source: str, plan: _Plan) -> RunReport:
+def _rejects_file(reg: Register, rejects: pd.DataFrame, lang: str) -> Path:
+    stamp = now_iso().replace("-", "").replace(":", "")
+    return write_rejects_file(reg, rejects, stamp=stamp, language=lang)
+
+
+def _all_rejected(reg: Register, listing: _Listing, lang: str) -> None:
+    """No usable row: write the rejects beside the register (untouched) and fail."""
+    check_writable(reg.path)
+    rejects_file = _rejects_file(reg, listing.rejects, lang)
+    n = len(listing.rejects)
+    problems = [
+        f"none of its {n} row(s) can be used, so nothing was recorded in {reg.path}; every "
+        f"row with its reason is in {rejects_file}. Fix the rows and add the file again"
+    ]
+    problems += [
+        f"row {'?' if pd.isna(r.row) else r.row}, plot {r.plot_id}: {r.reason}"
+        for r in listing.rejects.head(20).itertuples()
+    ]
+    if n > 20:
+        problems.append(f"… and {n - 20} more in {rejects_file}")
+    raise AllRowsRejectedError(listing.source, problems, rejects=listing.rejects)
+
+
+def _no_op(
+    reg: Register, kind: Literal["add", "rescore"], source: str, plan: _Plan, lang: str
+) -> RunReport:
+    """Nothing new to record; the rejects, if any, go to a file beside the register."""
+    rejects_file = _rejects_file(reg, plan.rejects, lang) if len(plan.rejects) else None
     values = {"source": source, "n_unchanged": plan.n_unchanged, "n_rejected": len(plan.rejects)}
     text = message("register_nothing_new", "en", **values)
     logger.info(text)
     return RunReport(
         reg.path, kind, None, n_unchanged=plan.n_unchanged, n_rejected=len(plan.rejects),
         n_duplicates=plan.n_dup, rejects=plan.rejects, message=text,
-        code="register_nothing_new", values=values,
+        code="register_nothing_new", values=values, rejects_file=rejects_file,
     )  # fmt: skip
 
 
@@ -309,7 +348,7 @@ def _write_run(
     run: dict[str, Any],
 ) -> None:
     """Write one run into a copy of the register and move it over the register."""
-    with atomic_replace_file(reg.path) as tmp:
+    with disk_full_guard(reg.path), atomic_replace_file(reg.path) as tmp:
         pause_point("copied")
         if plots_table is not None:
             write_plots_layer(tmp, plots_table)
@@ -359,6 +398,8 @@ def _run(
 ) -> RunReport:
     config = eng.config
     listing = _read_listing(new_plots, opts)
+    if listing.good is not None and listing.good.empty and len(listing.rejects):
+        _all_rejected(reg, listing, opts.language)
     if not reg.exists():
         init_register(reg)
     with register_lock(reg, wait_s=opts.wait_s):
@@ -373,7 +414,7 @@ def _run(
         )
         plan = _plan(reg, listing, gpd.GeoDataFrame(tables["plots"]), started)
         if listing.good is not None and not plan.changed_ids:
-            return _no_op(reg, kind, listing.source, plan)
+            return _no_op(reg, kind, listing.source, plan, opts.language)
         if listing.good is not None and latest is not None and stale and not opts.rescore_if_stale:
             raise StaleRegisterError(_stale_message(reg, latest, config, eng.checksums))
         versions = current_versions(plan.plots_table)
@@ -411,7 +452,18 @@ def _run(
             "%s run %s: %d plots ranked, %d scored, %d new, %d changed, %d rejected",
             kind, run_id, len(scored), n_scored, plan.n_new, plan.n_changed, len(plan.rejects),
         )  # fmt: skip
-    reports_dir = write_change_report(reg, run_id, language=opts.language, rejects=rej)
+    try:
+        reports_dir = write_change_report(reg, run_id, language=opts.language, rejects=rej)
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        msg = (
+            f"run {run_id} was recorded in {reg.path}, but its change report could not be "
+            f"written to {reg.reports_dir / run_id}: no space left on the device. Free some "
+            "space and write it with handwerkgeo.register.write_change_report"
+            f"({str(reg.path)!r}, {run_id!r})."
+        )
+        raise RegisterDiskFullError(msg) from exc
     map_path = None
     if opts.make_map:
         from handwerkgeo.export.maps import export_map  # folium: only when a map is asked for
@@ -452,12 +504,16 @@ def add_plots(
     ``last_changed`` set, the old version kept with ``active`` false); otherwise it is
     unchanged. Criteria are computed only for new and changed plots when the configuration
     hash and the data checksums equal those of the latest run; every plot is then ranked
-    again globally. If nothing is new or changed the call is a no-op and records nothing.
+    again globally. If nothing is new or changed the call is a no-op and records nothing;
+    its rejects, if any, are written to ``<register>.reports/abgelehnt-<time>.csv``
+    (:attr:`RunReport.rejects_file`). A listing without a single usable row raises
+    :class:`~handwerkgeo.errors.AllRowsRejectedError` after writing that file.
 
     Parameters
     ----------
     register
-        Path of the register; created when missing.
+        Path of the register (symlinks are followed: the real file is locked and
+        replaced); created when missing, but its folder must exist.
     new_plots
         Plots file (any format :func:`read_plots` reads) or a GeoDataFrame with ``plot_id``
         (or ``id_col``).
@@ -484,6 +540,11 @@ def add_plots(
 
     Raises
     ------
+    AllRowsRejectedError
+        If no row of the listing can be used (nothing recorded; rejects written beside).
+    RegisterReadOnlyError, RegisterFolderMissingError, RegisterDiskFullError
+        If the register cannot be written (checked before any work; a full disk during
+        the write leaves the register unchanged).
     StaleRegisterError
         If the configuration or the data changed and ``rescore_if_stale`` is false.
     RegisterLockedError

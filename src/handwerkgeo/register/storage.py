@@ -34,6 +34,7 @@ from handwerkgeo._atomic import atomic_replace_file, atomic_write_text
 from handwerkgeo._io import now_iso
 from handwerkgeo.crs import CRS
 from handwerkgeo.errors import RegisterLockedError, ValidationError
+from handwerkgeo.register._fs import check_writable, disk_full_guard, real_path
 
 __all__ = [
     "LAYERS",
@@ -138,7 +139,8 @@ class Register:
         """The register at ``path`` (nothing is opened or created)."""
         if isinstance(path, Register):
             return path
-        return cls(Path(path))
+        # symlinks followed: the real file is locked, copied and replaced, never the link
+        return cls(real_path(path))
 
     @property
     def lock_path(self) -> Path:
@@ -179,11 +181,14 @@ def register_lock(
 
     Raises
     ------
+    RegisterFolderMissingError, RegisterReadOnlyError, RegisterDiskFullError
+        Before the lock is taken, if the register cannot be written (see
+        :func:`handwerkgeo.register._fs.check_writable`).
     RegisterLockedError
         If another process still holds the lock after ``wait_s`` seconds.
     """
     reg = Register.at(register)
-    reg.path.parent.mkdir(parents=True, exist_ok=True)
+    check_writable(reg.path)
     lock = filelock.FileLock(str(reg.lock_path), timeout=max(float(wait_s), 0.0))
     try:
         lock.acquire()
@@ -203,7 +208,8 @@ def register_lock(
             "started": now_iso(timespec="milliseconds"),
             "command": " ".join(sys.argv)[:300],
         }
-        atomic_write_text(reg.holder_path, json.dumps(info))
+        with disk_full_guard(reg.path):
+            atomic_write_text(reg.holder_path, json.dumps(info))
         yield
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -287,7 +293,11 @@ def init_register(path: str | os.PathLike[str] | Register) -> Register:
     if reg.exists():
         check_register(reg)
         return reg
-    with register_lock(reg), atomic_replace_file(reg.path, copy_existing=False) as tmp:
+    with (
+        register_lock(reg),
+        disk_full_guard(reg.path),
+        atomic_replace_file(reg.path, copy_existing=False) as tmp,
+    ):
         if reg.exists():  # created meanwhile by another process
             return reg
         write_plots_layer(tmp, _empty_plots())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import pandas as pd
 import pyogrio
 
 from handwerkgeo import _validate as v
-from handwerkgeo._text import ENCODING_FIX, decode_text
+from handwerkgeo._text import ENCODING_FIX, MIXED_ENCODING, DecodedText, decode_lines
 from handwerkgeo.errors import EncodingError
 from handwerkgeo.messages import Note
 
@@ -26,6 +27,7 @@ __all__ = [
     "empty_problem",
     "read_any",
     "strip_table",
+    "workbook_problem",
 ]
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,9 @@ def read_any(
         if suffix in _TABLE_SUFFIXES:
             return _read_csv(path, sep=sep, encoding=encoding, decimal=decimal, meta=meta)
         if suffix in _EXCEL_SUFFIXES:
+            damaged = workbook_problem(path)
+            if damaged is not None:
+                return None, [damaged], meta
             return _read_excel(path, layer=layer, meta=meta)
         if suffix in _PARQUET_SUFFIXES:
             try:
@@ -64,6 +69,8 @@ def read_any(
                     raise
                 return pd.read_parquet(path), [], meta
         return _read_vector(path, layer=layer, encoding=encoding, meta=meta)
+    except (zipfile.BadZipFile, KeyError) as exc:  # a workbook damaged inside its zip
+        return None, [_corrupt(path, f"its zip archive is damaged ({exc})")], meta
     except (OSError, ValueError, pyogrio.errors.DataSourceError) as exc:
         problem = v.Problem(
             "unreadable",
@@ -128,6 +135,45 @@ def _read_excel(
     return table, [], meta
 
 
+#: First bytes of an OLE2 compound file: an encrypted (password-protected) workbook, or .xls.
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_WORKBOOK_FIX = (
+    "open it in Excel and save it again as .xlsx (Excel workbook) without a password "
+    "(Datei > Informationen > Arbeitsmappe schützen > Mit Kennwort verschlüsseln: leeren), "
+    "or export the plots as CSV"
+)
+
+
+def _corrupt(path: Path, what: str) -> v.Problem:
+    return v.Problem(
+        "corrupt_file", f"{path} cannot be opened as a workbook: {what}", _WORKBOOK_FIX
+    )
+
+
+def workbook_problem(path: Path) -> v.Problem | None:
+    """A ``corrupt_file`` problem when ``path`` is no readable XLSX (damaged or encrypted).
+
+    An XLSX file is a zip archive. Excel stores a password-protected workbook as an
+    encrypted OLE container instead (as it stores an old ``.xls``), which no reader can
+    open without the password.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head == _OLE_MAGIC:
+        what = "it is password-protected (encrypted), or an old .xls workbook renamed to .xlsx"
+        return _corrupt(path, what)
+    if not head.startswith(b"PK"):
+        return _corrupt(path, "it is not an XLSX file (no zip archive inside)")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        return _corrupt(path, f"the file is truncated or damaged ({exc})")
+    if "xl/workbook.xml" not in names:
+        return _corrupt(path, "the zip archive holds no workbook (xl/workbook.xml)")
+    return None
+
+
 def _read_vector(
     path: Path, *, layer: str | int | None, encoding: str | None, meta: dict[str, Any]
 ) -> tuple[pd.DataFrame | None, list[v.Problem], dict[str, Any]]:
@@ -161,11 +207,13 @@ def _read_csv(
     meta: dict[str, Any],
 ) -> tuple[pd.DataFrame | None, list[v.Problem], dict[str, Any]]:
     raw = path.read_bytes()
-    text, used, problem = _decode(raw, encoding=encoding, name=path.name)
-    if problem is not None or text is None:
+    decoded, problem = _decode(raw, encoding=encoding, name=path.name)
+    if problem is not None or decoded is None:
         return None, [problem] if problem is not None else [], meta
+    text, used = decoded.text, decoded.encoding
+    meta["encoding"] = used
+    meta["notes"].append(_encoding_note(path.name, decoded))
     if used not in ("utf-8-sig", encoding):
-        meta["notes"].append(Note("note_decoded_as", file=path.name, encoding=used))
         logger.info("%s: decoded as %s", path.name, used)
     first = next((line for line in text.splitlines() if line.strip()), "")
     if not first:
@@ -202,14 +250,26 @@ def _read_csv(
 
 def _decode(
     raw: bytes, *, encoding: str | None, name: str
-) -> tuple[str | None, str | None, v.Problem | None]:
-    """Decode CSV bytes with :func:`decode_text`; return (text, encoding used, problem)."""
+) -> tuple[DecodedText | None, v.Problem | None]:
+    """Decode CSV bytes with :func:`decode_lines`; return (decoded text, problem)."""
     try:
-        text, used = decode_text(raw, name=name, encoding=encoding)
+        decoded = decode_lines(raw, name=name, encoding=encoding)
     except EncodingError as exc:
         message = str(exc).removesuffix(ENCODING_FIX).rstrip()
-        return None, None, v.Problem("encoding", message, ENCODING_FIX)
-    return text, used, None
+        return None, v.Problem("encoding", message, ENCODING_FIX)
+    return decoded, None
+
+
+def _encoding_note(name: str, decoded: DecodedText) -> Note:
+    """The note saying how a text file was decoded (every line that needed the fallback)."""
+    if decoded.encoding != MIXED_ENCODING:
+        label = {"utf-8-sig": "UTF-8", "cp1252": "cp1252 (Windows)"}.get(
+            decoded.encoding, decoded.encoding
+        )
+        return Note("note_decoded_as", file=name, encoding=label)
+    lines = decoded.fallback_lines
+    shown = ", ".join(str(n) for n in lines[:10]) + (" …" if len(lines) > 10 else "")
+    return Note("note_decoded_mixed", file=name, encoding=MIXED_ENCODING, n=len(lines), lines=shown)
 
 
 def strip_table(frame: pd.DataFrame) -> pd.DataFrame:
