@@ -5,10 +5,12 @@ Each kind of input (tests/_bad_inputs.py, files generated at test time) goes thr
 
 - ``ok``: every row usable / scored (rows in = rows scored);
 - ``rejects``: some rows rejected with a reason — ``plots check`` exits 1 listing them,
-  ``score`` refuses the file with a named error, ``register add`` records the usable rows
-  and the rejects (rows in = rows scored + rows rejected);
-- ``all_rejected``: no row usable — ``register add`` exits 1 (AllRowsRejectedError) with
-  the rejects written beside the register;
+  ``score`` ranks the usable rows, writes the rejects beside its output and exits 3,
+  ``register add`` records the usable rows and the rejects (rows in = rows scored + rows
+  rejected, for both);
+- ``all_rejected``: no row usable — ``score`` exits 1 ("no usable row") and writes
+  nothing, ``register add`` exits 1 (AllRowsRejectedError) with the rejects written beside
+  the register;
 - ``fatal``: a file-level problem — every command exits 1 with one message naming it.
 
 ``register add`` uses the test-double scorer of tests/test_register.py and ``score`` the
@@ -54,10 +56,13 @@ KINDS: dict[str, tuple[str, str]] = {
     "lines_not_polygons": ("rejects", "LineString"),
     "missing_ids": ("rejects", "no plot id"),
     "nan_coordinates": ("rejects", "geometry is missing"),
-    "outside_city": ("rejects", "outside Düsseldorf"),
+    "outside_city": ("rejects", r"outside the city boundary|außerhalb der Stadtgrenze"),
     "all_geometries_broken": ("all_rejected", "geometry is empty"),
-    "swapped_axes": ("all_rejected", "outside Düsseldorf"),
-    "point_far_away_geojson": ("all_rejected", "outside Düsseldorf"),
+    "swapped_axes": ("all_rejected", r"look swapped"),
+    "point_far_away_geojson": (
+        "all_rejected",
+        r"outside the city boundary|außerhalb der Stadtgrenze",
+    ),
     "binary_as_csv": ("fatal", "is not text in UTF-8"),
     "utf16_no_bom": ("fatal", "is not text in UTF-8"),
     "blank_lines_only": ("fatal", "contains no plots"),
@@ -121,10 +126,11 @@ def _summary(text: str) -> tuple[int, int, int]:
 def _run(kind: str, cmd: str, d: Path, fetched_data_dir: Path):
     path, n_rows = GENERATORS[kind](d)
     crs = ["--crs", "EPSG:25832"] if kind in WITH_CRS else []
+    # plots check and score speak German by default; the patterns here are English
     if cmd == "check":
-        args = ["plots", "check", str(path), *crs]
+        args = ["plots", "check", str(path), *crs, "--lang", "en"]
     elif cmd == "score":
-        args = ["score", str(path), "--out", str(d / "out" / "s.gpkg"), *crs]
+        args = ["score", str(path), "--out", str(d / "out" / "s.gpkg"), *crs, "--lang", "en"]
         args += ["--data-dir", str(fetched_data_dir), "--no-network"]
     else:
         args = ["register", "add", str(path), "--register", str(d / "reg" / "r.gpkg"), *crs]
@@ -158,10 +164,21 @@ def test_bad_input(kind: str, cmd: str, tmp_path: Path, engines, fetched_data_di
     if outcome == "ok":
         assert res.exit_code == 0, text
         if cmd == "score":
-            assert f"Scored {n_rows} plot(s)" in res.stdout
+            assert f"{n_rows} row(s) read: {n_rows} scored" in res.stdout
         else:
             m = re.search(r"(\d+) scored \(new \d+.*\), (\d+) rejected", res.stdout)
             assert m and (int(m[1]), int(m[2])) == (n_rows, 0), res.stdout
+        return
+    if outcome == "rejects" and cmd == "score":
+        assert res.exit_code == 3, text  # scored with rejected rows
+        m = re.search(r"(\d+) row\(s\) read: (\d+) scored .*?, (\d+) rejected", res.stdout)
+        assert m and int(m[1]) == n_rows == int(m[2]) + int(m[3]) and int(m[3]) > 0, text
+        assert (d / "out" / "s_rejected.csv").is_file()
+        return
+    if outcome == "all_rejected" and cmd == "score":
+        assert res.exit_code == 1, text
+        assert f"no usable row in {path.name}" in res.stderr
+        assert not (d / "out").exists()
         return
     if outcome == "rejects" and cmd == "register":
         assert res.exit_code == 0, text
@@ -317,7 +334,9 @@ def test_mixed_encoding_keeps_umlauts_in_every_output(
     tmp_path: Path, engines, fetched_data_dir: Path
 ) -> None:
     listing, n = GENERATORS["mixed_encoding"](tmp_path)
-    check = runner.invoke(app, ["plots", "check", str(listing), "--crs", "EPSG:25832"])
+    check = runner.invoke(
+        app, ["plots", "check", str(listing), "--crs", "EPSG:25832", "--lang", "en"]
+    )
     assert check.exit_code == 0
     assert "decoded as utf-8+cp1252" in check.stdout and "file line(s) 4" in check.stdout
     out = tmp_path / "o" / "s.gpkg"

@@ -94,7 +94,7 @@ def test_hellerhof_accepted_neuss_rejected_with_its_distance(listing, fetched_da
         "liegt 4,9 km außerhalb der Stadtgrenze (westlich, nächster Stadtteil: Hamm)"
     )
     en = report.rejects_table("en").loc[0, "reason"]
-    assert en == "lies 4,9 km outside the city boundary (west, nearest Stadtteil: Hamm)"
+    assert en == "lies 4.9 km outside the city boundary (west, nearest Stadtteil: Hamm)"
     # the distance is the real one: shapely on the dissolved Stadtteile
     from handwerkgeo.sources.quarters import read_stadtteile
 

@@ -269,11 +269,12 @@ def project(
     return projected, issues, [], source_label
 
 
-def _distance_text(metres: float) -> str:
-    """``"4,9 km"`` / ``"850 m"`` (decimal comma; the numbers read alike in English)."""
+def _distance_text(metres: float, lang: str = "de") -> str:
+    """``"4,9 km"`` / ``"1.234,5 km"`` / ``"850 m"`` (German); ``"1,234.5 km"`` (English)."""
     if metres >= 1000:
-        return f"{metres / 1000:.1f} km".replace(".", ",")
-    return f"{metres:.0f} m"
+        text = f"{metres / 1000:,.1f} km"
+        return text.translate(str.maketrans(",.", ".,")) if lang == "de" else text
+    return f"{metres:,.0f} m".replace(",", "." if lang == "de" else ",")
 
 
 def outside_issues(
@@ -309,6 +310,7 @@ def outside_issues(
             "reject_outside_boundary",
             "fix_outside_boundary",
             distance=_distance_text(float(rec.distance_m)),
+            distance_en=_distance_text(float(rec.distance_m), "en"),
             direction=Term(f"compass_{rec.direction}"),
             stadtteil=rec.nearest_stadtteil,
         )
