@@ -170,7 +170,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "compass_NW": ("nordwestlich", "north-west"),
     "reject_outside_boundary": (
         "liegt {distance} außerhalb der Stadtgrenze ({direction}, nächster Stadtteil: {stadtteil})",
-        "lies {distance_en} outside the city boundary ({direction}, nearest Stadtteil: {stadtteil})",
+        "lies {distance_en} outside the city boundary ({direction}, nearest Stadtteil: "
+        "{stadtteil})",
     ),
     "fix_outside_boundary": (
         "Koordinaten und KBS prüfen; Flächen müssen in Düsseldorf liegen",
