@@ -349,6 +349,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "no usable row in {file}",
     ),
     "score_top": ("Beste {n}:", "Top {n}:"),
+    "score_top_row": (
+        "{rank}. {plot}: {score} Punkte, Abdeckung {coverage}",
+        "{rank}. {plot}: {score} points, coverage {coverage}",
+    ),
     "score_excluded_list": ("Ausgeschlossen:", "Excluded:"),
     "score_wrote": ("Geschrieben: {paths}", "Wrote {paths}"),
     "file_rejects_csv": ("abgelehnt.csv", "rejected.csv"),

@@ -271,14 +271,25 @@ def _print_top(scored: Any, *, top: int, lang: str) -> None:
     ranked = scored[scored["rank"].notna()].sort_values("rank").head(top)
     typer.echo(message("score_top", lang, n=len(ranked)))
     p_col = f"p_top_{top}"
-    coverage_word = "Abdeckung" if lang == "de" else "coverage"
-    points_word = "Punkte" if lang == "de" else "points"
+
+    def num(x: float, fmt: str) -> str:  # German decimal comma and "69 %"
+        text = format(x, fmt)
+        return text.replace(".", ",").replace("%", " %") if lang == "de" else text
+
     for _, row in ranked.iterrows():
         label = f" {row['name']}" if "name" in row and isinstance(row["name"], str) else ""
-        extra = f"  P(top {top}) {row[p_col]:.0%}" if p_col in row else ""
+        extra = f"  P(top {top}) {num(row[p_col], '.0%')}" if p_col in row else ""
         typer.echo(
-            f"  {int(row['rank']):>3}. {row['plot_id']}{label}: {row['score_total']:.1f} "
-            f"{points_word}, {coverage_word} {row['coverage']:.0%}{extra}"
+            "  "
+            + message(
+                "score_top_row",
+                lang,
+                rank=f"{int(row['rank']):>3}",
+                plot=f"{row['plot_id']}{label}",
+                score=num(row["score_total"], ".1f"),
+                coverage=num(row["coverage"], ".0%"),
+            )
+            + extra
         )
     excluded = scored[scored["excluded"].astype(bool)]
     if len(excluded):
