@@ -489,3 +489,36 @@ def test_geojson_without_crs_member_takes_the_given_crs(tmp_path: Path) -> None:
     gpd.GeoDataFrame(geometry=[Point(346_600, 5_676_700)], crs=CRS).to_file(named)
     kept = add_layer_files(ScoringContext(), {"kitas": f"{named}@4326"}).layer("kitas")
     assert kept.geometry.iloc[0].equals(Point(346_600, 5_676_700))
+
+
+def test_plots_in_gml_with_an_adv_srs_name(tmp_path) -> None:
+    """A plot listing as GML naming its CRS the AdV way is read in that CRS (was: no CRS)."""
+    from handwerkgeo.sources.plots import read_plots
+
+    gml = tmp_path / "flaechen.gml"
+    gml.write_text(
+        """<?xml version="1.0" encoding="UTF-8"?>
+<wfs:FeatureCollection xmlns:wfs="http://www.opengis.net/wfs/2.0"
+    xmlns:gml="http://www.opengis.net/gml/3.2" xmlns:hwg="urn:example:hwg">
+  <wfs:member>
+    <hwg:Flaeche gml:id="f1">
+      <hwg:plot_id>G-1</hwg:plot_id>
+      <hwg:geom>
+        <gml:Polygon gml:id="p1" srsName="urn:adv:crs:ETRS89_UTM32*DE_DHHN2016_NH">
+          <gml:exterior><gml:LinearRing><gml:posList srsDimension="2">
+            347000 5677000 347080 5677000 347080 5677060 347000 5677060 347000 5677000
+          </gml:posList></gml:LinearRing></gml:exterior>
+        </gml:Polygon>
+      </hwg:geom>
+    </hwg:Flaeche>
+  </wfs:member>
+</wfs:FeatureCollection>
+""",
+        encoding="utf-8",
+    )
+    before = sorted(p.name for p in tmp_path.iterdir())
+    plots = read_plots(gml)
+    assert plots.crs.to_epsg() == 25832
+    assert plots["plot_id"].tolist() == ["G-1"]
+    assert plots["area_m2"].iloc[0] == pytest.approx(80 * 60)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no .gfs beside the input

@@ -22,6 +22,7 @@ from handwerkgeo import _validate as v
 from handwerkgeo._text import ENCODING_FIX, MIXED_ENCODING, DecodedText, decode_lines
 from handwerkgeo.errors import EncodingError
 from handwerkgeo.messages import Note
+from handwerkgeo.sources.vector import file_crs
 
 __all__ = [
     "empty_problem",
@@ -177,12 +178,16 @@ def workbook_problem(path: Path) -> v.Problem | None:
 def _read_vector(
     path: Path, *, layer: str | int | None, encoding: str | None, meta: dict[str, Any]
 ) -> tuple[pd.DataFrame | None, list[v.Problem], dict[str, Any]]:
-    options: dict[str, Any] = {}
-    if path.suffix.lower() in {".gml", ".xml"}:
-        options = {"WRITE_GFS": "NO", "DOWNLOAD_SCHEMA": "NO"}
+    gml = path.suffix.lower() in {".gml", ".xml"}
+    options: dict[str, Any] = {"WRITE_GFS": "NO", "DOWNLOAD_SCHEMA": "NO"} if gml else {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         frame = gpd.read_file(path, layer=layer, encoding=encoding, **options)
+    if gml and frame.crs is None:
+        # an srsName GDAL does not know (AdV: urn:adv:crs:ETRS89_UTM32 …): crs_names knows it
+        declared = file_crs(path, layer=layer)
+        if declared is not None:
+            frame = frame.set_crs(declared)
     for w in caught:
         text = str(w.message)
         if layer is None and "More than one layer found" in text:
