@@ -492,7 +492,8 @@ def test_geojson_without_crs_member_takes_the_given_crs(tmp_path: Path) -> None:
 
 
 def test_plots_in_gml_with_an_adv_srs_name(tmp_path) -> None:
-    """A plot listing as GML naming its CRS the AdV way is read in that CRS (was: no CRS)."""
+    """A plot listing as GML naming its CRS the AdV way (an NRW Gauß-Krüger realisation GDAL
+    does not know) is read in that CRS (was: no CRS)."""
     from handwerkgeo.sources.plots import read_plots
 
     gml = tmp_path / "flaechen.gml"
@@ -504,9 +505,9 @@ def test_plots_in_gml_with_an_adv_srs_name(tmp_path) -> None:
     <hwg:Flaeche gml:id="f1">
       <hwg:plot_id>G-1</hwg:plot_id>
       <hwg:geom>
-        <gml:Polygon gml:id="p1" srsName="urn:adv:crs:ETRS89_UTM32*DE_DHHN2016_NH">
+        <gml:Polygon gml:id="p1" srsName="urn:adv:crs:DE_DHDN_3GK2_NW177">
           <gml:exterior><gml:LinearRing><gml:posList srsDimension="2">
-            347000 5677000 347080 5677000 347080 5677060 347000 5677060 347000 5677000
+            2556550 5676860 2556630 5676860 2556630 5676920 2556550 5676920 2556550 5676860
           </gml:posList></gml:LinearRing></gml:exterior>
         </gml:Polygon>
       </hwg:geom>
@@ -518,7 +519,8 @@ def test_plots_in_gml_with_an_adv_srs_name(tmp_path) -> None:
     )
     before = sorted(p.name for p in tmp_path.iterdir())
     plots = read_plots(gml)
-    assert plots.crs.to_epsg() == 25832
+    assert plots.crs.to_epsg() == 25832  # reprojected from EPSG:31466
     assert plots["plot_id"].tolist() == ["G-1"]
-    assert plots["area_m2"].iloc[0] == pytest.approx(80 * 60)
+    assert plots["area_m2"].iloc[0] == pytest.approx(80 * 60, rel=0.01)
+    assert plots.geometry.iloc[0].centroid.distance(Point(347040, 5677030)) < 50
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no .gfs beside the input
