@@ -91,10 +91,14 @@ def test_hellerhof_accepted_neuss_rejected_with_its_distance(listing, fetched_da
     de = report.rejects_table("de")
     assert list(de.columns) == ["Zeile", "Flächen-ID", "Grund", "Abhilfe"]
     assert de.loc[0, "Grund"] == (
-        "liegt 4,9 km außerhalb der Stadtgrenze (westlich, nächster Stadtteil: Hamm)"
+        "liegt 4,9 km außerhalb der Stadtgrenze (westlich, nächster Stadtteil: Hamm; "
+        "bei 336500.0, 5673000.0 in EPSG:25832)"
     )
     en = report.rejects_table("en").loc[0, "reason"]
-    assert en == "lies 4.9 km outside the city boundary (west, nearest Stadtteil: Hamm)"
+    assert en == (
+        "lies 4.9 km outside the city boundary (west, nearest Stadtteil: Hamm; "
+        "at 336500.0, 5673000.0 in EPSG:25832)"
+    )
     # the distance is the real one: shapely on the dissolved Stadtteile
     from handwerkgeo.sources.quarters import read_stadtteile
 
@@ -121,7 +125,7 @@ def test_a_given_boundary_is_used(listing):
     # Hellerhof (354 196) and Reisholz (351 200) lie east of this box
     rejected = dict(zip(report.rejects["plot_id"], report.rejects["reason"], strict=True))
     assert set(rejected) == {"05-0001", "05-0002", "05-0005"}
-    assert "(south-east, nearest Stadtteil: Mitte)" in rejected["05-0001"]  # corner
+    assert "(south-east, nearest Stadtteil: Mitte;" in rejected["05-0001"]  # corner
 
 
 # --- 2./3. column and value vocabularies ----------------------------------------------------

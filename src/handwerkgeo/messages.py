@@ -169,9 +169,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "compass_W": ("westlich", "west"),
     "compass_NW": ("nordwestlich", "north-west"),
     "reject_outside_boundary": (
-        "liegt {distance} außerhalb der Stadtgrenze ({direction}, nächster Stadtteil: {stadtteil})",
+        "liegt {distance} außerhalb der Stadtgrenze ({direction}, nächster Stadtteil: "
+        "{stadtteil}; bei {x}, {y} in {crs})",
         "lies {distance_en} outside the city boundary ({direction}, nearest Stadtteil: "
-        "{stadtteil})",
+        "{stadtteil}; at {x}, {y} in {crs})",
     ),
     "fix_outside_boundary": (
         "Koordinaten und KBS prüfen; Flächen müssen in Düsseldorf liegen",
@@ -366,9 +367,13 @@ class Term:
 
     Examples
     --------
-    >>> message("reject_outside_boundary", "de", distance="4,9 km",
-    ...         direction=Term("compass_W"), stadtteil="Hamm")
-    'liegt 4,9 km außerhalb der Stadtgrenze (westlich, nächster Stadtteil: Hamm)'
+    >>> text = message("reject_outside_boundary", "de", distance="4,9 km",
+    ...                direction=Term("compass_W"), stadtteil="Hamm", x="336500.0",
+    ...                y="5673000.0", crs="EPSG:25832")
+    >>> text.split(";")[0]
+    'liegt 4,9 km außerhalb der Stadtgrenze (westlich, nächster Stadtteil: Hamm'
+    >>> text.split("; ")[1]
+    'bei 336500.0, 5673000.0 in EPSG:25832)'
     """
 
     code: str

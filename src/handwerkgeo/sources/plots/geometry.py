@@ -303,7 +303,11 @@ def outside_issues(
     where = boundary.locate(projected.iloc[idx].reset_index(drop=True))
     out = ~where["inside"].to_numpy()
     _, fixes = _outside_hints(source[idx[out]], pcrs, label)
-    for pos, rec, hint in zip(idx[out], where[out].itertuples(index=False), fixes, strict=True):
+    digits = 6 if pcrs.is_geographic else 1
+    centre = shapely.centroid(np.asarray(source[idx[out]], dtype=object))
+    xs, ys = shapely.get_x(centre), shapely.get_y(centre)
+    rows = zip(idx[out], where[out].itertuples(index=False), fixes, xs, ys, strict=True)
+    for pos, rec, hint, x, y in rows:
         issue = v.RowIssue.coded(
             int(pos),
             "outside_city",
@@ -313,6 +317,10 @@ def outside_issues(
             distance_en=_distance_text(float(rec.distance_m), "en"),
             direction=Term(f"compass_{rec.direction}"),
             stadtteil=rec.nearest_stadtteil,
+            # the position as given, in full, so that a planner can look it up
+            x=f"{x:.{digits}f}",
+            y=f"{y:.{digits}f}",
+            crs=label,
         )
         if hint is not None:
             # a CRS hint (swapped lon/lat, another CRS) is the better fix (English only)
