@@ -81,6 +81,9 @@ class Opened:
             """(i) => {
                 var lyr = hwg.layers.score.getLayers().find(l => l.options.hwgIndex === i);
                 hwg.map.closePopup();
+                // a closed popup fades out for 200 ms: drop it now so that the wait below
+                // cannot read the previous card
+                document.querySelectorAll(".leaflet-popup").forEach((e) => e.remove());
                 hwg.map.setView(lyr.getBounds().getCenter(), hwg.map.getZoom(), {animate: false});
                 var p = hwg.map.latLngToContainerPoint(lyr.getBounds().getCenter());
                 var r = hwg.map.getContainer().getBoundingClientRect();
