@@ -118,6 +118,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "register_yes": ("ja", "yes"),
     "register_no": ("nein", "no"),
     # --- readers -----------------------------------------------------------------------
+    # --- data prepare ------------------------------------------------------------------
+    "data_prepared": (
+        "Vorbereiteter Kontext geschrieben: {path} ({size} MB, {seconds} s)",
+        "prepared context written: {path} ({size} MB, {seconds} s)",
+    ),
 }
 
 
