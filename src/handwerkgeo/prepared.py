@@ -116,8 +116,10 @@ def _frame_bytes(frame: Any) -> tuple[np.ndarray, dict[str, Any]]:
     import pandas as pd
     import shapely
 
-    info: dict[str, Any] = {"geometry": None, "crs": None}
+    # attrs carry data too (e.g. the city-wide shares of bezirk_shares); JSON or no cache
+    info: dict[str, Any] = {"geometry": None, "crs": None, "attrs": json.dumps(frame.attrs)}
     table = pd.DataFrame(frame)
+    table.attrs = {}
     if isinstance(frame, gpd.GeoDataFrame) and frame.active_geometry_name in frame.columns:
         name = frame.active_geometry_name
         info["geometry"] = name
@@ -140,20 +142,24 @@ def _content_digest(arrays: dict[str, np.ndarray]) -> str:
 
 def _field_arrays(network: Any) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
     """The fields memoised on the network (nearest, k nearest, reach), as JSON and arrays."""
-    records, arrays = [], {}
+    records: list[dict[str, Any]] = []
+    arrays: dict[str, np.ndarray] = {}
     for key, value in network.fields.items():
         if key[0] not in ("nearest", "k", "reach"):
             continue
         i = len(records)
         names = [f.name for f in dataclasses.fields(value)]
-        record = {"key": list(key), "kind": type(value).__name__, "scalars": {}, "arrays": []}
+        scalars: dict[str, Any] = {}
+        array_names: list[str] = []
+        record = {"key": list(key), "kind": type(value).__name__, "scalars": scalars,
+                  "arrays": array_names}  # fmt: skip
         for name in names:
             v = getattr(value, name)
             if isinstance(v, np.ndarray):
                 arrays[f"field{i}_{name}"] = v
-                record["arrays"].append(name)
+                array_names.append(name)
             else:
-                record["scalars"][name] = v
+                scalars[name] = v
         records.append(record)
     return records, arrays
 
@@ -191,8 +197,13 @@ def _write(path: Path, context: ScoringContext, key: dict) -> None:
     if net is not None and np.asarray(net.node_ids).dtype == object:
         logger.info("prepared context not written: network node ids are not integers")
         return
+    try:
+        arrays = _to_arrays(context, key)
+    except TypeError as exc:  # a layer's attrs that JSON cannot hold
+        logger.info("prepared context not written: %s", exc)
+        return
     buf = io.BytesIO()
-    np.savez(buf, **_to_arrays(context, key))
+    np.savez(buf, **arrays)  # type: ignore[arg-type]
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, buf.getvalue())
     logger.info("prepared context written: %s (%.1f MB)", path, path.stat().st_size / 1e6)
@@ -208,6 +219,7 @@ def _read_frame(data: np.ndarray, info: dict[str, Any], crs_cache: dict[str, Any
     import shapely
 
     table = pd.read_parquet(io.BytesIO(data.tobytes()))
+    table.attrs = json.loads(info["attrs"])
     name = info["geometry"]
     if name is None:
         return table
@@ -218,7 +230,9 @@ def _read_frame(data: np.ndarray, info: dict[str, Any], crs_cache: dict[str, Any
         shapely.from_wkb(table[name].to_numpy()), crs=None if crs is None else crs_cache[crs]
     )
     table[name] = geoms  # same column position
-    return gpd.GeoDataFrame(table, geometry=name)
+    out = gpd.GeoDataFrame(table, geometry=name)
+    out.attrs = json.loads(info["attrs"])
+    return out
 
 
 def _restore_fields(net: Any, meta: dict, z: Any) -> None:
@@ -242,7 +256,8 @@ def _read(path: Path, key: dict) -> ScoringContext | None:
     if not path.is_file():
         return None
     try:
-        with np.load(path, allow_pickle=False) as z:
+        raw = io.BytesIO(path.read_bytes())  # the file is closed whatever its content
+        with np.load(raw, allow_pickle=False) as z:
             arrays = {name: z[name] for name in z.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
         logger.warning("prepared context %s cannot be read (%s); building it again", path, exc)

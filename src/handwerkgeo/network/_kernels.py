@@ -28,8 +28,6 @@ import numpy as np
 
 __all__ = ["bounded_reach", "bounded_sums", "chain_sums", "chains", "k_labels"]
 
-_JIT = {"cache": True, "nogil": True}
-
 
 @nb.njit(inline="always")
 def _before(hd: np.ndarray, ht: np.ndarray, i: int, j: int) -> bool:
@@ -43,15 +41,15 @@ def _swap(hd: np.ndarray, ht: np.ndarray, hn: np.ndarray, i: int, j: int) -> Non
     hn[i], hn[j] = hn[j], hn[i]
 
 
-@nb.njit(**_JIT)
+@nb.njit(cache=True, nogil=True)
 def _grow(a: np.ndarray, size: int) -> np.ndarray:
     b = np.empty(2 * len(a), a.dtype)
     b[:size] = a[:size]
     return b
 
 
-@nb.njit(**_JIT)
-def _push(hd, ht, hn, size, d, t, v):  # type: ignore[no-untyped-def]
+@nb.njit(cache=True, nogil=True)
+def _push(hd, ht, hn, size, d, t, v):
     i = size
     hd[i] = d
     ht[i] = t
@@ -66,8 +64,8 @@ def _push(hd, ht, hn, size, d, t, v):  # type: ignore[no-untyped-def]
     return size + 1
 
 
-@nb.njit(**_JIT)
-def _pop(hd, ht, hn, size):  # type: ignore[no-untyped-def]
+@nb.njit(cache=True, nogil=True)
+def _pop(hd, ht, hn, size):
     size -= 1
     hd[0] = hd[size]
     ht[0] = ht[size]
@@ -87,8 +85,8 @@ def _pop(hd, ht, hn, size):  # type: ignore[no-untyped-def]
     return size
 
 
-@nb.njit(**_JIT)
-def k_labels(indptr, indices, data, src_node, src_d0, k, limit):  # type: ignore[no-untyped-def]
+@nb.njit(cache=True, nogil=True)
+def k_labels(indptr, indices, data, src_node, src_d0, k, limit):
     """``(dist (n, k), source (n, k), found (n,))``: the k nearest sources of every node.
 
     Labels are settled in the order (distance, source position); a node takes at most one
@@ -141,8 +139,8 @@ def k_labels(indptr, indices, data, src_node, src_d0, k, limit):  # type: ignore
     return dist, src, found
 
 
-@nb.njit(**_JIT)
-def _search(indptr, indices, data, v0, d0, limit, dist, done, touched, hd, ht, hn):  # type: ignore[no-untyped-def]
+@nb.njit(cache=True, nogil=True)
+def _search(indptr, indices, data, v0, d0, limit, dist, done, touched, hd, ht, hn):
     """One Dijkstra search from ``v0`` (initial distance ``d0``) limited to ``limit``.
 
     Fills ``touched[:m]`` with the settled nodes in settling order (``dist`` holds their
@@ -176,8 +174,8 @@ def _search(indptr, indices, data, v0, d0, limit, dist, done, touched, hd, ht, h
     return m, hd, ht, hn
 
 
-@nb.njit(**_JIT)
-def _reset(indptr, indices, touched, m, dist, done):  # type: ignore[no-untyped-def]
+@nb.njit(cache=True, nogil=True)
+def _reset(indptr, indices, touched, m, dist, done):
     # settled nodes and their neighbours are the only ones whose distance was set
     for i in range(m):
         v = touched[i]
@@ -187,8 +185,8 @@ def _reset(indptr, indices, touched, m, dist, done):  # type: ignore[no-untyped-
             dist[indices[e]] = np.inf
 
 
-@nb.njit(**_JIT)
-def bounded_sums(indptr, indices, data, src_node, src_d0, limit, weights):  # type: ignore[no-untyped-def]
+@nb.njit(cache=True, nogil=True)
+def bounded_sums(indptr, indices, data, src_node, src_d0, limit, weights):
     """``(n, c)`` sums of ``weights[s]`` over the sources ``s`` within ``limit`` of each node."""
     n = len(indptr) - 1
     out = np.zeros((n, weights.shape[1]))
@@ -213,8 +211,8 @@ def bounded_sums(indptr, indices, data, src_node, src_d0, limit, weights):  # ty
     return out
 
 
-@nb.njit(**_JIT)
-def bounded_reach(indptr, indices, data, src_node, src_d0, limit, wanted):  # type: ignore[no-untyped-def]
+@nb.njit(cache=True, nogil=True)
+def bounded_reach(indptr, indices, data, src_node, src_d0, limit, wanted):
     """``(node, source, dist)`` for every source within ``limit`` of every ``wanted`` node."""
     n = len(indptr) - 1
     dist = np.full(n, np.inf)
@@ -256,8 +254,8 @@ def bounded_reach(indptr, indices, data, src_node, src_d0, limit, wanted):  # ty
 # in the same order as a search over every node.
 
 
-@nb.njit(**_JIT)
-def _walk(indptr, indices, data, is_junction, a, e, out_nodes, out_w, pos):  # type: ignore[no-untyped-def]
+@nb.njit(cache=True, nogil=True)
+def _walk(indptr, indices, data, is_junction, a, e, out_nodes, out_w, pos):
     """Walk from junction ``a`` along edge ``e`` to the next junction.
 
     Writes the interior nodes to ``out_nodes[pos:]`` and the edge lengths (one more than
@@ -285,9 +283,9 @@ def _walk(indptr, indices, data, is_junction, a, e, out_nodes, out_w, pos):  # t
     return v, m
 
 
-@nb.njit(**_JIT)
+@nb.njit(cache=True, nogil=True)
 def _chains_from(indptr, indices, data, is_junction, node_chain, a, c_a, c_b, c_ptr, c_wptr,
-                 c_nodes, c_w, tmp_nodes, tmp_w, counts):  # type: ignore[no-untyped-def]  # fmt: skip
+                 c_nodes, c_w, tmp_nodes, tmp_w, counts):  # fmt: skip
     """Add the chains that start at junction ``a`` and were not walked from their other end."""
     for e in range(indptr[a], indptr[a + 1]):
         first = indices[e]
@@ -311,8 +309,8 @@ def _chains_from(indptr, indices, data, is_junction, node_chain, a, c_a, c_b, c_
         counts[2] = n_w + m + 1
 
 
-@nb.njit(**_JIT)
-def chains(indptr, indices, data):  # type: ignore[no-untyped-def]
+@nb.njit(cache=True, nogil=True)
+def chains(indptr, indices, data):
     """The junction graph: chains of degree-2 nodes between junctions.
 
     Returns ``(is_junction, c_a, c_b, c_ptr, c_nodes, c_wptr, c_w, j_ptr, j_chain, j_dir,
@@ -377,7 +375,7 @@ def chains(indptr, indices, data):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(inline="always")
-def _walk_len(c_w, w0, m, d, limit, reverse):  # type: ignore[no-untyped-def]
+def _walk_len(c_w, w0, m, d, limit, reverse):
     """How many interior nodes a walk from one end reaches within ``limit`` (distance ``d``
     at the end), and the distance at the far end (``inf`` if beyond ``limit``)."""
     k = 0
@@ -392,7 +390,7 @@ def _walk_len(c_w, w0, m, d, limit, reverse):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(inline="always")
-def _range_add(diff, base, r0, r1, w):  # type: ignore[no-untyped-def]
+def _range_add(diff, base, r0, r1, w):
     if r1 > r0:
         for col in range(len(w)):
             diff[base + r0, col] += w[col]
@@ -400,7 +398,7 @@ def _range_add(diff, base, r0, r1, w):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(parallel=True, cache=True)
-def chain_sums(indptr, graph, src_node, src_d0, limit, weights, parts):  # type: ignore[no-untyped-def]
+def chain_sums(indptr, graph, src_node, src_d0, limit, weights, parts):
     """As :func:`bounded_sums`, over the junction graph of :func:`chains` (same sums).
 
     The sources are split into ``parts`` run in parallel (numba threads, e.g.
@@ -428,8 +426,8 @@ def chain_sums(indptr, graph, src_node, src_d0, limit, weights, parts):  # type:
     return out
 
 
-@nb.njit(**_JIT)
-def _push_grow(hd, ht, hn, size, d, v):  # type: ignore[no-untyped-def]
+@nb.njit(cache=True, nogil=True)
+def _push_grow(hd, ht, hn, size, d, v):
     """Push ``(d, v)``, doubling the heap arrays when full; returns them and the size."""
     if size == len(hd):
         hd = _grow(hd, size)
@@ -438,8 +436,8 @@ def _push_grow(hd, ht, hn, size, d, v):  # type: ignore[no-untyped-def]
     return hd, ht, hn, _push(hd, ht, hn, size, d, 0, v)
 
 
-@nb.njit(**_JIT)
-def _own_walk(c_w, w0, m, p, d0, limit):  # type: ignore[no-untyped-def]
+@nb.njit(cache=True, nogil=True)
+def _own_walk(c_w, w0, m, p, d0, limit):
     """From interior position ``p`` of a chain, walk both ways within ``limit``.
 
     Returns ``(lo, hi, end_a, end_b)``: the interior positions reached and the distances
@@ -471,8 +469,8 @@ def _own_walk(c_w, w0, m, p, d0, limit):  # type: ignore[no-untyped-def]
     return lo, hi, end_a, end_b
 
 
-@nb.njit(**_JIT)
-def _junction_search(graph, limit, dist, done, settled, from_a, from_b, touched, heap):  # type: ignore[no-untyped-def]
+@nb.njit(cache=True, nogil=True)
+def _junction_search(graph, limit, dist, done, settled, from_a, from_b, touched, heap):
     """Dijkstra over the junctions from the entries already in ``heap``.
 
     Settled junctions go to ``settled``; every chain at a settled junction records how
@@ -514,8 +512,8 @@ def _junction_search(graph, limit, dist, done, settled, from_a, from_b, touched,
     return n_set, nt, (hd, ht, hn, size)
 
 
-@nb.njit(**_JIT)
-def _add_chains(graph, touched, nt, own, lo, hi, from_a, from_b, w, out, diff):  # type: ignore[no-untyped-def]
+@nb.njit(cache=True, nogil=True)
+def _add_chains(graph, touched, nt, own, lo, hi, from_a, from_b, w, out, diff):
     """Add ``w`` to the interior nodes reached on every touched chain (and reset them).
 
     Reached: the prefix from end a, the suffix from end b and, on the source's own chain
@@ -544,8 +542,8 @@ def _add_chains(graph, touched, nt, own, lo, hi, from_a, from_b, w, out, diff): 
             _range_add(diff, base, m - pb, m, w)
 
 
-@nb.njit(**_JIT)
-def _chain_part(indptr, graph, src_node, src_d0, limit, weights, lo_s, hi_s, out, diff):  # type: ignore[no-untyped-def]
+@nb.njit(cache=True, nogil=True)
+def _chain_part(indptr, graph, src_node, src_d0, limit, weights, lo_s, hi_s, out, diff):
     """Searches from the sources ``lo_s:hi_s``: junction sums into ``out``, chain ranges
     into the difference array ``diff`` (indexed like ``c_nodes``)."""
     is_junction, c_a, c_b, c_ptr, c_wptr, c_w = (
