@@ -53,7 +53,7 @@ __all__ = ["FIELD_SPEC", "FORMAT", "cache_file", "cache_key", "load_prepared", "
 logger = logging.getLogger(__name__)
 
 #: Version of the file layout; a change makes older files stale.
-FORMAT = 1
+FORMAT = 2
 
 #: Node fields prepared for the stops (keywords of :func:`handwerkgeo.network.prepare_fields`):
 #: the defaults of :func:`handwerkgeo.criteria.accessibility.transit_access` (3 nearest
@@ -248,11 +248,6 @@ def _restore_fields(net: Any, meta: dict, z: Any) -> None:
 
 def _read(path: Path, key: dict) -> ScoringContext | None:
     """The prepared context at ``path`` if it is intact and has ``key``; else ``None``."""
-    from scipy import sparse
-
-    from handwerkgeo.context import ScoringContext
-    from handwerkgeo.network import Network
-
     if not path.is_file():
         return None
     try:
@@ -266,10 +261,27 @@ def _read(path: Path, key: dict) -> ScoringContext | None:
     if "meta" not in arrays or _content_digest(arrays) != stored:
         logger.warning("prepared context %s is damaged (digest mismatch); building it again", path)
         return None
-    meta = json.loads(arrays["meta"].tobytes())
-    if meta.get("key") != json.loads(json.dumps(key, default=str)):
+    try:
+        meta = json.loads(arrays["meta"].tobytes())
+    except ValueError as exc:
+        logger.warning("prepared context %s has no readable header (%s)", path, exc)
+        return None
+    if not isinstance(meta, dict) or meta.get("key") != json.loads(json.dumps(key, default=str)):
         logger.info("prepared context %s is stale (data, settings or version changed)", path)
         return None
+    try:
+        return _decode(arrays, meta)
+    except (KeyError, ValueError, TypeError, OSError) as exc:  # e.g. written by other code
+        logger.warning("prepared context %s cannot be decoded (%r); building it again", path, exc)
+        return None
+
+
+def _decode(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> ScoringContext:
+    from scipy import sparse
+
+    from handwerkgeo.context import ScoringContext
+    from handwerkgeo.network import Network
+
     crs_cache: dict[str, Any] = {}
     layers = {
         name: _read_frame(arrays[f"layer_{name}"], info, crs_cache) for name, info in meta["layers"]
