@@ -213,7 +213,7 @@ def all_pairs(
         else:  # only the first k of each origin can matter
             kk = min(first_k, len(pool))
             d_line, j = cKDTree(s.t_xy[pool]).query(
-                s.o_xy[rows], k=[*range(1, kk + 1)], distance_upper_bound=reach_line
+                s.o_xy[rows], k=[*range(1, kk + 1)], distance_upper_bound=reach_line, workers=-1
             )
             i = np.repeat(np.arange(len(rows)), kk)
             d_line, j = d_line.ravel(), j.ravel()
