@@ -61,20 +61,6 @@ def _load() -> str:
     return Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
 
 
-def _hwm_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def _reset_hwm() -> None:
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
-
-
 def entropy(counts: np.ndarray) -> np.ndarray:
     counts = np.asarray(counts, float)
     tot = counts.sum(axis=1, keepdims=True)
@@ -174,32 +160,32 @@ def impl_scipy(net: Any, w: dict[str, Any], radius: float) -> dict[str, Any]:
 
     times: dict[str, float] = {}
     t0 = time.perf_counter()
-    A = _scipy_graph(net)
+    graph = _scipy_graph(net)
     snap, nn = net.tree.query(w["plot_xy"])
     up, inv = np.unique(nn, return_inverse=True)
     s_nodes, s_mult = np.unique(w["stop_node"], return_counts=True)
     times["prep"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    t1 = snap + dijkstra(A, indices=s_nodes, min_only=True)[nn]
+    t1 = snap + dijkstra(graph, indices=s_nodes, min_only=True)[nn]
     times["T1"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    D = dijkstra(A, indices=s_nodes)
-    Dp = np.repeat(D[:, up], s_mult, axis=0)
-    del D
-    k3 = np.sort(np.partition(Dp, 2, axis=0)[:3], axis=0)
+    dm = dijkstra(graph, indices=s_nodes)
+    dp = np.repeat(dm[:, up], s_mult, axis=0)
+    del dm
+    k3 = np.sort(np.partition(dp, 2, axis=0)[:3], axis=0)
     t2 = snap[:, None] + k3.T[inv]
     times["T2"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    D = dijkstra(A, indices=s_nodes, limit=radius)
-    stop_cnt = (radius >= D).T.astype(np.float32) @ s_mult.astype(np.float32)
-    del D
+    dm = dijkstra(graph, indices=s_nodes, limit=radius)
+    stop_cnt = (radius >= dm).T.astype(np.float32) @ s_mult.astype(np.float32)
+    del dm
     l_nodes, l_inv = np.unique(w["lu_node"], return_inverse=True)
-    M = np.zeros((len(l_nodes), 8), np.float32)
-    np.add.at(M, (l_inv, w["lu_cat"]), 1.0)
+    cat_m = np.zeros((len(l_nodes), 8), np.float32)
+    np.add.at(cat_m, (l_inv, w["lu_cat"]), 1.0)
     lu_cnt = np.zeros((net.n_nodes, 8), np.float32)
     for s in range(0, len(l_nodes), 512):
-        D = dijkstra(A, indices=l_nodes[s : s + 512], limit=radius)
-        lu_cnt += (radius >= D).T.astype(np.float32) @ M[s : s + 512]
+        dm = dijkstra(graph, indices=l_nodes[s : s + 512], limit=radius)
+        lu_cnt += (radius >= dm).T.astype(np.float32) @ cat_m[s : s + 512]
     times["T3"] = time.perf_counter() - t0
     return {"T1": t1, "T2": t2, "T3_count": stop_cnt[nn].astype(float),
             "T3_entropy": entropy(lu_cnt[nn]), "times": times}  # fmt: skip
@@ -211,13 +197,13 @@ def impl_networkx(net: Any, w: dict[str, Any], radius: float) -> dict[str, Any]:
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     eu, ev, el = w["edges"]
-    G = nx.Graph()
-    G.add_nodes_from(range(net.n_nodes))
-    G.add_weighted_edges_from(zip(eu.tolist(), ev.tolist(), el.tolist(), strict=True))
+    g = nx.Graph()
+    g.add_nodes_from(range(net.n_nodes))
+    g.add_weighted_edges_from(zip(eu.tolist(), ev.tolist(), el.tolist(), strict=True))
     snap, nn = net.tree.query(w["plot_xy"])
     times["prep"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    d = nx.multi_source_dijkstra_path_length(G, set(w["stop_node"].tolist()))
+    d = nx.multi_source_dijkstra_path_length(g, set(w["stop_node"].tolist()))
     dist = np.fromiter((d[i] for i in range(net.n_nodes)), float, net.n_nodes)
     t1 = snap + dist[nn]
     times["T1"] = time.perf_counter() - t0
@@ -265,8 +251,8 @@ def reference(net: Any, w: dict[str, Any], radius: float, n: int) -> dict[str, n
     import networkx as nx
 
     eu, ev, el = w["edges"]
-    G = nx.Graph()
-    G.add_weighted_edges_from(zip(eu.tolist(), ev.tolist(), el.tolist(), strict=True))
+    g = nx.Graph()
+    g.add_weighted_edges_from(zip(eu.tolist(), ev.tolist(), el.tolist(), strict=True))
     snap, nn = net.tree.query(w["plot_xy"][:n])
     stops = w["stop_node"].tolist()
     mult = Counter(stops)
@@ -277,7 +263,7 @@ def reference(net: Any, w: dict[str, Any], radius: float, n: int) -> dict[str, n
     for node, c in zip(w["lu_node"].tolist(), w["lu_cat"].tolist(), strict=True):
         lu_at.setdefault(node, []).append(c)
     for i, node in enumerate(nn.tolist()):
-        d = nx.single_source_dijkstra_path_length(G, node, weight="weight")
+        d = nx.single_source_dijkstra_path_length(g, node, weight="weight")
         t2[i] = snap[i] + np.sort([d[s] for s in stops])[:3]
         near = [x for x, dx in d.items() if dx <= radius]
         cnt[i] = sum(mult.get(x, 0) for x in near)
