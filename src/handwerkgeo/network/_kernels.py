@@ -411,10 +411,8 @@ def chain_sums(indptr, graph, src_node, src_d0, limit, weights, parts):
     parts = max(1, min(parts, len(src_node)))
     outs = np.zeros((parts, n, ncol))
     diffs = np.zeros((parts, n_int + 1, ncol))
-    bounds = np.linspace(0, len(src_node), parts + 1).astype(np.int64)
-    for p in nb.prange(parts):
-        _chain_part(indptr, graph, src_node, src_d0, limit, weights, bounds[p], bounds[p + 1],
-                    outs[p], diffs[p])  # fmt: skip
+    for p in nb.prange(parts):  # part p takes every parts-th source: balanced over the city
+        _chain_part(indptr, graph, src_node, src_d0, limit, weights, p, parts, outs[p], diffs[p])
     out = outs.sum(axis=0)
     diff = diffs.sum(axis=0)
     c_nodes = graph[4]
@@ -543,8 +541,8 @@ def _add_chains(graph, touched, nt, own, lo, hi, from_a, from_b, w, out, diff):
 
 
 @nb.njit(cache=True, nogil=True)
-def _chain_part(indptr, graph, src_node, src_d0, limit, weights, lo_s, hi_s, out, diff):
-    """Searches from the sources ``lo_s:hi_s``: junction sums into ``out``, chain ranges
+def _chain_part(indptr, graph, src_node, src_d0, limit, weights, first, step, out, diff):
+    """Searches from the sources ``first::step``: junction sums into ``out``, chain ranges
     into the difference array ``diff`` (indexed like ``c_nodes``)."""
     is_junction, c_a, c_b, c_ptr, c_wptr, c_w = (
         graph[0], graph[1], graph[2], graph[3], graph[5], graph[6]
@@ -560,7 +558,7 @@ def _chain_part(indptr, graph, src_node, src_d0, limit, weights, lo_s, hi_s, out
     from_b = np.full(n_chain, -1, np.int64)
     touched = np.empty(n_chain + 1, np.int64)
     heap = (np.empty(1024), np.zeros(1024, np.int64), np.empty(1024, np.int64), 0)
-    for s in range(lo_s, hi_s):
+    for s in range(first, len(src_node), step):
         d0 = src_d0[s]
         if d0 > limit:
             continue
