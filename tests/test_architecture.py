@@ -271,7 +271,7 @@ LAYERS = {
         0,
     ),
     **dict.fromkeys(["fetch", "manifest", "sources", "vocabulary", "boundary"], 1),
-    **dict.fromkeys(["network", "criteria", "config", "_config_errors", "context"], 2),
+    **dict.fromkeys(["network", "criteria", "config", "_config_errors", "context", "prepared"], 2),
     **dict.fromkeys(["scoring", "scorer", "search", "sensitivity"], 3),
     **dict.fromkeys(["export", "register", "scale"], 4),
     "cli": 5,

@@ -120,11 +120,14 @@ class Executed:
 
 @pytest.fixture(scope="session")
 def notebook_data(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data directory fetched once from the mirror, shared by every notebook run."""
+    """A data directory fetched once from the mirror and prepared (``data prepare``), shared
+    by every notebook run: the notebooks then only read it."""
     from handwerkgeo.fetch import fetch
+    from handwerkgeo.prepared import prepare_context
 
     data_dir = tmp_path_factory.mktemp("notebook-data")
     fetch(mirror=mirror, data_dir=data_dir)
+    prepare_context(data_dir)
     return data_dir
 
 

@@ -212,7 +212,7 @@ def _read_main_roads(data_dir: str | os.PathLike[str] | None) -> gpd.GeoDataFram
 
 
 def load_context(
-    data_dir: str | os.PathLike[str] | None = None, *, network: bool = True
+    data_dir: str | os.PathLike[str] | None = None, *, network: bool = True, cache: bool = True
 ) -> ScoringContext:
     """Build the scoring context from the fetched data (``handwerkgeo data fetch``).
 
@@ -231,11 +231,19 @@ def load_context(
     network
         Build the street network (a few seconds); ``False`` uses straight-line × circuity
         distances, flagged per plot.
+    cache
+        Use the prepared context in ``<data_dir>/processed`` (:mod:`handwerkgeo.prepared`;
+        built and written when missing or stale, loaded in a fraction of a second after).
+        ``False`` reads every source.
 
     Returns
     -------
     ScoringContext
     """
+    if cache:
+        from handwerkgeo.prepared import load_prepared
+
+        return load_prepared(data_dir, network=network)
     from handwerkgeo.fetch import load_manifest
     from handwerkgeo.sources import cycling, quarters, schools, statistics, transit
 

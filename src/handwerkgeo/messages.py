@@ -358,6 +358,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "score_wrote": ("Geschrieben: {paths}", "Wrote {paths}"),
     "file_rejects_csv": ("abgelehnt.csv", "rejected.csv"),
     "layer_rejects": ("abgelehnt", "rejected"),
+    # --- data prepare ------------------------------------------------------------------
+    "data_prepared": (
+        "Vorbereiteter Kontext geschrieben: {path} ({size} MB, {seconds} s)",
+        "prepared context written: {path} ({size} MB, {seconds} s)",
+    ),
 }
 
 

@@ -22,19 +22,24 @@ network, when an off-network target (at straight line × circuity) is nearer tha
 target reached over the network, or when no on-network target can be reached; the flag
 says so for every row. Results never mix the two silently.
 
-All searches are run by :func:`scipy.sparse.csgraph.dijkstra` from the *targets*, all at
-once, over the whole graph — never one search per plot. Target snapping distances enter
-the search exactly: each target becomes a virtual node joined to its network node by an
-edge of its snapping length, so the search starts from the targets themselves.
-:func:`nearest` is one ``min_only`` search; :func:`k_nearest` and :func:`count_within`
-are one search limited to the cut-off distance from every target (in chunks that bound
-memory), whose reached (node, target, distance) triples are then grouped per node.
-:func:`multi_measure` computes all four with one snapping and one shared limited search
-(same results).
+All searches start at the *targets*, never one search per plot, and compute node-level
+*fields* (:mod:`~handwerkgeo.network.fields`): per network node the nearest target, the
+``k`` nearest, the targets within a radius. Their cost depends on the network and the
+targets, not on the number of plots; a plot then costs a snap, a lookup and its own
+snapping distance. Target snapping distances enter the searches exactly (a search starts
+at the target's node with its snapping distance). :func:`nearest` is one
+:func:`scipy.sparse.csgraph.dijkstra` ``min_only`` search; :func:`k_nearest` one k-label
+multi-source Dijkstra; :func:`count_within` and :func:`pairs_within` one limited search per
+distinct target location (compiled kernels, :mod:`~handwerkgeo.network._kernels`), counting
+at every node for origins at a node and listing the (node, target, distance) triples of
+the other origins' nodes. Fields are memoised on the network; :func:`prepare_fields`
+computes them ahead (the prepared scoring context stores them on disk).
+:func:`multi_measure` computes all four with one snapping (same results).
 
 Modules: :mod:`~handwerkgeo.network.graph` (the :class:`Network`, :func:`prepare_network`),
 :mod:`~handwerkgeo.network.snapping` (:func:`snap`), :mod:`~handwerkgeo.network.measures`
-(the searches). Every public name is importable from ``handwerkgeo.network``.
+(the searches), :mod:`~handwerkgeo.network.fields` (the node fields). Every public name
+is importable from ``handwerkgeo.network``.
 
 Distances are undirected: one-way streets are walked both ways. For a drive network (e.g.
 access to motorway junctions) this ignores one-way restrictions, which is a fair
@@ -51,6 +56,7 @@ from handwerkgeo.network.measures import (
     multi_measure,
     nearest,
     pairs_within,
+    prepare_fields,
 )
 from handwerkgeo.network.snapping import Geoms, snap
 
@@ -65,6 +71,7 @@ __all__ = [
     "multi_measure",
     "nearest",
     "pairs_within",
+    "prepare_fields",
     "prepare_network",
     "snap",
 ]

@@ -14,31 +14,17 @@ from typing import Any, TypeAlias
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from handwerkgeo.errors import MissingColumnError, ParameterError, ValidationError
+from handwerkgeo.network import fields
 from handwerkgeo.network.graph import Network
 from handwerkgeo.network.snapping import Geoms, Sides
 
 logger = logging.getLogger(__name__)
 
-#: Upper bound on the cells of one dense block of search results (float64 → 128 MB).
-BLOCK_CELLS = 16_000_000
-
 #: Weights of the targets in a count: a column of the targets, a Series or values in order.
 Weights: TypeAlias = str | Sequence[float] | np.ndarray | pd.Series | None
-
-
-def augmented(network: Network, t_node: np.ndarray, t_snap: np.ndarray) -> sparse.csr_array:
-    """The network plus one virtual node per target, joined to its node by its snap."""
-    csr = network.csr
-    n, m = network.n_nodes, len(t_node)
-    indptr = np.r_[csr.indptr, csr.indptr[-1] + np.arange(1, m + 1)]
-    indices = np.r_[csr.indices, t_node].astype(csr.indices.dtype, copy=False)
-    data = np.r_[csr.data, t_snap]
-    return sparse.csr_array((data, indices, indptr), shape=(n + m, n + m))
 
 
 def reach(
@@ -52,33 +38,26 @@ def reach(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All (node, target, distance ≤ limit) with distance = target snap + network distance.
 
-    One limited Dijkstra search from every target (in blocks bounding memory); only nodes
-    in ``nodes_of_interest`` are returned, sorted by node, then by distance if
+    One limited search from every distinct target start (compiled kernel); only nodes in
+    ``nodes_of_interest`` are returned, sorted by node, then by distance if
     ``by_distance``, then by target.
     """
-    n, m = network.n_nodes, len(t_node)
-    if m == 0 or len(nodes_of_interest) == 0:
+    if len(t_node) == 0 or len(nodes_of_interest) == 0:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0)
-    graph = augmented(network, t_node, t_snap)
-    wanted = np.zeros(n + m, dtype=bool)
-    wanted[nodes_of_interest] = True
-    block = max(1, BLOCK_CELLS // (n + m))
-    parts_node, parts_t, parts_d = [], [], []
-    for start in range(0, m, block):
-        sources = n + np.arange(start, min(m, start + block))
-        dist = csgraph.dijkstra(graph, directed=True, indices=sources, limit=limit_m)
-        hit = np.isfinite(dist)
-        hit &= wanted[None, :]
-        flat = np.flatnonzero(hit)  # row-major: by target, then node
-        t_rel, node = np.divmod(flat, n + m)
-        parts_node.append(node)
-        parts_t.append(t_rel + start)
-        parts_d.append(dist.reshape(-1)[flat])
-    node = np.concatenate(parts_node).astype(np.int64)
-    target = np.concatenate(parts_t).astype(np.int64)
-    d = np.concatenate(parts_d)
-    order = np.lexsort((d, node)) if by_distance else np.argsort(node, kind="stable")
+    stored = fields.stored_reach(network, t_node, t_snap, limit_m)
+    if stored is None:
+        node, target, d = fields.reach_pairs(network, t_node, t_snap, limit_m, nodes_of_interest)
+    else:  # a prepared field of every node: take the entries of these nodes
+        start = stored.indptr[nodes_of_interest]
+        length = stored.indptr[nodes_of_interest + 1] - start
+        owner, pos = expand(start, length)
+        node = nodes_of_interest[owner]
+        target = stored.target[pos].astype(np.int64)
+        d = stored.dist[pos]
+        keep = d <= limit_m
+        node, target, d = node[keep], target[keep], d[keep]
+    order = np.lexsort((target, d, node)) if by_distance else np.lexsort((target, node))
     return node[order], target[order], d[order]
 
 
@@ -112,18 +91,52 @@ class Reached:
         return within[self.start + self.length] - within[self.start]
 
 
-def search(network: Network, s: Sides, limit_m: float, *, by_distance: bool) -> Reached | None:
-    """One limited search from the on-network targets (``None`` if there is nothing to route)."""
+def search(
+    network: Network,
+    s: Sides,
+    limit_m: float,
+    *,
+    by_distance: bool,
+    skip: np.ndarray | None = None,
+) -> Reached | None:
+    """One limited search from the on-network targets (``None`` if there is nothing to route).
+
+    ``skip`` (bool per origin): origins whose nodes need not be reported (their ranges are
+    empty unless another origin shares the node).
+    """
     on = s.on_targets
     o_node = s.o_node[s.o_on]
     if len(on) == 0 or len(o_node) == 0:
         return None
+    wanted = o_node if skip is None else s.o_node[s.o_on & ~skip]
     node, target, d = reach(
-        network, s.t_node[on], s.t_snap[on], limit_m, np.unique(o_node), by_distance=by_distance
+        network, s.t_node[on], s.t_snap[on], limit_m, np.unique(wanted), by_distance=by_distance
     )
     start = np.searchsorted(node, o_node, side="left")
     length = np.searchsorted(node, o_node, side="right") - start
     return Reached(limit_m, by_distance, target, d, start, length)
+
+
+def search_k(network: Network, s: Sides, k: int, limit_m: float) -> Reached | None:
+    """The ``k`` nearest on-network targets within ``limit_m`` of every on-network origin.
+
+    From the node field of :func:`handwerkgeo.network.fields.k_field` (one k-label search,
+    whatever the number of origins); the same entries, in the same order, as the first
+    ``k`` of :func:`search` ``(by_distance=True)``.
+    """
+    on = s.on_targets
+    o_node = s.o_node[s.o_on]
+    if len(on) == 0 or len(o_node) == 0:
+        return None
+    f = fields.k_field(network, s.t_node[on], s.t_snap[on], k=k, limit_m=limit_m)
+    nodes = np.unique(o_node)
+    found = f.found[nodes]
+    keep = np.arange(f.dist.shape[1])[None, :] < found[:, None]
+    d = f.dist[nodes][keep]
+    target = f.target[nodes][keep]
+    first = np.r_[0, np.cumsum(found)[:-1]]
+    pos = np.searchsorted(nodes, o_node)
+    return Reached(float(limit_m), True, target, d, first[pos], found[pos])
 
 
 def expand(start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -161,7 +174,11 @@ def all_pairs(
     on = s.on_targets
     o_rows = np.flatnonzero(s.o_on)
     if reached is None:
-        reached = search(network, s, limit_m, by_distance=first_k is not None)
+        reached = (
+            search(network, s, limit_m, by_distance=False)
+            if first_k is None
+            else search_k(network, s, first_k, limit_m)
+        )
     elif reached.limit_m < limit_m or (first_k is not None and not reached.by_distance):
         msg = "the shared search does not cover this measure"
         raise RuntimeError(msg)
@@ -196,7 +213,7 @@ def all_pairs(
         else:  # only the first k of each origin can matter
             kk = min(first_k, len(pool))
             d_line, j = cKDTree(s.t_xy[pool]).query(
-                s.o_xy[rows], k=[*range(1, kk + 1)], distance_upper_bound=reach_line
+                s.o_xy[rows], k=[*range(1, kk + 1)], distance_upper_bound=reach_line, workers=-1
             )
             i = np.repeat(np.arange(len(rows)), kk)
             d_line, j = d_line.ravel(), j.ravel()
@@ -258,20 +275,12 @@ def nearest_frame(network: Network, s: Sides, circuity: float) -> pd.DataFrame:
     tidx = np.full(n_o, -1, dtype=np.int64)
     on = s.on_targets
     if len(on) and s.o_on.any():
-        graph = augmented(network, s.t_node[on], s.t_snap[on])
-        n = network.n_nodes
-        d_node, _, src = csgraph.dijkstra(
-            graph,
-            directed=True,
-            indices=n + np.arange(len(on)),
-            min_only=True,
-            return_predecessors=True,
-        )
+        field = fields.nearest_field(network, s.t_node[on], s.t_snap[on])
         o = np.flatnonzero(s.o_on)
-        reached = np.isfinite(d_node[s.o_node[o]])
+        reached = np.isfinite(field.dist[s.o_node[o]])
         o = o[reached]
-        dist[o] = d_node[s.o_node[o]] + s.o_snap[o]
-        tidx[o] = on[src[s.o_node[o]] - n]
+        dist[o] = field.dist[s.o_node[o]] + s.o_snap[o]
+        tidx[o] = on[field.target[s.o_node[o]]]
 
     fallback = np.zeros(n_o, dtype=bool)
     # straight line × circuity: to every target for origins off the network or cut off
@@ -391,12 +400,26 @@ def count_frame(
     reached: Reached | None = None,
 ) -> pd.DataFrame:
     n_o = len(s.o_xy)
+    # unweighted counts of origins at their node (snap 0) come from the node field
+    at_node = None
+    on = s.on_targets
+    if w is None and reached is None and len(on):
+        at_node = s.o_on & (s.o_snap == 0)
+        if at_node.any():
+            reached = search(network, s, radius_m, by_distance=False, skip=at_node)
+        else:
+            at_node = None
     row, target, _dist, line = all_pairs(
         network, s, radius_m, circuity, sort=False, reached=reached, target_order=w is not None
     )
     fallback = ~s.o_on | (np.bincount(row[line], minlength=n_o) > 0)
     if w is None:
         col, values = "count", np.bincount(row, minlength=n_o).astype(np.int64)
+        if at_node is not None:
+            field = fields.count_field(network, s.t_node[on], s.t_snap[on], limit_m=radius_m)
+            values[at_node] = (
+                np.bincount(row[line], minlength=n_o)[at_node] + field[s.o_node[at_node]]
+            )
     else:
         col, values = "weighted_sum", np.bincount(row, weights=w[target], minlength=n_o)
     log_fallback(f"count_within({radius_m:g} m)", fallback, s)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -40,6 +41,9 @@ class Network:
     ----------
     tree
         :class:`scipy.spatial.cKDTree` of ``xy``, built once when the network is created.
+    fields
+        Memo of the node-level fields computed on this network
+        (:mod:`handwerkgeo.network.fields`), filled as measures run.
 
     Examples
     --------
@@ -56,6 +60,7 @@ class Network:
     csr: sparse.csr_array
     crs: str = CRS
     tree: cKDTree = field(init=False, repr=False)
+    fields: dict[Any, Any] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         xy = np.asarray(self.xy, dtype=float)
@@ -67,7 +72,9 @@ class Network:
             problems.append(f"{len(self.node_ids)} node_ids for {n} coordinates")
         if self.csr.shape != (n, n):
             problems.append(f"csr has shape {self.csr.shape}, expected ({n}, {n})")
-        if pyproj.CRS.from_user_input(self.crs) != pyproj.CRS.from_user_input(CRS):
+        if self.crs != CRS and pyproj.CRS.from_user_input(self.crs) != pyproj.CRS.from_user_input(
+            CRS
+        ):
             problems.append(f"crs is {self.crs}, expected {CRS}")
         if problems:
             raise ValidationError("Network", problems)

@@ -39,6 +39,7 @@ __all__ = [
     "multi_measure",
     "nearest",
     "pairs_within",
+    "prepare_fields",
 ]
 
 
@@ -407,19 +408,12 @@ def multi_measure(
         check_limit(o.limit_m, "limit_m")
     s = snap_sides(network, origins, targets, o.max_snap_m, o.circuity)
     near = nearest_frame(network, s, o.circuity)
-    limits = [lim for lim in (o.radius_m, o.limit_m) if lim is not None]
-    if k is not None:
-        limits.append(o.cutoff_m)
-    if not limits:
-        return Measures(nearest=near)
-    reached = search(network, s, max(limits), by_distance=True)
+    # the k nearest come from their own node field; counts and pairs share one search
+    shared = [lim for lim in (o.radius_m, o.limit_m) if lim is not None]
+    reached = search(network, s, max(shared), by_distance=True) if shared else None
     return Measures(
         nearest=near,
-        k_nearest=(
-            None
-            if k is None
-            else k_nearest_frame(network, s, k, o.cutoff_m, o.circuity, reached=reached)
-        ),
+        k_nearest=(None if k is None else k_nearest_frame(network, s, k, o.cutoff_m, o.circuity)),
         count_within=(
             None
             if o.radius_m is None
@@ -448,3 +442,37 @@ def _options(options: MeasureOptions | None, overrides: Mapping[str, Any]) -> Me
         )
         raise ArgumentTypeError(msg)
     return replace(base, **overrides) if overrides else base
+
+
+def prepare_fields(
+    network: Network,
+    targets: Geoms,
+    *,
+    k: int | None = 3,
+    cutoff_m: float = 2000.0,
+    limit_m: float | None = 1000.0,
+    max_snap_m: float = 500.0,
+) -> None:
+    """Compute the node fields of ``targets`` now, so that later measures only look them up.
+
+    The nearest target of every node, the ``k`` nearest within ``cutoff_m`` and every
+    target within ``limit_m`` of every node (the field :func:`count_within`,
+    :func:`pairs_within` and :func:`multi_measure` read for radii up to ``limit_m``) are
+    memoised on ``network`` (``network.fields``) for the on-network targets at
+    ``max_snap_m``. Results of the measures are the same with or without this call; the
+    prepared scoring context (:mod:`handwerkgeo.prepared`) stores these fields on disk.
+    """
+    from handwerkgeo.network import fields as nf
+    from handwerkgeo.network.snapping import points
+
+    t_xy, _ = points(targets, name="targets")
+    t_node, t_snap = nf.snap_xy_memo(network, t_xy)
+    on = t_snap <= max_snap_m
+    if not on.any():
+        return
+    node, snap = t_node[on], t_snap[on]
+    nf.nearest_field(network, node, snap)
+    if k is not None:
+        nf.k_field(network, node, snap, k=check_k(k), limit_m=cutoff_m)
+    if limit_m is not None:
+        nf.reach_field(network, node, snap, limit_m=limit_m)

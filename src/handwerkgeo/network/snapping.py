@@ -17,6 +17,7 @@ import shapely
 
 from handwerkgeo.crs import check_crs
 from handwerkgeo.errors import InvalidGeometryError, ParameterError, ValidationError
+from handwerkgeo.network.fields import snap_xy_memo
 from handwerkgeo.network.graph import Network
 
 __all__ = ["Geoms", "Sides", "snap", "snap_sides"]
@@ -47,10 +48,8 @@ def points(geoms: Geoms, *, name: str) -> tuple[np.ndarray, pd.Index]:
 
 
 def snap_xy(network: Network, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if len(xy) == 0:
-        return np.empty(0, dtype=np.int64), np.empty(0)
-    dist, node = network.tree.query(xy, workers=-1)
-    return node.astype(np.int64), dist
+    """Nearest node and distance of each point (memoised on the network by coordinates)."""
+    return snap_xy_memo(network, xy)
 
 
 def snap(network: Network, geoms: Geoms, *, max_snap_m: float = 500.0) -> pd.DataFrame:
