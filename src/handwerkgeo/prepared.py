@@ -43,6 +43,7 @@ import numpy as np
 
 from handwerkgeo import settings
 from handwerkgeo._atomic import atomic_write_bytes
+from handwerkgeo.context import LAYER_NAMES
 from handwerkgeo.errors import DataSourceError
 
 if TYPE_CHECKING:
@@ -59,23 +60,6 @@ FORMAT = 2
 #: the defaults of :func:`handwerkgeo.criteria.accessibility.transit_access` (3 nearest
 #: within 2,000 m; stops within 800 m and transit classes up to 1,000 m).
 FIELD_SPEC: dict[str, Any] = {"k": 3, "cutoff_m": 2000.0, "limit_m": 1000.0, "max_snap_m": 500.0}
-
-_LAYER_FIELDS = (
-    "stops",
-    "cycling",
-    "motorway_junctions",
-    "main_roads",
-    "population",
-    "zoning",
-    "landuse",
-    "residential",
-    "protected_areas",
-    "flood_areas",
-    "stadtteile",
-    "bezirke",
-    "bezirk_shares",
-    "bezirk_indicators",
-)
 
 
 def _package_version() -> str:
@@ -167,7 +151,7 @@ def _field_arrays(network: Any) -> tuple[list[dict[str, Any]], dict[str, np.ndar
 def _to_arrays(context: ScoringContext, key: dict) -> dict[str, np.ndarray]:
     meta: dict[str, Any] = {"key": key, "layers": [], "extra": [], "sources": list(context.sources)}
     arrays: dict[str, np.ndarray] = {}
-    for name in _LAYER_FIELDS:
+    for name in (n for n in LAYER_NAMES if n != "network"):
         layer = getattr(context, name)
         if layer is not None:
             arrays[f"layer_{name}"], info = _frame_bytes(layer)
