@@ -129,6 +129,7 @@ def _run(kind: str, cmd: str, d: Path, fetched_data_dir: Path):
     # plots check and score speak German by default; the patterns here are English
     if cmd == "check":
         args = ["plots", "check", str(path), *crs, "--lang", "en"]
+        args += ["--data-dir", str(fetched_data_dir)]  # the real city boundary, as after fetch
     elif cmd == "score":
         args = ["score", str(path), "--out", str(d / "out" / "s.gpkg"), *crs, "--lang", "en"]
         args += ["--data-dir", str(fetched_data_dir), "--no-network"]
