@@ -150,4 +150,4 @@ def test_demo_writes_the_council_package(fetched_data_dir: Path, tmp_path: Path)
     assert any((out / "profiles").iterdir())
     html = (out / "map.html").read_text(encoding="utf-8")
     assert not re.search(r"<(script|link)[^>]+(src|href)=[\"']?https?:", html)
-    assert "EX-01" in res.stdout and "excluded" in res.stdout
+    assert "EX-01" in res.stdout and "ausgeschlossen" in res.stdout  # German by default

@@ -350,6 +350,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "no usable row in {file}",
     ),
     "score_top": ("Beste {n}:", "Top {n}:"),
+    # --- demo ----------------------------------------------------------------------------
+    "demo_ranking": (
+        "Rangfolge der {n} illustrativen Beispielflächen (Konfiguration {config}):",
+        "Ranking of the {n} illustrative example plots (config {config}):",
+    ),
+    "demo_row": (
+        "  {rank}. {plot}  {score}  P(Top {top}) {p_top}  Abdeckung {coverage}  {name}",
+        "  {rank}. {plot}  {score}  P(top {top}) {p_top}  coverage {coverage}  {name}",
+    ),
+    "demo_excluded": ("   –  {plot}  ausgeschlossen: {reason}", "   –  {plot}  excluded: {reason}"),
+    "demo_search": (
+        "Stadtweite Suche: {n_cells} Zellen à {cell_m} m, {n_sites} Standortvorschläge "
+        "(Zellpunktzahl ≥ {threshold})",
+        "Whole-city search: {n_cells} cells of {cell_m} m, {n_sites} candidate sites "
+        "(cell score ≥ {threshold})",
+    ),
+    "demo_search_missing": (
+        "Kriterien ohne Daten in der stadtweiten Suche: {missing}",
+        "Criteria without data in the city-wide search: {missing}",
+    ),
+    "demo_times": (
+        "Kontext geladen in {t_ctx} s, Beispielflächen in {t_plots} s, Suche in {t_search} s",
+        "Context loaded in {t_ctx} s, example plots in {t_plots} s, search in {t_search} s",
+    ),
+    "demo_written": ("Ausgaben geschrieben nach {out}/", "Outputs written to {out}/"),
     "score_top_row": (
         "{rank}. {plot}: {score} Punkte, Abdeckung {coverage}",
         "{rank}. {plot}: {score} points, coverage {coverage}",

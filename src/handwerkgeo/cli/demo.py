@@ -13,7 +13,7 @@ import logging
 import time
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -43,7 +43,8 @@ def demo_command(
     from handwerkgeo.export.maps import export_map
     from handwerkgeo.export.profiles import export_profiles
     from handwerkgeo.export.tables import export_tables
-    from handwerkgeo.scoring import decision_summary, score_plots, write_scored
+    from handwerkgeo.messages import message
+    from handwerkgeo.scoring import score_plots, write_scored
     from handwerkgeo.search import criteria_without_data, site_search
     from handwerkgeo.sensitivity import monte_carlo
     from handwerkgeo.sources.plots import read_plots
@@ -110,23 +111,62 @@ def demo_command(
         extra_sources=sources,
     )
     t_search = time.perf_counter() - t1
+    _print_summary(scored, result, language, top=top, cell_m=cell_m, missing=missing)
+    typer.echo(
+        message(
+            "demo_times",
+            language,
+            t_ctx=_num(t_ctx, ".1f", language),
+            t_plots=_num(t_plots, ".1f", language),
+            t_search=_num(t_search, ".1f", language),
+        )
+    )
+    typer.echo(message("demo_written", language, out=out))
+
+
+def _num(x: float, fmt: str, lang: str) -> str:
+    """A number as planners read it: decimal comma and "85 %" in German."""
+    text = format(x, fmt)
+    return text.replace(".", ",").replace("%", " %") if lang == "de" else text
+
+
+def _print_summary(
+    scored: Any, result: Any, lang: str, *, top: int, cell_m: float, missing: str
+) -> None:
+    """Ranking of the example plots, excluded plots, decision readiness, city-wide search."""
+    from handwerkgeo.messages import message
+    from handwerkgeo.scoring import decision_summary
+
     ranked = scored[~scored["excluded"]].sort_values("rank")
-    typer.echo(f"Context loaded in {t_ctx:.1f} s; example plots done in {t_plots:.1f} s")
     config_hash = scored.attrs["run"]["config_hash"]
-    typer.echo(f"Ranking of the {len(scored)} illustrative example plots (config {config_hash}):")
+    typer.echo(message("demo_ranking", lang, n=len(scored), config=config_hash))
     p_col = f"p_top_{top}"
     for _, row in ranked.iterrows():
         typer.echo(
-            f"  {int(row['rank']):>2}. {row['plot_id']}  {row['score_total']:5.1f}  "
-            f"P(Top {top}) {row[p_col]:4.0%}  coverage {row['coverage']:.0%}  {row['name']}"
+            message(
+                "demo_row",
+                lang,
+                rank=f"{int(row['rank']):>2}",
+                plot=row["plot_id"],
+                score=_num(row["score_total"], "5.1f", lang),
+                top=top,
+                p_top=_num(row[p_col], "4.0%", lang),
+                coverage=_num(row["coverage"], ".0%", lang),
+                name=row["name"],
+            )
         )
+    reason = "exclusion_reason_en" if lang == "en" else "exclusion_reason"
     for _, row in scored[scored["excluded"]].iterrows():
-        typer.echo(f"   –  {row['plot_id']}  excluded: {row['exclusion_reason']}")
-    typer.echo(decision_summary(scored, language))
+        typer.echo(message("demo_excluded", lang, plot=row["plot_id"], reason=row[reason]))
+    typer.echo(decision_summary(scored, lang))
     typer.echo(
-        f"Whole-city search: {len(result.surface)} cells of {cell_m:g} m, "
-        f"{len(result.sites)} candidate sites (cell score ≥ {result.threshold:.1f}) "
-        f"in {t_search:.1f} s"
+        message(
+            "demo_search",
+            lang,
+            n_cells=f"{len(result.surface):,}".replace(",", "." if lang == "de" else ","),
+            cell_m=f"{cell_m:g}",
+            n_sites=len(result.sites),
+            threshold=_num(result.threshold, ".1f", lang),
+        )
     )
-    typer.echo(f"Criteria without data in the city-wide search: {missing}")
-    typer.echo(f"Outputs written to {out}/")
+    typer.echo(message("demo_search_missing", lang, missing=missing))
