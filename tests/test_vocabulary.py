@@ -120,3 +120,23 @@ def test_vocabulary_extended_by_a_city(tmp_path) -> None:
     bad.write_text("owners: {city: [x]}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="columns"):
         load_plot_vocabulary(bad)
+
+
+def test_missing_vocabulary_file_is_a_named_error(tmp_path) -> None:
+    from handwerkgeo.errors import DataSourceError
+
+    with pytest.raises(DataSourceError, match="cannot read the plot vocabulary"):
+        load_plot_vocabulary(tmp_path / "fehlt.yaml")
+
+
+@pytest.mark.parametrize("value", ["zoning", "=Planungsrecht", "zoning="])
+def test_column_option_without_canonical_and_header_is_a_usage_error(value: str, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from handwerkgeo.cli import app
+
+    listing = tmp_path / "l.csv"
+    listing.write_text("id;x;y;flaeche\n1;346000;5678000;3000\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["plots", "check", str(listing), "--column", value])
+    assert res.exit_code == 2, res.output
+    assert "CANONICAL=HEADER" in res.stderr and "Traceback" not in res.stderr

@@ -35,7 +35,12 @@ import pandas as pd
 import yaml
 
 from handwerkgeo._text import normalize_key, yes_no_section
-from handwerkgeo.errors import AmbiguousColumnError, ConfigError, MissingColumnError
+from handwerkgeo.errors import (
+    AmbiguousColumnError,
+    ConfigError,
+    DataSourceError,
+    MissingColumnError,
+)
 
 __all__ = [
     "AmbiguousColumnError",
@@ -127,7 +132,11 @@ def _load_cached(path: str) -> PlotVocabulary:
     if path == _DEFAULT:
         text = (files("handwerkgeo") / "configs" / _DEFAULT).read_text(encoding="utf-8")
     else:
-        text = Path(path).read_text(encoding="utf-8")
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            msg = f"cannot read the plot vocabulary {path}: {exc}; give a YAML file like {_DEFAULT}"
+            raise DataSourceError(msg) from exc
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -294,7 +294,7 @@ def outside_issues(
     label = _label(pcrs)
     if boundary is None:
         outside = idx[outside_city(projected.iloc[idx])]
-        reasons, fixes = _outside_hints(source[outside], pcrs, label)
+        _, reasons, fixes = _outside_hints(source[outside], pcrs, label)
         generic = f"check the coordinates and the CRS ({label}); plots must lie in Düsseldorf"
         return [
             v.RowIssue(int(pos), "outside_city", reason, fix or generic)
@@ -302,12 +302,9 @@ def outside_issues(
         ]
     where = boundary.locate(projected.iloc[idx].reset_index(drop=True))
     out = ~where["inside"].to_numpy()
-    _, fixes = _outside_hints(source[idx[out]], pcrs, label)
-    digits = 6 if pcrs.is_geographic else 1
-    centre = shapely.centroid(np.asarray(source[idx[out]], dtype=object))
-    xs, ys = shapely.get_x(centre), shapely.get_y(centre)
-    rows = zip(idx[out], where[out].itertuples(index=False), fixes, xs, ys, strict=True)
-    for pos, rec, hint, x, y in rows:
+    positions, _, fixes = _outside_hints(source[idx[out]], pcrs, label)
+    rows = zip(idx[out], where[out].itertuples(index=False), fixes, positions, strict=True)
+    for pos, rec, hint, (x, y) in rows:
         issue = v.RowIssue.coded(
             int(pos),
             "outside_city",
@@ -318,8 +315,8 @@ def outside_issues(
             direction=Term(f"compass_{rec.direction}"),
             stadtteil=rec.nearest_stadtteil,
             # the position as given, in full, so that a planner can look it up
-            x=f"{x:.{digits}f}",
-            y=f"{y:.{digits}f}",
+            x=x,
+            y=y,
             crs=label,
         )
         if hint is not None:
@@ -354,18 +351,17 @@ def _window_guesses(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _outside_hints(
     geoms: np.ndarray, pcrs: pyproj.CRS, label: str
-) -> tuple[list[str], list[str | None]]:
-    """English reason (position) and CRS hint (``None``: no better fix) per outside plot."""
+) -> tuple[list[tuple[str, str]], list[str], list[str | None]]:
+    """Position as given (x, y text in full), English reason and CRS hint (``None``: no
+    better fix) per outside plot."""
     arr = np.asarray(geoms, dtype=object)
     if not len(arr):
-        return [], []
+        return [], [], []
     centre = shapely.centroid(arr)
     x, y = shapely.get_x(centre), shapely.get_y(centre)
     digits = 6 if pcrs.is_geographic else 1
-    reasons = [
-        f"lies outside Düsseldorf (at {a:.{digits}f}, {b:.{digits}f} in {label})"
-        for a, b in zip(x, y, strict=True)
-    ]
+    positions = [(f"{a:.{digits}f}", f"{b:.{digits}f}") for a, b in zip(x, y, strict=True)]
+    reasons = [f"lies outside Düsseldorf (at {a}, {b} in {label})" for a, b in positions]
     fixes = np.full(len(arr), None, dtype=object)
     guesses = _window_guesses(x, y)
     other = (guesses != "") & (guesses != label)
@@ -376,4 +372,4 @@ def _outside_hints(
     if pcrs.is_geographic:
         swapped = gpd.GeoSeries(shapely.points(y, x), crs=pcrs).to_crs(CRS)
         fixes[~outside_city(swapped)] = _SWAPPED_FIX
-    return reasons, list(fixes)
+    return positions, reasons, list(fixes)
