@@ -237,34 +237,228 @@ var HWG = (function () {
       return group;
     }
 
+    // Rank labels beside the plots (never over their colour), placed greedily in rank order
+    // around the plot at growing distances so that no two labels and no label and plot
+    // overlap; a leader line joins a label set apart to its plot.
+    var ANGLES = [-45, -135, 45, 135, 0, 180, -90, 90];
+    var RADII = [9, 20, 34, 50, 70, 95, 125, 160];
+    var RankLabels = null;
+    function rankLabels(items) {
+      if (!RankLabels) {
+        RankLabels = L.Layer.extend({
+          initialize: function (its) {
+            this._items = its;
+          },
+          onAdd: function (m) {
+            var el = (this._el = L.DomUtil.create("div", "hwg-ranks leaflet-zoom-hide", m.getPane("hwgLabels")));
+            this._nodes = this._items.map(function (it) {
+              var line = L.DomUtil.create("div", "hwg-leader", el);
+              var lab = L.DomUtil.create("div", "hwg-rank", el);
+              lab.textContent = it.text;
+              lab.title = it.title;
+              lab.tabIndex = 0;
+              lab.setAttribute("role", "button");
+              L.DomEvent.on(lab, "click", function (ev) {
+                L.DomEvent.stop(ev);
+                it.open();
+              });
+              L.DomEvent.on(lab, "keydown", function (ev) {
+                if (ev.key === "Enter") it.open();
+              });
+              return { lab: lab, line: line };
+            });
+            m.on("zoomend viewreset", this._place, this);
+            this._place();
+          },
+          onRemove: function (m) {
+            m.off("zoomend viewreset", this._place, this);
+            L.DomUtil.remove(this._el);
+          },
+          _place: function () {
+            var m = this._map, nodes = this._nodes, placed = [];
+            var pts = this._items.map(function (it) {
+              return m.latLngToLayerPoint(it.ll);
+            });
+            var free = function (b) {
+              var all = placed.concat(
+                pts.map(function (p) {
+                  return [p.x - 6, p.y - 6, p.x + 6, p.y + 6];
+                })
+              );
+              for (var q = 0; q < all.length; q++) {
+                var o = all[q];
+                if (b[0] < o[2] && b[2] > o[0] && b[1] < o[3] && b[3] > o[1]) return false;
+              }
+              return true;
+            };
+            this._items.forEach(function (it, k) {
+              var p = pts[k], n = nodes[k];
+              var w = n.lab.offsetWidth || 20, h = n.lab.offsetHeight || 18, best = null;
+              for (var ri = 0; ri < RADII.length && !best; ri++) {
+                for (var ai = 0; ai < ANGLES.length; ai++) {
+                  var a = (ANGLES[ai] * Math.PI) / 180, c = Math.cos(a), sn = Math.sin(a);
+                  var cx = p.x + RADII[ri] * c, cy = p.y + RADII[ri] * sn;
+                  var bx = c > 0.3 ? cx : c < -0.3 ? cx - w : cx - w / 2;
+                  var by = sn > 0.3 ? cy : sn < -0.3 ? cy - h : cy - h / 2;
+                  var b = [bx - 1, by - 1, bx + w + 1, by + h + 1];
+                  if (free(b) || (ri === RADII.length - 1 && ai === ANGLES.length - 1)) {
+                    best = { b: b, r: RADII[ri], cx: cx, cy: cy, a: a };
+                    break;
+                  }
+                }
+              }
+              placed.push(best.b);
+              n.lab.style.left = best.b[0] + 1 + "px";
+              n.lab.style.top = best.b[1] + 1 + "px";
+              if (best.r > RADII[0]) {
+                var x0 = p.x + 6 * Math.cos(best.a), y0 = p.y + 6 * Math.sin(best.a);
+                var len = Math.sqrt((best.cx - x0) * (best.cx - x0) + (best.cy - y0) * (best.cy - y0));
+                n.line.style.display = "block";
+                n.line.style.left = x0 + "px";
+                n.line.style.top = y0 + "px";
+                n.line.style.width = len + "px";
+                n.line.style.transform = "rotate(" + best.a + "rad)";
+              } else {
+                n.line.style.display = "none";
+              }
+            });
+          },
+        });
+      }
+      return new RankLabels(items);
+    }
+
     function topLayer() {
       return lazy(function (grp) {
+        var items = [];
         D.top.forEach(function (i, k) {
           var g = geometry(i);
           if (g && !isPoint(D.geom[i])) {
             grp.addLayer(
-              L.polygon(g, { fill: false, color: "#000000", weight: 3, interactive: false })
+              L.polygon(g, { fill: false, color: "#000000", weight: 2.5, interactive: false })
             );
           }
           var p = D.topPt[k];
           if (!p) return;
           var ll = [p[1] / 1e5, p[0] / 1e5];
-          var marker = L.marker(ll, {
-            icon: L.divIcon({
-              className: "hwg-rank",
-              html: esc(D.rank[i]),
-              iconSize: [24, 24],
-              iconAnchor: [12, 12],
-            }),
+          items.push({
+            ll: ll,
+            text: String(D.rank[i]),
             title: T.rank + " " + D.rank[i] + ": " + title(i),
-            keyboard: true,
+            open: function () {
+              openCard(i, ll);
+            },
           });
-          marker.on("click", function () {
-            openCard(i, ll);
-          });
-          grp.addLayer(marker);
         });
+        grp.addLayer(rankLabels(items));
       });
+    }
+
+    // --- the offline base map: streets by class and zoom, Bezirke with names ----------------
+    var STREET = {
+      main: { w: { 10: 1, 11: 1.3, 12: 1.8, 13: 2.4, 14: 3.2, 15: 4.5 }, casing: "#9a7b3c", fill: "#fde7a6" },
+      street: { w: { 13: 1.1, 14: 1.8, 15: 2.8, 16: 3.5 }, casing: "#8a8a8a" },
+      minor: { w: { 15: 1.2, 16: 2 }, casing: "#a0a0a0" },
+    };
+    function widthAt(tab, z) {
+      var w = null;
+      Object.keys(tab).forEach(function (k) {
+        if (z >= +k) w = tab[k];
+      });
+      return w;
+    }
+    var baseParts = {};
+    function baseLayer(grp) {
+      var B = D.base, renderer = L.canvas({ pane: "hwgBase", padding: 0.2 });
+      Object.keys(STREET).forEach(function (cls) {
+        var lines = B.streets[cls];
+        if (!lines || !lines.length) return;
+        var ll = lines.map(decode);
+        var opts = { renderer: renderer, interactive: false, lineCap: "round", lineJoin: "round" };
+        baseParts[cls] = {
+          n: lines.length,
+          casing: L.polyline(ll, L.extend({ color: STREET[cls].casing, opacity: 0.85 }, opts)),
+          fill: L.polyline(ll, L.extend({ color: STREET[cls].fill || "#ffffff", opacity: 0.95 }, opts)),
+        };
+      });
+      if (B.bezirke) {
+        B.bezirke.geom.forEach(function (g) {
+          if (g) {
+            grp.addLayer(
+              L.polygon(decodePolys(g), {
+                renderer: renderer, fill: false, color: "#505050", weight: 2, opacity: 0.8, interactive: false,
+              })
+            );
+          }
+        });
+        B.bezirke.label.forEach(function (p, k) {
+          grp.addLayer(
+            L.marker([p[1] / 1e5, p[0] / 1e5], {
+              icon: L.divIcon({ className: "hwg-label hwg-label-bz", html: esc(B.bezirke.name[k]), iconSize: null }),
+              interactive: false,
+              keyboard: false,
+              pane: "hwgLabels",
+            })
+          );
+        });
+      }
+      function update() {
+        var z = map.getZoom();
+        Object.keys(baseParts).forEach(function (cls) {
+          var part = baseParts[cls], w = z >= D.base.minZoom[cls] ? widthAt(STREET[cls].w, z) : null;
+          [part.casing, part.fill].forEach(function (lyr, j) {
+            if (w === null) {
+              if (grp.hasLayer(lyr)) grp.removeLayer(lyr);
+              return;
+            }
+            lyr.setStyle({ weight: j === 0 ? w + 1.6 : w });
+            if (!grp.hasLayer(lyr)) grp.addLayer(lyr);
+          });
+        });
+      }
+      map.on("zoomend", update);
+      update();
+    }
+
+    function zoomClass() {
+      var z = map.getZoom(), c = map.getContainer();
+      c.setAttribute("data-hwg-zoom", z <= 11 ? "city" : z === 12 ? "bezirk" : z <= 14 ? "quarter" : "street");
+    }
+
+    function overlayLayer(k) {
+      return lazy(function (grp) {
+        var O = D.overlays[k], items = [];
+        O.geom.forEach(function (g, j) {
+          if (!g) return;
+          var style = { color: O.colour, weight: 2.5, fill: true, fillOpacity: 0.05, hwgOv: j };
+          var lyr = isPoint(g) ? L.circleMarker([g[1] / 1e5, g[0] / 1e5], L.extend({ radius: 7 }, style))
+            : L.polygon(decodePolys(g), style);
+          lyr.on("click", function (e) {
+            L.popup({ maxWidth: 360 }).setLatLng(e.latlng).setContent(overlayCard(O, j)).openOn(map);
+          });
+          grp.addLayer(lyr);
+          var p = O.labelPt[j];
+          if (p && O.label[j]) {
+            var ll = [p[1] / 1e5, p[0] / 1e5];
+            items.push({ ll: ll, text: O.label[j], title: O.label[j], open: function () {
+              L.popup({ maxWidth: 360 }).setLatLng(ll).setContent(overlayCard(O, j)).openOn(map);
+            } });
+          }
+        });
+        if (items.length) {
+          var lbl = rankLabels(items);
+          grp.addLayer(lbl);
+        }
+      });
+    }
+
+    function overlayCard(O, j) {
+      var h = '<div class="hwg-card"><div class="hwg-card-title">' + esc(O.label[j] || O.name) + '</div><table class="hwg-sum">';
+      O.heads.forEach(function (head, c) {
+        var v = O.rows[c][j];
+        if (v !== null && v !== undefined) h += row(head, v);
+      });
+      return h + "</table></div>";
     }
 
     function stadtteileLayer(grp) {
@@ -285,7 +479,7 @@ var HWG = (function () {
       S.label.forEach(function (p, k) {
         grp.addLayer(
           L.marker([p[1] / 1e5, p[0] / 1e5], {
-            icon: L.divIcon({ className: "hwg-label", html: esc(S.name[k]), iconSize: null }),
+            icon: L.divIcon({ className: "hwg-label hwg-label-st", html: esc(S.name[k]), iconSize: null }),
             interactive: false,
             keyboard: false,
           })
@@ -316,12 +510,16 @@ var HWG = (function () {
       });
     }
 
-    var layers = { score: null, top: null, utility: {}, stadtteile: null, stops: null, cycling: null };
+    var layers = {
+      score: null, top: null, utility: {}, stadtteile: null, stops: null, cycling: null, base: null, overlay: {},
+    };
 
     function layer(kind, key) {
       if (kind === "score") return (layers.score = surface(null));
       if (kind === "utility") return (layers.utility[key] = surface(key));
       if (kind === "top") return (layers.top = topLayer());
+      if (kind === "base") return (layers.base = lazy(function (g) { baseLayer(g); }));
+      if (kind === "overlay") return (layers.overlay[key] = overlayLayer(key));
       if (kind === "stadtteile") return (layers.stadtteile = lazy(function (g) { stadtteileLayer(g); }));
       if (kind === "stops") return (layers.stops = lazy(function (g) { stopsLayer(g); }));
       return (layers.cycling = lazy(function (g) { cyclingLayer(g); }));
@@ -357,7 +555,7 @@ var HWG = (function () {
       };
       legend.addTo(map);
 
-      L.control.scale({ imperial: false, maxWidth: 150 }).addTo(map);
+      L.control.scale({ imperial: false, maxWidth: 120 }).addTo(map);
       map.attributionControl.setPrefix("Leaflet");
       D.attributions.forEach(function (a) {
         map.attributionControl.addAttribution(esc(a));
@@ -368,7 +566,9 @@ var HWG = (function () {
       if (started || !D || !readyAsked) return;
       started = true;
       addControls();
+      map.on("zoomend", zoomClass);
       map.fitBounds(D.bounds, { padding: [10, 10] });
+      zoomClass();
       all.forEach(function (lyr) {
         if (map.hasLayer(lyr)) lyr.build();
       });
@@ -392,8 +592,24 @@ var HWG = (function () {
       if (window.console) console.error(err);
     }
 
+    // panes: the base map above the score colours (thin white streets keep them readable),
+    // labels above all shapes and markers
+    map.createPane("hwgBase").style.zIndex = 420;
+    map.getPane("hwgBase").style.pointerEvents = "none";
+    map.createPane("hwgLabels").style.zIndex = 630;
+    map.getPane("hwgLabels").style.pointerEvents = "none";
+
     var api = {
       map: map,
+      // street lines of the base map per class: {cls: {lines, drawn}} ("drawn": on the map now)
+      baseStats: function () {
+        var out = {};
+        Object.keys(baseParts).forEach(function (cls) {
+          var lyr = baseParts[cls].fill;
+          out[cls] = { lines: baseParts[cls].n, drawn: map.hasLayer(lyr) ? lyr.getLatLngs().length : 0 };
+        });
+        return out;
+      },
       data: null,
       layers: layers,
       layer: layer,
