@@ -241,7 +241,7 @@ var HWG = (function () {
     // around the plot at growing distances so that no two labels and no label and plot
     // overlap; a leader line joins a label set apart to its plot.
     var ANGLES = [-45, -135, 45, 135, 0, 180, -90, 90];
-    var RADII = [9, 20, 34, 50, 70, 95, 125, 160];
+    var RADII = [3, 14, 28, 44, 64, 88, 118, 150];
     var RankLabels = null;
     function rankLabels(items) {
       if (!RankLabels) {
@@ -279,12 +279,20 @@ var HWG = (function () {
             var pts = this._items.map(function (it) {
               return m.latLngToLayerPoint(it.ll);
             });
+            // half size of each plot on screen (at least a 12 px dot, at most 40 px: a label
+            // inside a large plot leaves most of its colour visible)
+            var half = this._items.map(function (it, k) {
+              if (!it.bounds) return [6, 6];
+              var nw = m.latLngToLayerPoint(it.bounds.getNorthWest());
+              var se = m.latLngToLayerPoint(it.bounds.getSouthEast());
+              var hx = Math.max(Math.abs(se.x - nw.x) / 2, 6), hy = Math.max(Math.abs(se.y - nw.y) / 2, 6);
+              return [Math.min(hx, 40), Math.min(hy, 40)];
+            });
+            var obstacles = pts.map(function (p, k) {
+              return [p.x - half[k][0], p.y - half[k][1], p.x + half[k][0], p.y + half[k][1]];
+            });
             var free = function (b) {
-              var all = placed.concat(
-                pts.map(function (p) {
-                  return [p.x - 6, p.y - 6, p.x + 6, p.y + 6];
-                })
-              );
+              var all = placed.concat(obstacles);
               for (var q = 0; q < all.length; q++) {
                 var o = all[q];
                 if (b[0] < o[2] && b[2] > o[0] && b[1] < o[3] && b[3] > o[1]) return false;
@@ -297,7 +305,7 @@ var HWG = (function () {
               for (var ri = 0; ri < RADII.length && !best; ri++) {
                 for (var ai = 0; ai < ANGLES.length; ai++) {
                   var a = (ANGLES[ai] * Math.PI) / 180, c = Math.cos(a), sn = Math.sin(a);
-                  var cx = p.x + RADII[ri] * c, cy = p.y + RADII[ri] * sn;
+                  var cx = p.x + (half[k][0] + RADII[ri]) * c, cy = p.y + (half[k][1] + RADII[ri]) * sn;
                   var bx = c > 0.3 ? cx : c < -0.3 ? cx - w : cx - w / 2;
                   var by = sn > 0.3 ? cy : sn < -0.3 ? cy - h : cy - h / 2;
                   var b = [bx - 1, by - 1, bx + w + 1, by + h + 1];
@@ -311,7 +319,7 @@ var HWG = (function () {
               n.lab.style.left = best.b[0] + 1 + "px";
               n.lab.style.top = best.b[1] + 1 + "px";
               if (best.r > RADII[0]) {
-                var x0 = p.x + 6 * Math.cos(best.a), y0 = p.y + 6 * Math.sin(best.a);
+                var x0 = p.x + half[k][0] * Math.cos(best.a), y0 = p.y + half[k][1] * Math.sin(best.a);
                 var len = Math.sqrt((best.cx - x0) * (best.cx - x0) + (best.cy - y0) * (best.cy - y0));
                 n.line.style.display = "block";
                 n.line.style.left = x0 + "px";
@@ -330,19 +338,27 @@ var HWG = (function () {
 
     function topLayer() {
       return lazy(function (grp) {
-        var items = [];
+        var items = [], dots = [];
         D.top.forEach(function (i, k) {
-          var g = geometry(i);
+          var g = geometry(i), p = D.topPt[k];
+          var ll = p ? [p[1] / 1e5, p[0] / 1e5] : null, bounds = null;
           if (g && !isPoint(D.geom[i])) {
-            grp.addLayer(
-              L.polygon(g, { fill: false, color: "#000000", weight: 2.5, interactive: false })
-            );
+            var poly = L.polygon(g, { fill: false, color: "#000000", weight: 2.5, interactive: false });
+            grp.addLayer(poly);
+            bounds = poly.getBounds();
+            if (ll) {
+              // a plot a few pixels wide keeps its score colour as a dot
+              var dot = L.circleMarker(ll, {
+                radius: 0, fillColor: fill(i, null), fillOpacity: 1, color: "#000000", weight: 1.2, interactive: false,
+              });
+              dots.push({ dot: dot, bounds: poly.getBounds() });
+              grp.addLayer(dot);
+            }
           }
-          var p = D.topPt[k];
-          if (!p) return;
-          var ll = [p[1] / 1e5, p[0] / 1e5];
+          if (!ll) return;
           items.push({
             ll: ll,
+            bounds: bounds,
             text: String(D.rank[i]),
             title: T.rank + " " + D.rank[i] + ": " + title(i),
             open: function () {
@@ -351,6 +367,17 @@ var HWG = (function () {
           });
         });
         grp.addLayer(rankLabels(items));
+        function sizeDots() {
+          dots.forEach(function (d) {
+            var nw = map.latLngToLayerPoint(d.bounds.getNorthWest());
+            var se = map.latLngToLayerPoint(d.bounds.getSouthEast());
+            var small = Math.max(se.x - nw.x, se.y - nw.y) < 12;
+            d.dot.setRadius(small ? 5 : 0);
+            d.dot.setStyle({ stroke: small, fill: small });
+          });
+        }
+        map.on("zoomend", sizeDots);
+        sizeDots();
       });
     }
 
@@ -440,7 +467,7 @@ var HWG = (function () {
           var p = O.labelPt[j];
           if (p && O.label[j]) {
             var ll = [p[1] / 1e5, p[0] / 1e5];
-            items.push({ ll: ll, text: O.label[j], title: O.label[j], open: function () {
+            items.push({ ll: ll, bounds: isPoint(g) ? null : lyr.getBounds(), text: O.label[j], title: O.label[j], open: function () {
               L.popup({ maxWidth: 360 }).setLatLng(ll).setContent(overlayCard(O, j)).openOn(map);
             } });
           }
