@@ -305,7 +305,8 @@ var HWG = (function () {
               for (var ri = 0; ri < RADII.length && !best; ri++) {
                 for (var ai = 0; ai < ANGLES.length; ai++) {
                   var a = (ANGLES[ai] * Math.PI) / 180, c = Math.cos(a), sn = Math.sin(a);
-                  var cx = p.x + (half[k][0] + RADII[ri]) * c, cy = p.y + (half[k][1] + RADII[ri]) * sn;
+                  var mx = Math.max(Math.abs(c), Math.abs(sn)); // to the plot box's edge
+                  var cx = p.x + (half[k][0] * c) / mx + RADII[ri] * c, cy = p.y + (half[k][1] * sn) / mx + RADII[ri] * sn;
                   var bx = c > 0.3 ? cx : c < -0.3 ? cx - w : cx - w / 2;
                   var by = sn > 0.3 ? cy : sn < -0.3 ? cy - h : cy - h / 2;
                   var b = [bx - 1, by - 1, bx + w + 1, by + h + 1];
@@ -319,7 +320,8 @@ var HWG = (function () {
               n.lab.style.left = best.b[0] + 1 + "px";
               n.lab.style.top = best.b[1] + 1 + "px";
               if (best.r > RADII[0]) {
-                var x0 = p.x + half[k][0] * Math.cos(best.a), y0 = p.y + half[k][1] * Math.sin(best.a);
+                var ca = Math.cos(best.a), sa = Math.sin(best.a), ma = Math.max(Math.abs(ca), Math.abs(sa));
+                var x0 = p.x + (half[k][0] * ca) / ma, y0 = p.y + (half[k][1] * sa) / ma;
                 var len = Math.sqrt((best.cx - x0) * (best.cx - x0) + (best.cy - y0) * (best.cy - y0));
                 n.line.style.display = "block";
                 n.line.style.left = x0 + "px";
