@@ -31,6 +31,7 @@ __all__ = [
     "CRITERIA",
     "LANGS",
     "OSM_ATTRIBUTION",
+    "OWNER_WORDS",
     "TEXT",
     "Criterion",
     "attribution_lines",
@@ -140,6 +141,11 @@ TEXT: dict[str, dict[str, str]] = {
         "basemap": "Hintergrundkarte",
         "base_map": "Grundkarte (Straßen, Bezirke)",
         "locator": "Lage im Stadtgebiet",
+        "dash_note": "– kein Wert (für dieses Kriterium liegen keine Daten vor)",
+        "fallback_note": (
+            "Ersatzwert: Entfernung als Luftlinie × Umwegfaktor geschätzt, weil die Fläche "
+            "außerhalb des Straßennetzes liegt oder es dort keinen Weg gibt"
+        ),
         "old_browser": "Dieser Browser ist zu alt für die Karte.",
         "page": "Seite",
         "sheet_ranking": "Rangfolge",
@@ -202,6 +208,11 @@ TEXT: dict[str, dict[str, str]] = {
         "basemap": "Basemap",
         "base_map": "Base map (streets, districts)",
         "locator": "Location in the city",
+        "dash_note": "– no value (there is no data for this criterion)",
+        "fallback_note": (
+            "fallback value: distance estimated as straight line × detour factor, because "
+            "the plot lies outside the street network or no path reaches it there"
+        ),
         "old_browser": "This browser is too old for the map.",
         "page": "Page",
         "sheet_ranking": "Ranking",
@@ -276,7 +287,25 @@ def format_number(value: object, lang: str = "de", decimals: int = 1) -> str:
     return s
 
 
-def format_raw(value: object, unit: str, lang: str = "de") -> str:
+#: Owner categories of the ``ownership`` criterion (see ``configs/plot_vocabulary.yaml``)
+#: in the planner's words.
+OWNER_WORDS = {
+    "de": {
+        "city": "städtisch (Landeshauptstadt)",
+        "idr": "IDR (städtische Tochter)",
+        "public": "öffentlich (Land, Bund, Bahn …)",
+        "private": "privat",
+    },
+    "en": {
+        "city": "city-owned",
+        "idr": "IDR (city subsidiary)",
+        "public": "other public owner",
+        "private": "private",
+    },
+}
+
+
+def format_raw(value: object, unit: str, lang: str = "de", *, criterion: str = "") -> str:
     """Format a raw criterion value with its unit; decimals follow the magnitude.
 
     Booleans show as ja/nein (yes/no), text is shown as it is, missing values as
@@ -288,6 +317,8 @@ def format_raw(value: object, unit: str, lang: str = "de") -> str:
     '4.520 m²'
     >>> format_raw(True, "", "en")
     'yes'
+    >>> format_raw("city", "", criterion="ownership")
+    'städtisch (Landeshauptstadt)'
     """
     if is_missing(value):
         return text("no_data", lang)
@@ -299,6 +330,8 @@ def format_raw(value: object, unit: str, lang: str = "de") -> str:
         s = format_number(x, lang, decimals)
     else:
         s = str(value)
+        if criterion == "ownership":
+            s = OWNER_WORDS.get(lang, OWNER_WORDS["de"]).get(s.strip().lower(), s)
     return f"{s} {unit}".strip()
 
 

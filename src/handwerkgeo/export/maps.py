@@ -52,6 +52,7 @@ from handwerkgeo.export._labels import (
     COLOUR_EXCLUDED,
     COLOUR_NO_DATA,
     OSM_ATTRIBUTION,
+    OWNER_WORDS,
     TEXT,
     Criterion,
     attribution_lines,
@@ -177,6 +178,15 @@ def _context_payload(
             lines.extend(enc_lines(g))
         ctx["cycling"] = {"lines": lines}
     return ctx
+
+
+def _raw(gdf: gpd.GeoDataFrame, name: str, lang: str) -> pd.Series:
+    """Raw values of a criterion; owner categories in the planner's words."""
+    raw = gdf[f"raw_{name}"]
+    if name != "ownership":
+        return raw
+    words = OWNER_WORDS[lang]
+    return raw.map(lambda v: words.get(str(v).strip().lower(), v) if isinstance(v, str) else v)
 
 
 @dataclass(frozen=True)
@@ -358,7 +368,7 @@ def map_payload(
         "rp95": num_list(gdf["rank_p95"], 0) if "rank_p95" in gdf else None,
         **decision_payload(gdf, crits, lang),
         **attribute_payload(gdf, lang),
-        "raw": {c.name: raw_list(gdf[f"raw_{c.name}"]) for c in crits if f"raw_{c.name}" in gdf},
+        "raw": {c.name: raw_list(_raw(gdf, c.name, lang)) for c in crits if f"raw_{c.name}" in gdf},
         # utilities as integer percent, contributions as integer tenths of points
         "u": {
             c.name: num_list(pd.to_numeric(gdf[f"u_{c.name}"], errors="coerce") * 100, 0)

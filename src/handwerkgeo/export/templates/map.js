@@ -156,7 +156,11 @@ var HWG = (function () {
         var anyFb = D.crit.some(function (c) {
           return D.fb[c.k] && D.fb[c.k][i];
         });
-        if (anyFb) h += '<div class="hwg-foot">* ' + esc(T.fallback) + "</div>";
+        if (anyFb) h += '<div class="hwg-foot">* ' + esc(T.fallback_note) + "</div>";
+        var anyDash = D.crit.some(function (c) {
+          return !D.u[c.k] || D.u[c.k][i] === null;
+        });
+        if (anyDash) h += '<div class="hwg-foot">' + esc(T.dash_note) + "</div>";
       }
       return h + "</div>";
     }
