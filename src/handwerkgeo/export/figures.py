@@ -143,7 +143,7 @@ def north_arrow(ax: Axes) -> None:
     angle = math.atan2(nx - cx, ny - cy)  # clockwise from grid north
     size = min(x1 - x0, y1 - y0) * 0.09
     ax_x = x1 - (x1 - x0) * 0.05
-    ax_y = y1 - (y1 - y0) * 0.12
+    ax_y = y1 - (y1 - y0) * 0.03 - size * 1.6  # arrow and "N" wholly inside the frame
     dx, dy = size * math.sin(angle), size * math.cos(angle)
     ax.add_patch(
         FancyArrow(
