@@ -409,6 +409,16 @@ _LAYOUT = {
 }
 
 
+def _above(
+    box: tuple[float, float, float, float], bottom: float
+) -> tuple[float, float, float, float]:
+    """``box`` (x, y, w, h) with its bottom raised to ``bottom`` (top kept)."""
+    x, y, w, h = box
+    if y >= bottom:
+        return box
+    return (x, bottom, w, max(y + h - bottom, 0.05))
+
+
 def _city(stadtteile: gpd.GeoDataFrame | None, base_map: BaseMap | None) -> gpd.GeoDataFrame | None:
     for layer in (
         stadtteile,
@@ -444,7 +454,13 @@ def render_figure(
         va="top",
         parse_math=False,
     )
-    map_box, legend_box, locator_box = _LAYOUT[opts.orientation]
+    sources = [*opts.extra_sources, *(base_map.sources if base_map is not None else ())]
+    footer = _footer(gdf, lang, sources, width=int(16 * size[0]))
+    # the footer takes what it needs at the bottom; map and locator start above it
+    footer_top = 0.015 + (footer.count("\n") + 1) * 6 * 1.25 / 72 / size[1]
+    map_box, legend_box, locator_box = (
+        _above(b, footer_top + 0.015) for b in _LAYOUT[opts.orientation]
+    )
     ax = fig.add_axes(map_box)
     top = draw_map(ax, gdf, stadtteile=stadtteile, top_n=opts.top_n, lang=lang, base_map=base_map)
     scale_bar(ax, lang)
@@ -455,11 +471,10 @@ def render_figure(
         x0, x1 = ax.get_xlim()
         y0, y1 = ax.get_ylim()
         locator(fig.add_axes(locator_box), city, (x0, y0, x1, y1), title=TEXT[lang]["locator"])
-    sources = [*opts.extra_sources, *(base_map.sources if base_map is not None else ())]
     fig.text(
         0.03,
         0.015,
-        _footer(gdf, lang, sources, width=int(16 * size[0])),
+        footer,
         fontsize=6,
         va="bottom",
         color="#333333",
