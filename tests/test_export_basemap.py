@@ -203,3 +203,12 @@ def test_load_base_map_from_fetched_data(fetched_data_dir: Path) -> None:
     layers = {s["layer"] for s in bm.sources}
     assert {"osm_main_roads_city", "osm_streets_central", "stadtteile"} <= layers
     assert "© OpenStreetMap contributors" in {s["attribution"] for s in bm.sources}
+
+
+def test_osm_tiles_on_request_with_attribution(tmp_path: Path) -> None:
+    out = export_map(make_scored(4), tmp_path / "t.html", basemap="osm", base_map=small_base_map())
+    text = out.read_text(encoding="utf-8")
+    assert "tile.openstreetmap.org" in text
+    assert "© OpenStreetMap contributors" in text
+    plain = export_map(make_scored(4), tmp_path / "p.html", base_map=small_base_map())
+    assert "tile.openstreetmap.org" not in plain.read_text(encoding="utf-8")

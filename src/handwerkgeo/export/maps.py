@@ -203,9 +203,10 @@ class MapOptions:
         Inline Leaflet (from folium-offline) so the file needs no network (default). With
         ``False`` Leaflet is linked from its CDN.
     basemap
-        Optional tile layer: a folium/xyzservices name (``"OpenStreetMap"``,
-        ``"CartoDB positron"``) or a URL template. ``None`` (default) draws no basemap;
-        the map is complete without one. A basemap needs network access when viewed.
+        Optional raster tile layer beneath the offline base map: ``"osm"`` (OpenStreetMap,
+        with its attribution), a folium/xyzservices name (``"CartoDB positron"``) or a URL
+        template. ``None`` (default) draws no tiles: the offline base map
+        (``base_map=``) is complete without them. Tiles need network access when viewed.
     basemap_attribution
         Attribution of a URL-template basemap (required by Leaflet for custom URLs).
     title
@@ -485,7 +486,7 @@ def export_map(
     lang = check_lang(opts.lang)
     max_polygons, basemap, basemap_attribution = (
         opts.max_polygons,
-        opts.basemap,
+        "OpenStreetMap" if (opts.basemap or "").lower() == "osm" else opts.basemap,
         opts.basemap_attribution,
     )
     title, offline, compress = opts.title, opts.offline, opts.compress
