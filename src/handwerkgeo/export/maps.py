@@ -539,6 +539,9 @@ def export_map(
         m.default_js = [("leaflet", LEAFLET_JS_URL)]
         m.default_css = [("leaflet_css", LEAFLET_CSS_URL)]
     fig.header.add_child(Raw(f"<style>{template_text('map.css')}</style>"), name="hwg_css")  # type: ignore[attr-defined]
+    fig.header.add_child(  # type: ignore[attr-defined]
+        Raw(f"<script>{template_text('map_labels.js')}</script>"), name="hwg_labels_js"
+    )
     fig.header.add_child(Raw(f"<script>{template_text('map.js')}</script>"), name="hwg_js")  # type: ignore[attr-defined]
 
     if basemap is not None:
