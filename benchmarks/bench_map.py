@@ -2,19 +2,24 @@
 
 A square 100 m grid over the bounds of Düsseldorf's Stadtteile, clipped to the city, gets
 synthetic scores for all 15 criteria (plus a dozen larger "plots"), is exported with
-:func:`handwerkgeo.export.maps.export_map` (Stadtteile as context), and opened in headless
-Debian Chromium from ``file://`` with every network request blocked. Reported:
+:func:`handwerkgeo.export.maps.export_map` with the offline base map
+(:func:`handwerkgeo.export.basemap.load_base_map`: streets, Bezirke, Stadtteile, stops,
+cycling network) and, for comparison, without it, and opened in headless Debian Chromium
+from ``file://`` with every network request blocked. Reported:
 
-- export time (Python), file size,
+- export time (Python), file size with and without the base map (budget: 3.5 MB with it),
 - time to ready: from navigation start until the map script has built and added its layers
   (``window.hwgReadyAt``) and until the canvas has painted (``window.hwgPaintedAt``).
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_map.py [--mirror DIR] [--cell-m 100] [--runs 3]
+    .venv/bin/python benchmarks/bench_map.py [--mirror DIR] [--data-dir DIR] [--cell-m 100]
+        [--runs 3]
 
 Needs the data mirror (``HANDWERKGEO_DATA_MIRROR`` or ``../shared/data/duesseldorf``) and
-``/usr/bin/chromium``. Writes its map to ``benchmarks/results/`` (git-ignored).
+``/usr/bin/chromium``; the base map is read from ``--data-dir`` (fetched data) or, without
+it, fetched from the mirror into a temporary folder. Writes its maps to
+``benchmarks/results/`` (git-ignored).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,6 +37,7 @@ import pandas as pd
 import shapely
 
 from handwerkgeo.crs import CRS
+from handwerkgeo.export.basemap import BaseMap, load_base_map
 from handwerkgeo.export.maps import export_map
 
 REPO = Path(__file__).resolve().parents[1]
@@ -151,12 +158,26 @@ def time_to_ready(html: Path, runs: int) -> list[tuple[float, float]]:
     return out
 
 
+def _base_map(data_dir: str | None, mirror: Path) -> BaseMap:
+    t0 = time.perf_counter()
+    if data_dir is None:
+        from handwerkgeo.fetch import fetch
+
+        data_dir = tempfile.mkdtemp(prefix="hwg-bench-data-")
+        fetch(mirror=mirror, data_dir=data_dir)
+    base = load_base_map(data_dir)
+    n = 0 if base.streets is None else len(base.streets)
+    print(f"base map loaded in {time.perf_counter() - t0:.1f} s: {n} street lines")
+    return base
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default_mirror = os.environ.get("HANDWERKGEO_DATA_MIRROR") or str(
         REPO.parent / "shared" / "data" / "duesseldorf"
     )
     parser.add_argument("--mirror", default=default_mirror)
+    parser.add_argument("--data-dir", default=None, help="fetched data (default: fetch)")
     parser.add_argument("--cell-m", type=float, default=100.0)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
@@ -173,11 +194,14 @@ def main() -> None:
     )
 
     results = REPO / "benchmarks" / "results"
+    plain = export_map(scored, results / "bench_map_plain.html", stadtteile=st)
+    print(f"without base map: file size {plain.stat().st_size / 1e6:.2f} MB")
+    base = _base_map(args.data_dir, Path(args.mirror))
     t0 = time.perf_counter()
-    html = export_map(scored, results / "bench_map.html", stadtteile=st)
+    html = export_map(scored, results / "bench_map.html", base_map=base)
     t_export = time.perf_counter() - t0
     size_mb = html.stat().st_size / 1e6
-    print(f"export: {t_export:.2f} s, file size {size_mb:.2f} MB ({html})")
+    print(f"with base map: export {t_export:.2f} s, file size {size_mb:.2f} MB ({html})")
     if not Path("/usr/bin/chromium").exists():
         print("no /usr/bin/chromium: time to ready not measured")
         return

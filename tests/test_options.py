@@ -9,6 +9,7 @@ from typing import Any, get_type_hints
 import pytest
 
 from handwerkgeo.errors import ConfigError
+from handwerkgeo.export.figures import FigureKwargs, FigureOptions
 from handwerkgeo.export.maps import MapKwargs, MapOptions, export_map
 from handwerkgeo.export.profiles import ProfileKwargs, ProfileOptions, export_profiles
 from handwerkgeo.register import RunOptions, add_plots, rescore
@@ -19,6 +20,7 @@ PAIRS = [
     (RunOptions, RunKwargs),
     (MapOptions, MapKwargs),
     (ProfileOptions, ProfileKwargs),
+    (FigureOptions, FigureKwargs),
     (DaskOptions, DaskKwargs),
 ]
 

@@ -38,6 +38,7 @@ def demo_command(
     """Score the example plots and the whole city; write maps, tables and profiles."""
     from handwerkgeo.cli.search import write_search
     from handwerkgeo.context import load_context
+    from handwerkgeo.export.basemap import load_base_map
     from handwerkgeo.export.council import export_council_text
     from handwerkgeo.export.figures import export_figure
     from handwerkgeo.export.maps import export_map
@@ -53,6 +54,7 @@ def demo_command(
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     ctx = load_context(data_dir)
+    base = load_base_map(data_dir, context=ctx)
     t_ctx = time.perf_counter() - t0
     plots = read_plots(Path(str(EXAMPLE_PLOTS)))
     scored = score_plots(plots, context=ctx)
@@ -75,11 +77,13 @@ def demo_command(
         stadtteile=ctx.stadtteile,
         stops=ctx.stops,
         cycling=ctx.cycling,
+        base_map=base,
     )
     export_figure(
         scored,
         out / "map.png",
         stadtteile=ctx.stadtteile,
+        base_map=base,
         top_n=top,
         lang=language,
         extra_sources=sources,
@@ -89,6 +93,7 @@ def demo_command(
         out / "profiles",
         lang=language,
         stadtteile=ctx.stadtteile,
+        base_map=base,
         extra_sources=sources,
     )
     t_plots = time.perf_counter() - t0 - t_ctx
@@ -107,6 +112,7 @@ def demo_command(
         top_n=0,
         lang=language,
         stadtteile=ctx.stadtteile,
+        base_map=base,
         title=title,
         extra_sources=sources,
     )

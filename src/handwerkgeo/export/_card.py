@@ -168,7 +168,7 @@ def score_card(
             {
                 "name": c.name,
                 "label": c.label,
-                "raw": format_raw(row.get(f"raw_{c.name}"), c.unit, lang),
+                "raw": format_raw(row.get(f"raw_{c.name}"), c.unit, lang, criterion=c.name),
                 "utility": format_number(row.get(f"u_{c.name}"), lang, 2),
                 "contribution": format_number(row.get(f"contrib_{c.name}"), lang, 1),
                 "fallback": bool(fb) if not is_missing(fb) else False,

@@ -31,6 +31,7 @@ __all__ = [
     "CRITERIA",
     "LANGS",
     "OSM_ATTRIBUTION",
+    "OWNER_WORDS",
     "TEXT",
     "Criterion",
     "attribution_lines",
@@ -41,6 +42,7 @@ __all__ = [
     "criteria_of",
     "format_number",
     "format_raw",
+    "format_timestamp",
     "is_missing",
     "merge_sources",
     "run_of",
@@ -137,6 +139,13 @@ TEXT: dict[str, dict[str, str]] = {
         "profile_title": "Standortsteckbrief",
         "index_title": "Standortsteckbriefe",
         "basemap": "Hintergrundkarte",
+        "base_map": "Grundkarte (Straßen, Bezirke)",
+        "locator": "Lage im Stadtgebiet",
+        "dash_note": "– kein Wert (für dieses Kriterium liegen keine Daten vor)",
+        "fallback_note": (
+            "Ersatzwert: Entfernung als Luftlinie × Umwegfaktor geschätzt, weil die Fläche "
+            "außerhalb des Straßennetzes liegt oder es dort keinen Weg gibt"
+        ),
         "old_browser": "Dieser Browser ist zu alt für die Karte.",
         "page": "Seite",
         "sheet_ranking": "Rangfolge",
@@ -197,6 +206,13 @@ TEXT: dict[str, dict[str, str]] = {
         "profile_title": "Site profile",
         "index_title": "Site profiles",
         "basemap": "Basemap",
+        "base_map": "Base map (streets, districts)",
+        "locator": "Location in the city",
+        "dash_note": "– no value (there is no data for this criterion)",
+        "fallback_note": (
+            "fallback value: distance estimated as straight line × detour factor, because "
+            "the plot lies outside the street network or no path reaches it there"
+        ),
         "old_browser": "This browser is too old for the map.",
         "page": "Page",
         "sheet_ranking": "Ranking",
@@ -271,7 +287,25 @@ def format_number(value: object, lang: str = "de", decimals: int = 1) -> str:
     return s
 
 
-def format_raw(value: object, unit: str, lang: str = "de") -> str:
+#: Owner categories of the ``ownership`` criterion (see ``configs/plot_vocabulary.yaml``)
+#: in the planner's words.
+OWNER_WORDS = {
+    "de": {
+        "city": "städtisch (Landeshauptstadt)",
+        "idr": "IDR (städtische Tochter)",
+        "public": "öffentlich (Land, Bund, Bahn …)",
+        "private": "privat",
+    },
+    "en": {
+        "city": "city-owned",
+        "idr": "IDR (city subsidiary)",
+        "public": "other public owner",
+        "private": "private",
+    },
+}
+
+
+def format_raw(value: object, unit: str, lang: str = "de", *, criterion: str = "") -> str:
     """Format a raw criterion value with its unit; decimals follow the magnitude.
 
     Booleans show as ja/nein (yes/no), text is shown as it is, missing values as
@@ -283,6 +317,8 @@ def format_raw(value: object, unit: str, lang: str = "de") -> str:
     '4.520 m²'
     >>> format_raw(True, "", "en")
     'yes'
+    >>> format_raw("city", "", criterion="ownership")
+    'städtisch (Landeshauptstadt)'
     """
     if is_missing(value):
         return text("no_data", lang)
@@ -294,6 +330,8 @@ def format_raw(value: object, unit: str, lang: str = "de") -> str:
         s = format_number(x, lang, decimals)
     else:
         s = str(value)
+        if criterion == "ownership":
+            s = OWNER_WORDS.get(lang, OWNER_WORDS["de"]).get(s.strip().lower(), s)
     return f"{s} {unit}".strip()
 
 
@@ -430,15 +468,39 @@ def credit_parts(run: Mapping[str, Any], lang: str = "de", *, scored_at: bool = 
     """The credit line of printed outputs: creation time, config hash, version (and the
     time of scoring with ``scored_at=True``), each as ``label: value``."""
     t = TEXT[lang]
-    created = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
-    parts = [f"{t['created']}: {created}"]
+    parts = [f"{t['created']}: {format_timestamp(None, lang)}"]
     if run["config_hash"]:
         parts.append(f"{t['config_hash']}: {str(run['config_hash'])[:12]}")
     if run["version"]:
         parts.append(f"handwerkgeo {run['version']}")
     if scored_at and run["scored_at"]:
-        parts.append(f"{t['scored_at']}: {run['scored_at']}")
+        parts.append(f"{t['scored_at']}: {format_timestamp(run['scored_at'], lang)}")
     return parts
+
+
+#: One date format per output language: "06.12.2026, 17:05" / "2026-12-06 17:05".
+_DATE_FORMAT = {"de": "%d.%m.%Y, %H:%M", "en": "%Y-%m-%d %H:%M"}
+
+
+def format_timestamp(value: object, lang: str = "de") -> str:
+    """A point in time in the one date format of ``lang``; ``None`` means now.
+
+    ISO strings (as in ``attrs["run"]["scored_at"]``) are parsed and shown in local time;
+    anything that cannot be read as a time is shown as it is.
+    """
+    if value is None:
+        ts = _dt.datetime.now().astimezone()
+    else:
+        try:
+            parsed = pd.Timestamp(str(value))
+        except (ValueError, TypeError):
+            return str(value)
+        if pd.isna(parsed):
+            return str(value)
+        ts = parsed.to_pydatetime()
+        if ts.tzinfo is not None:
+            ts = ts.astimezone()
+    return ts.strftime(_DATE_FORMAT.get(lang, _DATE_FORMAT["de"]))
 
 
 def attribution_lines(run: Mapping[str, Any], lang: str = "de") -> list[str]:

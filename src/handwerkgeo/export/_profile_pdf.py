@@ -27,6 +27,7 @@ __all__ = [
     "pdf_page",
     "shorten",
     "style_table",
+    "symbol_notes",
 ]
 
 
@@ -118,6 +119,8 @@ def pdf_page(
     footer: str,
     lang: str,
 ) -> bytes:
+    """The page; every symbol used in the criteria table (``*``, ``–``) is explained
+    beneath it, and no missing criterion is cut (they are listed in the header)."""
     t = TEXT[lang]
     fig = Figure(figsize=A4_PORTRAIT_IN)
     title = head[0].text
@@ -145,7 +148,19 @@ def pdf_page(
     # the space between footer and bar chart (bbox), so the two never overlap
     footer_text = textwrap.fill(footer, 170)
     footer_top = 0.012 + (footer_text.count("\n") + 1) * 5.5 * 1.3 / (A4_PORTRAIT_IN[1] * 72)
-    table_bottom = min(footer_top + 0.012, 0.2)
+    notes = symbol_notes(crit_rows, lang)
+    notes_top = footer_top + 0.006 + len(notes) * 7 * 1.35 / (A4_PORTRAIT_IN[1] * 72)
+    for k, note in enumerate(notes):
+        fig.text(
+            0.06,
+            notes_top - k * 7 * 1.35 / (A4_PORTRAIT_IN[1] * 72),
+            note,
+            fontsize=7,
+            color="#333333",
+            va="top",
+            parse_math=False,
+        )
+    table_bottom = min(notes_top + 0.01, 0.2)
     ax_tab = fig.add_axes((0.06, table_bottom, 0.88, 0.29 - table_bottom))
     ax_tab.set_axis_off()
     header = [t["criterion"], t["weight"], t["raw"], t["utility"], t["contribution"]]
@@ -170,6 +185,18 @@ def pdf_page(
     with PdfPages(buf, metadata={"Title": title, "Creator": "handwerkgeo"}) as pdf:
         pdf.savefig(fig)
     return buf.getvalue()
+
+
+def symbol_notes(crit_rows: list[list[str]], lang: str) -> list[str]:
+    """One line per symbol the criteria table uses: ``*`` (fallback) and ``–`` (no value)."""
+    t = TEXT[lang]
+    cells = [c for r in crit_rows for c in r[1:]]
+    notes = []
+    if any(c.endswith(" *") for c in cells):
+        notes.append(f"* {t['fallback_note']}")
+    if any(c.strip() == "–" for c in cells):
+        notes.append(t["dash_note"])
+    return notes
 
 
 def style_table(tbl: Any, size: float) -> None:

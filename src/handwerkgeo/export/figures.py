@@ -1,6 +1,10 @@
-"""Print figures of the score map (PNG or PDF, A4 landscape) with matplotlib.
+"""Print figures of the score map (PNG or PDF; A4 or A3, landscape or portrait).
 
-The figure shows the total score in five colour-blind-safe classes (viridis, fixed breaks
+The plots fill the frame with a margin, over the offline base map (streets, Bezirke,
+:mod:`handwerkgeo.export.basemap`); a locator inset shows the frame within the whole city.
+Rank labels sit beside their plots (the score colour stays visible), none over another and
+none cut at the frame; quarter names are kept wholly inside the frame. The figure shows
+the total score in five colour-blind-safe classes (viridis, fixed breaks
 0-20-40-60-80-100; excluded plots grey), the top-N plots with their rank, optional
 Stadtteile with names, a classed legend, a scale bar in metres (drawn from the EPSG:25832
 coordinates, which are metres), a north arrow pointing to true north (UTM grid north
@@ -19,8 +23,9 @@ import math
 import os
 import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -32,6 +37,7 @@ from matplotlib.patches import FancyArrow, Patch, Rectangle
 from pyproj import Transformer
 
 from handwerkgeo._atomic import atomic_write_bytes
+from handwerkgeo._options import merge_options
 from handwerkgeo.crs import CRS, check_crs
 from handwerkgeo.errors import ConfigError, MissingColumnError
 from handwerkgeo.export._labels import (
@@ -49,9 +55,22 @@ from handwerkgeo.export._labels import (
     run_of,
     validate_scored,
 )
+from handwerkgeo.export._print_layout import (
+    fit_extent,
+    locator,
+    paper_size,
+    place_labels,
+    quarter_labels,
+)
+from handwerkgeo.export.basemap import BaseMap, draw_base_map
+
+if TYPE_CHECKING:
+    from typing import Unpack
 
 __all__ = [
     "A4_LANDSCAPE_IN",
+    "FigureKwargs",
+    "FigureOptions",
     "draw_map",
     "export_figure",
     "north_arrow",
@@ -124,7 +143,7 @@ def north_arrow(ax: Axes) -> None:
     angle = math.atan2(nx - cx, ny - cy)  # clockwise from grid north
     size = min(x1 - x0, y1 - y0) * 0.09
     ax_x = x1 - (x1 - x0) * 0.05
-    ax_y = y1 - (y1 - y0) * 0.12
+    ax_y = y1 - (y1 - y0) * 0.03 - size * 1.6  # arrow and "N" wholly inside the frame
     dx, dy = size * math.sin(angle), size * math.cos(angle)
     ax.add_patch(
         FancyArrow(
@@ -151,7 +170,11 @@ def north_arrow(ax: Axes) -> None:
 
 
 def _footer(
-    scored: gpd.GeoDataFrame, lang: str, extra_sources: Sequence[Mapping[str, Any]] = ()
+    scored: gpd.GeoDataFrame,
+    lang: str,
+    extra_sources: Sequence[Mapping[str, Any]] = (),
+    *,
+    width: int = 190,
 ) -> str:
     t = TEXT[lang]
     run = merge_sources(run_of(scored), extra_sources)
@@ -160,7 +183,57 @@ def _footer(
     text = " · ".join(parts)
     if lines:
         text += f"\n{t['sources']}: " + "; ".join(lines)
-    return "\n".join(textwrap.fill(p, 190) for p in text.split("\n"))
+    return "\n".join(textwrap.fill(p, width) for p in text.split("\n"))
+
+
+def _drawable(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    drawable = ~(gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
+    if not drawable.all():
+        logger.warning(
+            "%d plot(s) without geometry are not drawn: %s",
+            int((~drawable).sum()),
+            ", ".join(map(str, gdf.loc[~drawable, "plot_id"].head(10))),
+        )
+    return drawable
+
+
+def _axes_inches(ax: Axes) -> tuple[float, float]:
+    fig = ax.get_figure()
+    w, h = fig.get_size_inches() if fig is not None else (4.0, 4.0)  # type: ignore[union-attr]
+    pos = ax.get_position()
+    return (max(pos.width * w, 0.1), max(pos.height * h, 0.1))
+
+
+def _top_order(gdf: gpd.GeoDataFrame, drawable: np.ndarray, top_n: int) -> list[int]:
+    rank = pd.to_numeric(gdf["rank"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    excluded = gdf["excluded"].fillna(False).astype(bool).to_numpy()
+    order = [
+        int(i)
+        for i in np.argsort(np.where(excluded, np.nan, rank), kind="stable")
+        if not np.isnan(rank[i]) and not excluded[i] and drawable[i]
+    ]
+    return order[: max(int(top_n), 0)]
+
+
+def _small_plots_as_dots(ax: Axes, sub: gpd.GeoDataFrame, colours: np.ndarray) -> None:
+    """Plots smaller than ~1.5 mm on paper keep their score colour as a dot."""
+    x0, x1 = ax.get_xlim()
+    m_per_mm = (x1 - x0) / (_axes_inches(ax)[0] * 25.4)
+    b = sub.geometry.bounds
+    size = np.maximum(b["maxx"] - b["minx"], b["maxy"] - b["miny"]).to_numpy()
+    poly = sub.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    small = poly & (size < 1.5 * m_per_mm)
+    if small.any() and len(sub) <= 3000:
+        pts = sub.geometry[small].representative_point()
+        ax.scatter(
+            pts.x,
+            pts.y,
+            s=14,
+            c=list(colours[small]),
+            edgecolors="black",
+            linewidths=0.5,
+            zorder=5.5,
+        )
 
 
 def draw_map(
@@ -172,20 +245,27 @@ def draw_map(
     lang: str,
     label_stadtteile: bool = True,
     extent: tuple[float, float, float, float] | None = None,
+    base_map: BaseMap | None = None,
 ) -> list[int]:
-    """Draw plots (and context) on ``ax``; return the positions of the top-N plots."""
-    drawable = ~(gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
-    if not drawable.all():
-        logger.warning(
-            "%d plot(s) without geometry are not drawn: %s",
-            int((~drawable).sum()),
-            ", ".join(map(str, gdf.loc[~drawable, "plot_id"].head(10))),
-        )
+    """Draw the base map, plots and quarter names on ``ax``; return the top-N positions.
+
+    Without ``extent`` the plots fill the axes with a margin (the extent takes the aspect
+    of the axes). Rank labels sit beside their plots (leader lines where plots crowd), never
+    over another label and never cut at the frame; quarter names stay wholly inside it.
+    """
+    drawable = _drawable(gdf)
     colours = np.array(score_colours(gdf), dtype=object)
     if extent is None:
         b = gdf.geometry[drawable].total_bounds if drawable.any() else np.array([0, 0, 1, 1])
-        pad = max(b[2] - b[0], b[3] - b[1], 200.0) * 0.05
-        extent = (b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad)
+        extent = fit_extent(b, _axes_inches(ax))
+    if stadtteile is None and base_map is not None:
+        stadtteile = base_map.stadtteile
+    ax.set_xlim(extent[0], extent[2])
+    ax.set_ylim(extent[1], extent[3])
+    ax.set_aspect("equal")
+    ax.set_facecolor("#f3f1ec")
+    if base_map is not None:
+        draw_base_map(ax, base_map, extent)
     if stadtteile is not None and len(stadtteile):
         check_crs(stadtteile, name="stadtteile")
         stadtteile.boundary.plot(
@@ -204,63 +284,31 @@ def draw_map(
         )
     ax.set_xlim(extent[0], extent[2])
     ax.set_ylim(extent[1], extent[3])
-    if (
-        stadtteile is not None
-        and len(stadtteile)
-        and label_stadtteile
-        and "stadtteil_name" in stadtteile
-    ):
-        pts = stadtteile.geometry.representative_point()
-        for p, name in zip(pts, stadtteile["stadtteil_name"], strict=True):
-            if (
-                extent[0] <= p.x <= extent[2]
-                and extent[1] <= p.y <= extent[3]
-                and not pd.isna(name)
-            ):
-                ax.text(
-                    p.x,
-                    p.y,
-                    str(name),
-                    fontsize=5,
-                    color="#333333",
-                    ha="center",
-                    va="center",
-                    zorder=4,
-                    parse_math=False,
-                    clip_on=True,
-                )
-    rank = pd.to_numeric(gdf["rank"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    excluded = gdf["excluded"].fillna(False).astype(bool).to_numpy()
-    order = [
-        i
-        for i in np.argsort(np.where(excluded, np.nan, rank), kind="stable")
-        if not np.isnan(rank[i]) and not excluded[i] and drawable[i]
-    ]
-    top = order[: max(int(top_n), 0)]
+    ax.apply_aspect()
+    _small_plots_as_dots(ax, sub, colours[drawable])
+    names = quarter_labels(ax, stadtteile, extent) if label_stadtteile else []
+    top = _top_order(gdf, drawable, top_n)
     if top:
-        pts = gdf.geometry.iloc[top].representative_point()
+        rank = pd.to_numeric(gdf["rank"], errors="coerce")
         outline = gdf.iloc[top]
         outline = outline[outline.geom_type.isin(["Polygon", "MultiPolygon"])]
         if len(outline):
-            outline.boundary.plot(ax=ax, color="black", linewidth=1.2, zorder=5)
-        for p, i in zip(pts, top, strict=True):
-            ax.text(
-                p.x,
-                p.y,
-                str(int(rank[i])),
-                fontsize=6.5,
-                weight="bold",
-                ha="center",
-                va="center",
-                zorder=6,
-                bbox={
-                    "boxstyle": "circle,pad=0.25",
-                    "facecolor": "white",
-                    "edgecolor": "black",
-                    "linewidth": 0.8,
-                },
-            )
-    ax.set_aspect("equal")
+            outline.boundary.plot(ax=ax, color="black", linewidth=1.0, zorder=5)
+        ax.set_xlim(extent[0], extent[2])
+        ax.set_ylim(extent[1], extent[3])
+        pts = gdf.geometry.iloc[top].representative_point()
+        bounds = gdf.geometry.iloc[top].bounds
+        sx = ax.transData.transform((1.0, 0.0))[0] - ax.transData.transform((0.0, 0.0))[0]
+        halves = [
+            ((r.maxx - r.minx) / 2 * sx, (r.maxy - r.miny) / 2 * sx) for r in bounds.itertuples()
+        ]
+        place_labels(
+            ax,
+            [(p.x, p.y) for p in pts],
+            [str(int(rank.iloc[i])) for i in top],
+            half_sizes=halves,
+            avoid=names,
+        )
     ax.set_xlabel("")
     ax.set_ylabel("")
     ax.set_xticks([])
@@ -287,12 +335,12 @@ def _legend(ax: Axes, lang: str, top_n: int) -> None:
             Line2D(
                 [],
                 [],
-                marker="o",
-                markersize=9,
+                marker="s",
+                markersize=8,
                 markerfacecolor="white",
                 markeredgecolor="black",
                 linestyle="none",
-                label=t["top_n"].format(n=top_n),
+                label=t["top_n"].format(n=top_n) + " – " + t["rank"],
             )
         )
     ax.legend(
@@ -306,37 +354,127 @@ def _legend(ax: Axes, lang: str, top_n: int) -> None:
     ax.axis("off")
 
 
+@dataclass(frozen=True)
+class FigureOptions:
+    """How a print figure looks: every option of :func:`export_figure` but the data.
+
+    Attributes
+    ----------
+    top_n
+        Number of best-ranked plots labelled with their rank.
+    lang
+        ``"de"`` (default) or ``"en"``.
+    title
+        Figure title; default "Standortbewertung Handwerkerhöfe Düsseldorf".
+    dpi
+        Resolution of PNG output (300 for print).
+    extra_sources
+        Sources of context layers ({name, licence, attribution}) added to the footer.
+    paper
+        ``"A4"`` (default) or ``"A3"``.
+    orientation
+        ``"landscape"`` (default) or ``"portrait"``.
+    locator
+        Draw the locator inset (the whole city with the frame of the map) when the city's
+        outline is known (Stadtteile or a base map).
+    """
+
+    top_n: int = 10
+    lang: str = "de"
+    title: str | None = None
+    dpi: int = 300
+    extra_sources: Sequence[Mapping[str, Any]] = ()
+    paper: str = "A4"
+    orientation: str = "landscape"
+    locator: bool = True
+
+
+class FigureKwargs(TypedDict, total=False):
+    """The fields of :class:`FigureOptions` as keywords of :func:`export_figure`."""
+
+    top_n: int
+    lang: str
+    title: str | None
+    dpi: int
+    extra_sources: Sequence[Mapping[str, Any]]
+    paper: str
+    orientation: str
+    locator: bool
+
+
+#: (map, legend, locator) axes and footer width per orientation, in figure fractions
+_LAYOUT = {
+    "landscape": ((0.03, 0.1, 0.72, 0.8), (0.77, 0.47, 0.21, 0.43), (0.785, 0.11, 0.19, 0.3)),
+    "portrait": ((0.05, 0.3, 0.9, 0.6), (0.05, 0.075, 0.42, 0.2), (0.6, 0.085, 0.35, 0.18)),
+}
+
+
+def _above(
+    box: tuple[float, float, float, float], bottom: float
+) -> tuple[float, float, float, float]:
+    """``box`` (x, y, w, h) with its bottom raised to ``bottom`` (top kept)."""
+    x, y, w, h = box
+    if y >= bottom:
+        return box
+    return (x, bottom, w, max(y + h - bottom, 0.05))
+
+
+def _city(stadtteile: gpd.GeoDataFrame | None, base_map: BaseMap | None) -> gpd.GeoDataFrame | None:
+    for layer in (
+        stadtteile,
+        None if base_map is None else base_map.stadtteile,
+        None if base_map is None else base_map.bezirke,
+    ):
+        if layer is not None and len(layer):
+            return gpd.GeoDataFrame(geometry=[layer.union_all()], crs=CRS)
+    return None
+
+
 def render_figure(
     scored: gpd.GeoDataFrame,
     *,
     stadtteile: gpd.GeoDataFrame | None = None,
-    top_n: int = 10,
-    lang: str = "de",
-    title: str | None = None,
-    extra_sources: Sequence[Mapping[str, Any]] = (),
+    base_map: BaseMap | None = None,
+    options: FigureOptions | None = None,
+    **kwargs: Unpack[FigureKwargs],
 ) -> Figure:
-    """The A4-landscape figure as a matplotlib ``Figure`` (see :func:`export_figure`)."""
-    lang = check_lang(lang)
+    """The print figure as a matplotlib ``Figure`` (see :func:`export_figure`)."""
+    opts = merge_options(FigureOptions, options, kwargs, func="render_figure")
+    lang = check_lang(opts.lang)
     gdf = validate_scored(scored)
-    fig = Figure(figsize=A4_LANDSCAPE_IN)
+    size = paper_size(opts.paper, opts.orientation)
+    fig = Figure(figsize=size)
+    scale = size[0] / 11.69 if opts.orientation == "landscape" else size[0] / 8.27
     fig.text(
         0.03,
-        0.955,
-        title or TEXT[lang]["title"],
-        fontsize=15,
+        1 - 0.35 / size[1],
+        opts.title or TEXT[lang]["title"],
+        fontsize=15 * scale,
         weight="bold",
         va="top",
         parse_math=False,
     )
-    ax = fig.add_axes((0.03, 0.1, 0.72, 0.8))
-    top = draw_map(ax, gdf, stadtteile=stadtteile, top_n=top_n, lang=lang)
+    sources = [*opts.extra_sources, *(base_map.sources if base_map is not None else ())]
+    footer = _footer(gdf, lang, sources, width=int(16 * size[0]))
+    # the footer takes what it needs at the bottom; map and locator start above it
+    footer_top = 0.015 + (footer.count("\n") + 1) * 6 * 1.25 / 72 / size[1]
+    map_box, legend_box, locator_box = (
+        _above(b, footer_top + 0.015) for b in _LAYOUT[opts.orientation]
+    )
+    ax = fig.add_axes(map_box)
+    top = draw_map(ax, gdf, stadtteile=stadtteile, top_n=opts.top_n, lang=lang, base_map=base_map)
     scale_bar(ax, lang)
     north_arrow(ax)
-    _legend(fig.add_axes((0.77, 0.45, 0.21, 0.45)), lang, len(top))
+    _legend(fig.add_axes(legend_box), lang, len(top))
+    city = _city(stadtteile, base_map) if opts.locator else None
+    if city is not None:
+        x0, x1 = ax.get_xlim()
+        y0, y1 = ax.get_ylim()
+        locator(fig.add_axes(locator_box), city, (x0, y0, x1, y1), title=TEXT[lang]["locator"])
     fig.text(
         0.03,
         0.015,
-        _footer(gdf, lang, extra_sources),
+        footer,
         fontsize=6,
         va="bottom",
         color="#333333",
@@ -350,32 +488,26 @@ def export_figure(
     path: str | os.PathLike[str],
     *,
     stadtteile: gpd.GeoDataFrame | None = None,
-    top_n: int = 10,
-    lang: str = "de",
-    title: str | None = None,
-    dpi: int = 300,
-    extra_sources: Sequence[Mapping[str, Any]] = (),
+    base_map: BaseMap | None = None,
+    options: FigureOptions | None = None,
+    **kwargs: Unpack[FigureKwargs],
 ) -> Path:
-    """Write the score map as a print figure (A4 landscape), PNG or PDF by file suffix.
+    """Write the score map as a print figure (A4/A3, landscape/portrait), PNG or PDF.
 
     Parameters
     ----------
     scored
         Scored frame in EPSG:25832 (output of ``handwerkgeo.scoring.score_plots``).
     path
-        ``.png`` or ``.pdf``; written atomically.
+        ``.png`` or ``.pdf`` (by suffix); written atomically.
     stadtteile
         Optional Stadtteile (EPSG:25832, ``stadtteil_name``) drawn as context with names.
-    top_n
-        Number of best-ranked plots labelled with their rank.
-    lang
-        ``"de"`` (default) or ``"en"``.
-    title
-        Figure title; default "Standortbewertung Handwerkerhöfe Düsseldorf".
-    dpi
-        Resolution of PNG output (300 for print).
-    extra_sources
-        Sources of context layers ({name, licence, attribution}) added to the footer.
+    base_map
+        The offline base map (:func:`handwerkgeo.export.basemap.load_base_map`) drawn
+        beneath the plots; its Stadtteile are used when ``stadtteile`` is not given.
+    options
+        :class:`FigureOptions` (top N, language, title, dpi, sources, paper, orientation,
+        locator inset); its fields can also be given as keywords (``paper="A3"``).
 
     Returns
     -------
@@ -384,15 +516,16 @@ def export_figure(
     Raises
     ------
     ConfigError
-        If the suffix is not ``.png`` or ``.pdf``.
+        If the suffix is not ``.png`` or ``.pdf``, or for an unknown paper/orientation.
     MissingColumnError, NoCrsError, UnexpectedCrsError
         If ``scored`` (or ``stadtteile``) is not usable.
 
     Examples
     --------
-    >>> export_figure(scored, "karte.pdf", stadtteile=stadtteile)  # doctest: +SKIP
+    >>> export_figure(scored, "karte.pdf", base_map=bm, paper="A3")  # doctest: +SKIP
     PosixPath('karte.pdf')
     """
+    opts = merge_options(FigureOptions, options, kwargs, func="export_figure")
     fmt = Path(path).suffix.lower().lstrip(".")
     if fmt not in ("png", "pdf"):
         msg = f"export_figure writes .png or .pdf files, got {str(path)!r}; change the file name."
@@ -403,19 +536,11 @@ def export_figure(
             "(read it with handwerkgeo's Stadtteile reader)."
         )
         raise MissingColumnError(msg)
-    fig = render_figure(
-        scored,
-        stadtteile=stadtteile,
-        top_n=top_n,
-        lang=lang,
-        title=title,
-        extra_sources=extra_sources,
-    )
+    fig = render_figure(scored, stadtteile=stadtteile, base_map=base_map, options=opts)
     buf = io.BytesIO()
-    meta = (
-        {"Title": title or TEXT[lang]["title"], "Creator": "handwerkgeo"} if fmt == "pdf" else None
-    )
-    fig.savefig(buf, format=fmt, dpi=dpi, metadata=meta)
+    title = opts.title or TEXT[check_lang(opts.lang)]["title"]
+    meta = {"Title": title, "Creator": "handwerkgeo"} if fmt == "pdf" else None
+    fig.savefig(buf, format=fmt, dpi=opts.dpi, metadata=meta)
     out = atomic_write_bytes(path, buf.getvalue())
-    logger.info("figure written to %s (%s, %d dpi)", out, fmt, dpi)
+    logger.info("figure written to %s (%s, %d dpi)", out, fmt, opts.dpi)
     return out

@@ -7,6 +7,13 @@ breaks 0-20-40-60-80-100; excluded plots grey), one toggleable layer per criteri
 date, the configuration hash and the data sources with licences and attribution.
 Clicking a plot opens its score card (German by default).
 
+Beneath it all lies the offline base map (:mod:`handwerkgeo.export.basemap`): streets by
+road class and zoom, Stadtbezirk and Stadtteil boundaries with names, stops and the cycling
+network, drawn from the fetched data without any tile server. The rank of a top plot is a
+label beside the plot (with a leader line where plots crowd), so the plot's colour stays
+visible; labels are placed so that they do not overlap. Extra layers (e.g. candidate sites)
+are :class:`~handwerkgeo.export.overlays.MapOverlay` objects in ``MapOptions.overlays``.
+
 Size discipline: the plots are not written as per-feature GeoJSON with per-feature styles
 and popups. One compact JSON document holds the geometry (simplified in EPSG:25832,
 reprojected to EPSG:4326 only here, quantised to 1e-5 degrees ≈ 1 m and delta-encoded)
@@ -21,7 +28,6 @@ package, so the file opens without any network access.
 
 from __future__ import annotations
 
-import datetime as _dt
 import html
 import logging
 import os
@@ -46,12 +52,14 @@ from handwerkgeo.export._labels import (
     COLOUR_EXCLUDED,
     COLOUR_NO_DATA,
     OSM_ATTRIBUTION,
+    OWNER_WORDS,
     TEXT,
     Criterion,
     attribution_lines,
     attributions,
     check_lang,
     criteria_of,
+    format_timestamp,
     merge_sources,
     run_of,
     validate_scored,
@@ -76,6 +84,8 @@ from handwerkgeo.export._offline import (
     leaflet_assets,
     template_text,
 )
+from handwerkgeo.export.basemap import BaseMap, base_map_payload
+from handwerkgeo.export.overlays import MapOverlay, overlay_payload
 from handwerkgeo.messages import message
 
 if TYPE_CHECKING:
@@ -113,10 +123,9 @@ def _title_html(
 ) -> str:
     t = TEXT[lang]
     e = html.escape
-    created = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
-    meta = [f"{e(t['created'])}: {e(created)}"]
+    meta = [f"{e(t['created'])}: {e(format_timestamp(None, lang))}"]
     if run.get("scored_at"):
-        meta.append(f"{e(t['scored_at'])}: {e(str(run['scored_at']))}")
+        meta.append(f"{e(t['scored_at'])}: {e(format_timestamp(run['scored_at'], lang))}")
     if run.get("config_hash"):
         meta.append(f"{e(t['config_hash'])}: <code>{e(str(run['config_hash'])[:12])}</code>")
     if run.get("version"):
@@ -171,6 +180,15 @@ def _context_payload(
     return ctx
 
 
+def _raw(gdf: gpd.GeoDataFrame, name: str, lang: str) -> pd.Series:
+    """Raw values of a criterion; owner categories in the planner's words."""
+    raw = gdf[f"raw_{name}"]
+    if name != "ownership":
+        return raw
+    words = OWNER_WORDS[lang]
+    return raw.map(lambda v: words.get(str(v).strip().lower(), v) if isinstance(v, str) else v)
+
+
 @dataclass(frozen=True)
 class MapOptions:
     """How a score map looks: every option of :func:`export_map` but the data layers.
@@ -185,9 +203,10 @@ class MapOptions:
         Inline Leaflet (from folium-offline) so the file needs no network (default). With
         ``False`` Leaflet is linked from its CDN.
     basemap
-        Optional tile layer: a folium/xyzservices name (``"OpenStreetMap"``,
-        ``"CartoDB positron"``) or a URL template. ``None`` (default) draws no basemap;
-        the map is complete without one. A basemap needs network access when viewed.
+        Optional raster tile layer beneath the offline base map: ``"osm"`` (OpenStreetMap,
+        with its attribution), a folium/xyzservices name (``"CartoDB positron"``) or a URL
+        template. ``None`` (default) draws no tiles: the offline base map
+        (``base_map=``) is complete without them. Tiles need network access when viewed.
     basemap_attribution
         Attribution of a URL-template basemap (required by Leaflet for custom URLs).
     title
@@ -203,6 +222,9 @@ class MapOptions:
     extra_sources
         Sources of the context layers drawn ({name, licence, attribution} each), shown
         with the sources of the scoring run in the title block and attribution line.
+    overlays
+        Extra layers drawn above the scores (:class:`~handwerkgeo.export.overlays.MapOverlay`,
+        e.g. candidate sites), each with labels, a card and its own layer-control entry.
     """
 
     top_n: int = 10
@@ -215,6 +237,7 @@ class MapOptions:
     simplify_m: float = 1.0
     compress: bool | None = None
     extra_sources: Sequence[Mapping[str, Any]] = ()
+    overlays: Sequence[MapOverlay] = ()
 
 
 class MapKwargs(TypedDict, total=False):
@@ -230,6 +253,7 @@ class MapKwargs(TypedDict, total=False):
     simplify_m: float
     compress: bool | None
     extra_sources: Sequence[Mapping[str, Any]]
+    overlays: Sequence[MapOverlay]
 
 
 def map_payload(
@@ -238,6 +262,7 @@ def map_payload(
     stadtteile: gpd.GeoDataFrame | None = None,
     stops: gpd.GeoDataFrame | None = None,
     cycling: gpd.GeoDataFrame | None = None,
+    base_map: BaseMap | None = None,
     options: MapOptions | None = None,
     extra_attributions: Sequence[str] = (),
     **kwargs: Unpack[MapKwargs],
@@ -258,7 +283,11 @@ def map_payload(
     opts = merge_options(MapOptions, options, kwargs, func="map_payload")
     lang = check_lang(opts.lang)
     top_n, title, simplify_m = opts.top_n, opts.title, opts.simplify_m
-    extra_sources = opts.extra_sources
+    extra_sources = [*opts.extra_sources, *(base_map.sources if base_map is not None else ())]
+    if base_map is not None:  # the base map's quarters, stops and cycling unless given
+        stadtteile = base_map.stadtteile if stadtteile is None else stadtteile
+        stops = base_map.stops if stops is None else stops
+        cycling = base_map.cycling if cycling is None else cycling
     gdf = validate_scored(scored)
     run = run_of(gdf)
     crits: list[Criterion] = criteria_of(gdf, lang)
@@ -340,7 +369,7 @@ def map_payload(
         "rp95": num_list(gdf["rank_p95"], 0) if "rank_p95" in gdf else None,
         **decision_payload(gdf, crits, lang),
         **attribute_payload(gdf, lang),
-        "raw": {c.name: raw_list(gdf[f"raw_{c.name}"]) for c in crits if f"raw_{c.name}" in gdf},
+        "raw": {c.name: raw_list(_raw(gdf, c.name, lang)) for c in crits if f"raw_{c.name}" in gdf},
         # utilities as integer percent, contributions as integer tenths of points
         "u": {
             c.name: num_list(pd.to_numeric(gdf[f"u_{c.name}"], errors="coerce") * 100, 0)
@@ -361,6 +390,8 @@ def map_payload(
         "top": top,
         "topPt": top_pts,
         "ctx": _context_payload(stadtteile, stops, cycling),
+        "base": None if base_map is None else base_map_payload(base_map),
+        "overlays": [overlay_payload(o) for o in opts.overlays],
         "bounds": [[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]],
         "titleHtml": _title_html(run, lang, title, lines, notes),
         "attributions": short,
@@ -372,6 +403,31 @@ def map_payload(
 # --- public API -----------------------------------------------------------------------------
 
 
+def _add_layers(
+    m: folium.Map, payload: dict[str, Any], overlays: Sequence[MapOverlay], t: Mapping[str, str]
+) -> None:
+    """The map's layers in the layer control, in drawing order."""
+    HwgLayer("score", None, t["score_layer"], show=True).add_to(m)
+    for i, c in enumerate(payload["crit"]):
+        if c["k"] in payload["u"]:
+            HwgLayer("utility", i, t["utility_layer"].format(label=c["label"]), show=False).add_to(
+                m
+            )
+    if payload["base"] is not None:
+        HwgLayer("base", None, t["base_map"], show=True).add_to(m)
+    for k, ov in enumerate(overlays):
+        HwgLayer("overlay", k, ov.name, show=ov.show).add_to(m)
+    if payload["top"]:
+        HwgLayer("top", None, t["top_n"].format(n=len(payload["top"])), show=True).add_to(m)
+    ctx = payload["ctx"]
+    if "stadtteile" in ctx:
+        HwgLayer("stadtteile", None, t["stadtteile"], show=True).add_to(m)
+    if "cycling" in ctx:
+        HwgLayer("cycling", None, t["cycling"], show=False).add_to(m)
+    if "stops" in ctx:
+        HwgLayer("stops", None, t["stops"], show=False).add_to(m)
+
+
 def export_map(
     scored: gpd.GeoDataFrame,
     path: str | os.PathLike[str],
@@ -379,6 +435,7 @@ def export_map(
     stadtteile: gpd.GeoDataFrame | None = None,
     stops: gpd.GeoDataFrame | None = None,
     cycling: gpd.GeoDataFrame | None = None,
+    base_map: BaseMap | None = None,
     options: MapOptions | None = None,
     **kwargs: Unpack[MapKwargs],
 ) -> Path:
@@ -394,6 +451,9 @@ def export_map(
     stadtteile, stops, cycling
         Optional context layers in EPSG:25832: Stadtteile (``stadtteil_name``), stops
         (``name``), cycling network (lines).
+    base_map
+        The offline base map (:func:`handwerkgeo.export.basemap.load_base_map`): streets,
+        Bezirke, and — where not given above — Stadtteile, stops and cycling network.
     options
         :class:`MapOptions`: top N, language, offline, basemap, title, size limits,
         compression and the sources of the context layers.
@@ -426,7 +486,7 @@ def export_map(
     lang = check_lang(opts.lang)
     max_polygons, basemap, basemap_attribution = (
         opts.max_polygons,
-        opts.basemap,
+        "OpenStreetMap" if (opts.basemap or "").lower() == "osm" else opts.basemap,
         opts.basemap_attribution,
     )
     title, offline, compress = opts.title, opts.offline, opts.compress
@@ -452,6 +512,7 @@ def export_map(
         stadtteile=stadtteile,
         stops=stops,
         cycling=cycling,
+        base_map=base_map,
         options=opts,
         extra_attributions=extra,
     )
@@ -478,6 +539,9 @@ def export_map(
         m.default_js = [("leaflet", LEAFLET_JS_URL)]
         m.default_css = [("leaflet_css", LEAFLET_CSS_URL)]
     fig.header.add_child(Raw(f"<style>{template_text('map.css')}</style>"), name="hwg_css")  # type: ignore[attr-defined]
+    fig.header.add_child(  # type: ignore[attr-defined]
+        Raw(f"<script>{template_text('map_labels.js')}</script>"), name="hwg_labels_js"
+    )
     fig.header.add_child(Raw(f"<script>{template_text('map.js')}</script>"), name="hwg_js")  # type: ignore[attr-defined]
 
     if basemap is not None:
@@ -490,25 +554,13 @@ def export_map(
         ).add_to(m)
 
     m.add_child(HwgData(payload, compress=compress, error_text=t["old_browser"]))
-    HwgLayer("score", None, t["score_layer"], show=True).add_to(m)
-    for i, c in enumerate(payload["crit"]):
-        if c["k"] in payload["u"]:
-            HwgLayer("utility", i, t["utility_layer"].format(label=c["label"]), show=False).add_to(
-                m
-            )
-    if payload["top"]:
-        HwgLayer("top", None, t["top_n"].format(n=len(payload["top"])), show=True).add_to(m)
-    ctx = payload["ctx"]
-    if "stadtteile" in ctx:
-        HwgLayer("stadtteile", None, t["stadtteile"], show=True).add_to(m)
-    if "cycling" in ctx:
-        HwgLayer("cycling", None, t["cycling"], show=False).add_to(m)
-    if "stops" in ctx:
-        HwgLayer("stops", None, t["stops"], show=False).add_to(m)
+    _add_layers(m, payload, opts.overlays, t)
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     m.add_child(HwgReady())
 
-    out = atomic_write_text(path, fig.render())
+    page = fig.render()
+    page = re.sub(r"<html(?=[\s>])", f'<html lang="{lang}"', page, count=1)
+    out = atomic_write_text(path, page)
     logger.info(
         "map written to %s: %d plots, %d criteria, %.1f MB, offline=%s",
         out,

@@ -52,6 +52,7 @@ from handwerkgeo.export._labels import (
 )
 from handwerkgeo.export._offline import template_text
 from handwerkgeo.export._profile_pdf import pdf_header, pdf_page, shorten
+from handwerkgeo.export.basemap import BaseMap
 from handwerkgeo.export.figures import draw_map, north_arrow, scale_bar
 from handwerkgeo.messages import message
 from handwerkgeo.scoring import carried_columns, decision_ready, decision_threshold
@@ -96,6 +97,7 @@ def _location(
     stadtteile: gpd.GeoDataFrame | None,
     context_m: float,
     lang: str,
+    base_map: BaseMap | None = None,
 ) -> None:
     geom = gdf.geometry.iloc[i]
     if geom is None or geom.is_empty:
@@ -110,7 +112,7 @@ def _location(
     st = None
     if stadtteile is not None and len(stadtteile):
         st = stadtteile.iloc[stadtteile.sindex.query(geom.buffer(context_m * 2))]
-    draw_map(ax, near, stadtteile=st, top_n=0, lang=lang, extent=extent)
+    draw_map(ax, near, stadtteile=st, top_n=0, lang=lang, extent=extent, base_map=base_map)
     target = gdf.iloc[[i]]
     if geom.geom_type in ("Point", "MultiPoint"):
         target.plot(
@@ -231,6 +233,7 @@ class _Job:
     n_ranked: int
     quarters: list[str]
     stadtteile: gpd.GeoDataFrame | None
+    base_map: BaseMap | None
     opts: ProfileOptions
     template: jinja2.Template
     footer: str
@@ -312,7 +315,7 @@ def _write_profile(job: _Job, i: int, stem: str) -> tuple[Path, Path | None, boo
     excluded, reason_s = _exclusion(row)
 
     def draw_location(ax: Axes) -> None:
-        _location(ax, gdf, i, job.stadtteile, job.opts.context_m, lang)
+        _location(ax, gdf, i, job.stadtteile, job.opts.context_m, lang, job.base_map)
 
     def draw_bars(ax: Axes) -> None:
         _bars(ax, row, crits, lang)
@@ -332,6 +335,7 @@ def _write_profile(job: _Job, i: int, stem: str) -> tuple[Path, Path | None, boo
         location_png=_png(fig_loc),
         bars_png=_png(fig_bars),
         any_fallback=any(r["fallback"] for r in card["rows"]),
+        any_dash=any("–" in (r["utility"], r["contribution"]) for r in card["rows"]),
         footer=job.footer,
     )
     html_path = atomic_write_text(job.out / f"{stem}.html", html_text)
@@ -357,6 +361,7 @@ def export_profiles(
     out_dir: str | os.PathLike[str],
     *,
     stadtteile: gpd.GeoDataFrame | None = None,
+    base_map: BaseMap | None = None,
     options: ProfileOptions | None = None,
     **kwargs: Unpack[ProfileKwargs],
 ) -> dict[str, Any]:
@@ -372,6 +377,10 @@ def export_profiles(
     stadtteile
         Optional Stadtteile (EPSG:25832, ``stadtteil_name``): names the plot's Stadtteil
         and draws boundaries on the location map.
+    base_map
+        The offline base map (:func:`handwerkgeo.export.basemap.load_base_map`) beneath
+        the location map: streets, stops and Bezirk boundaries around the plot. Its
+        Stadtteile are used when ``stadtteile`` is not given.
     options
         :class:`ProfileOptions` (language, PDF, top N, limit, map radius, sources).
     **kwargs
@@ -399,6 +408,8 @@ def export_profiles(
     lang = check_lang(opts.lang)
     t = TEXT[lang]
     gdf = validate_scored(scored).reset_index(drop=True)
+    if stadtteile is None and base_map is not None:
+        stadtteile = base_map.stadtteile
     if stadtteile is not None:
         check_crs(stadtteile, name="stadtteile")
         if "stadtteil_name" not in stadtteile.columns:
@@ -410,7 +421,8 @@ def export_profiles(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    footer = _footer(merge_sources(run, opts.extra_sources), lang)
+    sources = [*opts.extra_sources, *(base_map.sources if base_map is not None else ())]
+    footer = _footer(merge_sources(run, sources), lang)
     job = _Job(
         gdf=gdf,
         crits=criteria_of(gdf, lang),
@@ -418,6 +430,7 @@ def export_profiles(
         n_ranked=int(rank.notna().sum()),
         quarters=_stadtteil_names(gdf, stadtteile),
         stadtteile=stadtteile,
+        base_map=base_map,
         opts=opts,
         template=env.from_string(template_text("profile.html.j2")),
         footer=footer,

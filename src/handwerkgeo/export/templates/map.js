@@ -156,7 +156,11 @@ var HWG = (function () {
         var anyFb = D.crit.some(function (c) {
           return D.fb[c.k] && D.fb[c.k][i];
         });
-        if (anyFb) h += '<div class="hwg-foot">* ' + esc(T.fallback) + "</div>";
+        if (anyFb) h += '<div class="hwg-foot">* ' + esc(T.fallback_note) + "</div>";
+        var anyDash = D.crit.some(function (c) {
+          return !D.u[c.k] || D.u[c.k][i] === null;
+        });
+        if (anyDash) h += '<div class="hwg-foot">' + esc(T.dash_note) + "</div>";
       }
       return h + "</div>";
     }
@@ -239,32 +243,154 @@ var HWG = (function () {
 
     function topLayer() {
       return lazy(function (grp) {
+        var items = [], dots = [];
         D.top.forEach(function (i, k) {
-          var g = geometry(i);
+          var g = geometry(i), p = D.topPt[k];
+          var ll = p ? [p[1] / 1e5, p[0] / 1e5] : null, bounds = null;
           if (g && !isPoint(D.geom[i])) {
+            var poly = L.polygon(g, { fill: false, color: "#000000", weight: 2.5, interactive: false });
+            grp.addLayer(poly);
+            bounds = poly.getBounds();
+            if (ll) {
+              // a plot a few pixels wide keeps its score colour as a dot
+              var dot = L.circleMarker(ll, {
+                radius: 0, fillColor: fill(i, null), fillOpacity: 1, color: "#000000", weight: 1.2, interactive: false,
+              });
+              dots.push({ dot: dot, bounds: poly.getBounds() });
+              grp.addLayer(dot);
+            }
+          }
+          if (!ll) return;
+          items.push({
+            ll: ll,
+            bounds: bounds,
+            text: String(D.rank[i]),
+            title: T.rank + " " + D.rank[i] + ": " + title(i),
+            open: function () {
+              openCard(i, ll);
+            },
+          });
+        });
+        grp.addLayer(HWGLabels.rankLabels(items));
+        function sizeDots() {
+          dots.forEach(function (d) {
+            var nw = map.latLngToLayerPoint(d.bounds.getNorthWest());
+            var se = map.latLngToLayerPoint(d.bounds.getSouthEast());
+            var small = Math.max(se.x - nw.x, se.y - nw.y) < 12;
+            d.dot.setRadius(small ? 5 : 0);
+            d.dot.setStyle({ stroke: small, fill: small });
+          });
+        }
+        map.on("zoomend", sizeDots);
+        sizeDots();
+      });
+    }
+
+    // --- the offline base map: streets by class and zoom, Bezirke with names ----------------
+    var STREET = {
+      main: { w: { 10: 1, 11: 1.3, 12: 1.8, 13: 2.4, 14: 3.2, 15: 4.5 }, casing: "#9a7b3c", fill: "#fde7a6" },
+      street: { w: { 13: 1.1, 14: 1.8, 15: 2.8, 16: 3.5 }, casing: "#8a8a8a" },
+      minor: { w: { 15: 1.2, 16: 2 }, casing: "#a0a0a0" },
+    };
+    function widthAt(tab, z) {
+      var w = null;
+      Object.keys(tab).forEach(function (k) {
+        if (z >= +k) w = tab[k];
+      });
+      return w;
+    }
+    var baseParts = {};
+    function baseLayer(grp) {
+      var B = D.base, renderer = L.canvas({ pane: "hwgBase", padding: 0.2 });
+      Object.keys(STREET).forEach(function (cls) {
+        var lines = B.streets[cls];
+        if (!lines || !lines.length) return;
+        var ll = lines.map(decode);
+        var opts = { renderer: renderer, interactive: false, lineCap: "round", lineJoin: "round" };
+        baseParts[cls] = {
+          n: lines.length,
+          casing: L.polyline(ll, L.extend({ color: STREET[cls].casing, opacity: 0.85 }, opts)),
+          fill: L.polyline(ll, L.extend({ color: STREET[cls].fill || "#ffffff", opacity: 0.95 }, opts)),
+        };
+      });
+      if (B.bezirke) {
+        B.bezirke.geom.forEach(function (g) {
+          if (g) {
             grp.addLayer(
-              L.polygon(g, { fill: false, color: "#000000", weight: 3, interactive: false })
+              L.polygon(decodePolys(g), {
+                renderer: renderer, fill: false, color: "#505050", weight: 2, opacity: 0.8, interactive: false,
+              })
             );
           }
-          var p = D.topPt[k];
-          if (!p) return;
-          var ll = [p[1] / 1e5, p[0] / 1e5];
-          var marker = L.marker(ll, {
-            icon: L.divIcon({
-              className: "hwg-rank",
-              html: esc(D.rank[i]),
-              iconSize: [24, 24],
-              iconAnchor: [12, 12],
-            }),
-            title: T.rank + " " + D.rank[i] + ": " + title(i),
-            keyboard: true,
-          });
-          marker.on("click", function () {
-            openCard(i, ll);
-          });
-          grp.addLayer(marker);
         });
+        B.bezirke.label.forEach(function (p, k) {
+          grp.addLayer(
+            L.marker([p[1] / 1e5, p[0] / 1e5], {
+              icon: L.divIcon({ className: "hwg-label hwg-label-bz", html: esc(B.bezirke.name[k]), iconSize: null }),
+              interactive: false,
+              keyboard: false,
+              pane: "hwgLabels",
+            })
+          );
+        });
+      }
+      function update() {
+        var z = map.getZoom();
+        Object.keys(baseParts).forEach(function (cls) {
+          var part = baseParts[cls], w = z >= D.base.minZoom[cls] ? widthAt(STREET[cls].w, z) : null;
+          [part.casing, part.fill].forEach(function (lyr, j) {
+            if (w === null) {
+              if (grp.hasLayer(lyr)) grp.removeLayer(lyr);
+              return;
+            }
+            lyr.setStyle({ weight: j === 0 ? w + 1.6 : w });
+            if (!grp.hasLayer(lyr)) grp.addLayer(lyr);
+          });
+        });
+      }
+      map.on("zoomend", update);
+      update();
+    }
+
+    function zoomClass() {
+      var z = map.getZoom(), c = map.getContainer();
+      c.setAttribute("data-hwg-zoom", z <= 11 ? "city" : z === 12 ? "bezirk" : z <= 14 ? "quarter" : "street");
+    }
+
+    function overlayLayer(k) {
+      return lazy(function (grp) {
+        var O = D.overlays[k], items = [];
+        O.geom.forEach(function (g, j) {
+          if (!g) return;
+          var style = { color: O.colour, weight: 2.5, fill: true, fillOpacity: 0.05, hwgOv: j };
+          var lyr = isPoint(g) ? L.circleMarker([g[1] / 1e5, g[0] / 1e5], L.extend({ radius: 7 }, style))
+            : L.polygon(decodePolys(g), style);
+          lyr.on("click", function (e) {
+            L.popup({ maxWidth: 360 }).setLatLng(e.latlng).setContent(overlayCard(O, j)).openOn(map);
+          });
+          grp.addLayer(lyr);
+          var p = O.labelPt[j];
+          if (p && O.label[j]) {
+            var ll = [p[1] / 1e5, p[0] / 1e5];
+            items.push({ ll: ll, bounds: isPoint(g) ? null : lyr.getBounds(), text: O.label[j], title: O.label[j], open: function () {
+              L.popup({ maxWidth: 360 }).setLatLng(ll).setContent(overlayCard(O, j)).openOn(map);
+            } });
+          }
+        });
+        if (items.length) {
+          var lbl = HWGLabels.rankLabels(items);
+          grp.addLayer(lbl);
+        }
       });
+    }
+
+    function overlayCard(O, j) {
+      var h = '<div class="hwg-card"><div class="hwg-card-title">' + esc(O.label[j] || O.name) + '</div><table class="hwg-sum">';
+      O.heads.forEach(function (head, c) {
+        var v = O.rows[c][j];
+        if (v !== null && v !== undefined) h += row(head, v);
+      });
+      return h + "</table></div>";
     }
 
     function stadtteileLayer(grp) {
@@ -285,7 +411,7 @@ var HWG = (function () {
       S.label.forEach(function (p, k) {
         grp.addLayer(
           L.marker([p[1] / 1e5, p[0] / 1e5], {
-            icon: L.divIcon({ className: "hwg-label", html: esc(S.name[k]), iconSize: null }),
+            icon: L.divIcon({ className: "hwg-label hwg-label-st", html: esc(S.name[k]), iconSize: null }),
             interactive: false,
             keyboard: false,
           })
@@ -316,12 +442,16 @@ var HWG = (function () {
       });
     }
 
-    var layers = { score: null, top: null, utility: {}, stadtteile: null, stops: null, cycling: null };
+    var layers = {
+      score: null, top: null, utility: {}, stadtteile: null, stops: null, cycling: null, base: null, overlay: {},
+    };
 
     function layer(kind, key) {
       if (kind === "score") return (layers.score = surface(null));
       if (kind === "utility") return (layers.utility[key] = surface(key));
       if (kind === "top") return (layers.top = topLayer());
+      if (kind === "base") return (layers.base = lazy(function (g) { baseLayer(g); }));
+      if (kind === "overlay") return (layers.overlay[key] = overlayLayer(key));
       if (kind === "stadtteile") return (layers.stadtteile = lazy(function (g) { stadtteileLayer(g); }));
       if (kind === "stops") return (layers.stops = lazy(function (g) { stopsLayer(g); }));
       return (layers.cycling = lazy(function (g) { cyclingLayer(g); }));
@@ -357,7 +487,7 @@ var HWG = (function () {
       };
       legend.addTo(map);
 
-      L.control.scale({ imperial: false, maxWidth: 150 }).addTo(map);
+      L.control.scale({ imperial: false, maxWidth: 120 }).addTo(map);
       map.attributionControl.setPrefix("Leaflet");
       D.attributions.forEach(function (a) {
         map.attributionControl.addAttribution(esc(a));
@@ -368,7 +498,9 @@ var HWG = (function () {
       if (started || !D || !readyAsked) return;
       started = true;
       addControls();
+      map.on("zoomend", zoomClass);
       map.fitBounds(D.bounds, { padding: [10, 10] });
+      zoomClass();
       all.forEach(function (lyr) {
         if (map.hasLayer(lyr)) lyr.build();
       });
@@ -392,8 +524,24 @@ var HWG = (function () {
       if (window.console) console.error(err);
     }
 
+    // panes: the base map above the score colours (thin white streets keep them readable),
+    // labels above all shapes and markers
+    map.createPane("hwgBase").style.zIndex = 420;
+    map.getPane("hwgBase").style.pointerEvents = "none";
+    map.createPane("hwgLabels").style.zIndex = 630;
+    map.getPane("hwgLabels").style.pointerEvents = "none";
+
     var api = {
       map: map,
+      // street lines of the base map per class: {cls: {lines, drawn}} ("drawn": on the map now)
+      baseStats: function () {
+        var out = {};
+        Object.keys(baseParts).forEach(function (cls) {
+          var lyr = baseParts[cls].fill;
+          out[cls] = { lines: baseParts[cls].n, drawn: map.hasLayer(lyr) ? lyr.getLatLngs().length : 0 };
+        });
+        return out;
+      },
       data: null,
       layers: layers,
       layer: layer,
