@@ -76,6 +76,7 @@ from handwerkgeo.export._offline import (
     leaflet_assets,
     template_text,
 )
+from handwerkgeo.export._sites import add_site_layers
 from handwerkgeo.messages import message
 
 if TYPE_CHECKING:
@@ -380,6 +381,8 @@ def export_map(
     stops: gpd.GeoDataFrame | None = None,
     cycling: gpd.GeoDataFrame | None = None,
     options: MapOptions | None = None,
+    sites: gpd.GeoDataFrame | None = None,
+    search_areas: gpd.GeoDataFrame | None = None,
     **kwargs: Unpack[MapKwargs],
 ) -> Path:
     """Write an interactive score map as one HTML file.
@@ -394,6 +397,9 @@ def export_map(
     stadtteile, stops, cycling
         Optional context layers in EPSG:25832: Stadtteile (``stadtteil_name``), stops
         (``name``), cycling network (lines).
+    sites, search_areas
+        Candidate sites and search areas of a site search
+        (:func:`handwerkgeo.search.site_search`), drawn as their own labelled layers.
     options
         :class:`MapOptions`: top N, language, offline, basemap, title, size limits,
         compression and the sources of the context layers.
@@ -505,6 +511,7 @@ def export_map(
         HwgLayer("cycling", None, t["cycling"], show=False).add_to(m)
     if "stops" in ctx:
         HwgLayer("stops", None, t["stops"], show=False).add_to(m)
+    add_site_layers(m, sites, search_areas, lang=lang)  # candidate sites of a site search
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     m.add_child(HwgReady())
 
