@@ -109,6 +109,8 @@ def demo_command(
         stadtteile=ctx.stadtteile,
         title=title,
         extra_sources=sources,
+        sites=result.sites,  # the candidate sites as their own labelled layer
+        search_areas=result.search_areas,
     )
     t_search = time.perf_counter() - t1
     _print_summary(scored, result, language, top=top, cell_m=cell_m, missing=missing)
