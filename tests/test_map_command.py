@@ -135,5 +135,5 @@ def test_bad_map_input_is_one_clear_line(register: dict, tmp_path: Path) -> None
     res = runner.invoke(app, ["map", str(junk), *out])
     assert res.exit_code == 1 and "kaputt.gpkg" in res.output
     res = runner.invoke(app, ["map", str(tmp_path / "fehlt.gpkg"), *out])
-    assert res.exit_code == 1 and "no such file" in res.output
+    assert res.exit_code == 1 and "file not found" in res.output
     assert not (tmp_path / "k.html").exists()

@@ -19,7 +19,6 @@ import typer
 from handwerkgeo._atomic import check_output_file
 from handwerkgeo.cli._options import DataDirOption, Lang, LangOption, out_option
 from handwerkgeo.errors import InputFileError, OutputPathError
-from handwerkgeo.export.outputs import context_layers
 
 __all__ = ["context_layers", "map_command", "read_map_input"]
 
@@ -27,6 +26,16 @@ logger = logging.getLogger(__name__)
 
 #: the layers that make a GeoPackage a site register (handwerkgeo.register)
 _REGISTER_LAYERS = {"plots", "scores", "runs"}
+
+
+def context_layers(data_dir: Path | None) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    """The fetched context layers and their sources.
+
+    See :func:`handwerkgeo.export.outputs.context_layers`.
+    """
+    from handwerkgeo.export import outputs  # geopandas: not for --help
+
+    return outputs.context_layers(data_dir)
 
 
 #: file endings each output option accepts
@@ -58,7 +67,7 @@ def _layer_names(path: Path) -> set[str]:
     import pyogrio
 
     if not path.is_file():
-        msg = f"{path}: no such file"
+        msg = f"{path}: file not found"
         raise InputFileError(msg)
     try:
         return {str(name) for name, _ in pyogrio.list_layers(path)}
