@@ -412,11 +412,11 @@ def candidate_sites(
         raise ConfigError(msg)
     good = surface[(~surface["excluded"]) & (surface["score_total"] >= threshold)]
     site_cols, area_cols = [*_SITE_COLS, "search_area_id"], _AREA_COLS
+    search = {"threshold": float(threshold), "max_site_m2": max_area_m2}
     if good.empty:
-        return (
-            gpd.GeoDataFrame({c: [] for c in site_cols}, geometry=[], crs=CRS),
-            gpd.GeoDataFrame({c: [] for c in area_cols}, geometry=[], crs=CRS),
-        )
+        empty = gpd.GeoDataFrame({c: [] for c in site_cols}, geometry=[], crs=CRS)
+        empty.attrs["search"] = search
+        return empty, gpd.GeoDataFrame({c: [] for c in area_cols}, geometry=[], crs=CRS)
     good = good.reset_index(drop=True)
     left, right = _adjacency(good)
     n = len(good)
@@ -439,14 +439,14 @@ def candidate_sites(
     sites["region"] = first.reindex(sites.index).to_numpy()
     keep = (sites["area_m2"] >= min_area_m2) & (sites["area_m2"] <= limit)
     sites = _best_first(sites[keep], "site_id", "S")
-    areas = _aggregate(good, regions)
-    areas = areas[areas["area_m2"] > limit]
+    big = region_area[regions] > limit
+    areas = _aggregate(good[big], regions[big]) if big.any() else sites.iloc[:0].copy()
     areas["n_sites"] = [int((sites["region"] == r).sum()) for r in areas.index]
     areas["region"] = areas.index
     areas = _best_first(areas, "search_area_id", "SG")
     area_of = dict(zip(areas["region"], areas["search_area_id"], strict=True))
     sites["search_area_id"] = [area_of.get(r, "") for r in sites["region"]]
-    sites.attrs["search"] = {"threshold": float(threshold), "max_site_m2": max_area_m2}
+    sites.attrs["search"] = search
     return sites[[*site_cols, "geometry"]], areas[[*area_cols, "geometry"]]
 
 
