@@ -169,7 +169,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "search_map_title": (
         "Standortsuche Handwerkerhöfe – {area}",
-        "Site search for craft business centres – {area}",
+        "Site search for craft-business yards – {area}",
     ),
     "search_map_missing": ("ohne Daten: {missing}", "no data: {missing}"),
     # --- register ----------------------------------------------------------------------
