@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from pathlib import Path
@@ -132,25 +133,34 @@ def _result(names: list[str] | None = None) -> SearchResult:
     return SearchResult(surface, sites, 60.0, "Stadtbezirk 9", areas, 50_000.0)
 
 
-def test_payload_cards_in_german_and_english_and_escaped() -> None:
-    from handwerkgeo.export._sites import site_payload
+def test_payload_cards_in_german_and_english() -> None:
+    from handwerkgeo.export._sites import SiteLayer, site_payload
 
     res = _result(['<img src=x onerror="alert(1)">'])
     de = site_payload(res.sites, res.search_areas, lang="de")
-    card = de["sites"][0]["card"]
-    assert de["sites"][0]["tip"] == "S-001"
-    assert "Standortvorschlag S-001" in card and "Fläche" in card and " ha" in card
-    assert "Teil von Suchgebiet" in card and "SG-001" in card
-    assert "höchstens 5,0 ha" in card and "≥ 60,0" in card
-    assert "<img" not in card and "&lt;img" in card
+    first = de["sites"][0]
+    assert first["id"] == "S-001"
+    assert de["text"]["siteTitle"] == "Standortvorschlag {id}"
+    rows = dict(zip(de["text"]["siteRows"], first["v"], strict=True))
+    assert rows["Fläche"].endswith(" ha") and rows["Teil von Suchgebiet"] == "SG-001"
+    assert rows["Punktzahl (Ø der Zellen)"] == f"{res.sites['score_mean'].iloc[0]:.1f}".replace(
+        ".", ","
+    )
+    assert "höchstens 5,0 ha" in de["text"]["siteNote"] and "≥ 60,0" in de["text"]["siteNote"]
+    # values travel as text; the page sets them with textContent, never as HTML
+    assert rows["Stadtteil"] == '<img src=x onerror="alert(1)">'
+    script = inspect.getsource(SiteLayer)
+    assert "textContent" in script and "innerHTML" not in script
     en = site_payload(res.sites, res.search_areas, lang="en")
-    assert "Candidate site S-001" in en["sites"][0]["card"]
-    assert "at most 5.0 ha" in en["sites"][0]["card"]
-    area_card = en["areas"][0]["card"]
-    assert "Search area SG-001" in area_card and "split into" in area_card
-    # Leaflet coordinates: [lat, lng] in Düsseldorf
-    lat, lng = de["sites"][0]["ll"][0][0]
+    assert en["text"]["siteTitle"] == "Candidate site {id}"
+    assert "at most 5.0 ha" in en["text"]["siteNote"]
+    assert en["text"]["areaTitle"] == "Search area {id}"
+    assert "split into" in en["areas"][0]["note"] and "S-001" in en["areas"][0]["note"]
+    # Leaflet coordinates: [lat, lng] in Düsseldorf, the cells' collinear vertices dropped
+    ring = first["ll"][0]
+    lat, lng = ring[0]
     assert 51.0 < lat < 51.5 and 6.6 < lng < 7.0
+    assert len(ring) <= 2 * res.sites["n_cells"].iloc[0] + 3
 
 
 def test_export_map_draws_the_site_layers(tmp_path: Path) -> None:

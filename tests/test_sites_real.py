@@ -7,14 +7,13 @@ outside the file blocked, and a screenshot is saved in the test's tmp folder.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyogrio
 import pytest
+from test_sites_browser import browser  # noqa: F401  (the fixture)
 
 from handwerkgeo.search import SearchResult, site_search
 
@@ -115,26 +114,12 @@ def test_map_of_a_search_result_draws_its_sites(city_files: tuple, tmp_path: Pat
 
 # --- the whole-city search map in Chromium -------------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("HANDWERKGEO_REQUIRE_MIRROR"):
-            pytest.fail("/usr/bin/chromium is missing; install it with `make sysdeps`")
-        pytest.skip("Debian chromium not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        yield b
-        b.close()
-
 
 @pytest.mark.browser
 def test_city_search_map_shows_labelled_sites_with_cards(
-    browser: Any, city_files: tuple, tmp_path: Path
+    browser: Any,  # noqa: F811  (the fixture of test_sites_browser)
+    city_files: tuple,
+    tmp_path: Path,
 ) -> None:
     page = browser.new_page(viewport={"width": 1300, "height": 850})
     blocked: list[str] = []

@@ -10,7 +10,6 @@ Every word comes from :mod:`handwerkgeo.messages` (German by default, English wi
 
 from __future__ import annotations
 
-import html
 import io
 import math
 import os
@@ -102,72 +101,55 @@ def _search_values(frame: gpd.GeoDataFrame) -> tuple[float | None, float | None]
     return values[0], values[1]
 
 
-def _card(title: str, rows: list[tuple[str, str]], note: str) -> str:
-    e = html.escape
-    body = "".join(f"<tr><td>{e(k)}</td><td><b>{e(v)}</b></td></tr>" for k, v in rows if v)
-    return (
-        f'<div class="hwg-site-card"><h4>{e(title)}</h4><table>{body}</table><p>{e(note)}</p></div>'
-    )
-
-
 def _max_text(max_m2: float | None, lang: str) -> str:
     if max_m2 is None:
         return message("search_setting_no_limit", lang)
     return _num(max_m2 / 10_000, lang, 1)
 
 
+def _text(value: Any) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def _outlines(geoms: gpd.GeoSeries) -> list[list[Any]]:
+    """Leaflet coordinates; collinear vertices of the merged cells dropped first."""
+    plain = gpd.GeoSeries(shapely.simplify(geoms.to_numpy(), 0.0), crs=geoms.crs)
+    return [_latlngs(g) for g in plain.to_crs("EPSG:4326")]
+
+
 def _site_entries(sites: gpd.GeoDataFrame, lang: str) -> list[dict[str, Any]]:
-    threshold, max_m2 = _search_values(sites)
-    note = message(
-        "site_card_note", lang, threshold=_num(threshold, lang), max=_max_text(max_m2, lang)
-    )
-    geo = sites.geometry.to_crs("EPSG:4326")
     out = []
-    for row, g in zip(sites.itertuples(index=False), geo, strict=True):
-        sid = str(row.site_id)
-        area_ha = _num(row.area_m2 / 10_000, lang, 1)
-        rows = [
-            (message("site_card_stadtteil", lang), str(getattr(row, "stadtteil_name", "") or "")),
-            (message("site_card_area", lang), f"{area_ha} ha"),
-            (message("site_card_score_mean", lang), _num(row.score_mean, lang)),
-            (message("site_card_score_max", lang), _num(row.score_max, lang)),
-            (message("site_card_cells", lang), str(int(row.n_cells))),
-            (message("site_card_search_area", lang), str(getattr(row, "search_area_id", "") or "")),
+    for row, ll in zip(sites.itertuples(index=False), _outlines(sites.geometry), strict=True):
+        values = [
+            _text(getattr(row, "stadtteil_name", "")),
+            f"{_num(row.area_m2 / 10_000, lang, 1)} ha",
+            _num(row.score_mean, lang),
+            _num(row.score_max, lang),
+            str(int(row.n_cells)),
+            _text(getattr(row, "search_area_id", "")),
         ]
-        out.append(
-            {
-                "id": sid,
-                "ll": _latlngs(g),
-                "tip": sid,
-                "card": _card(message("site_card_title", lang, id=sid), rows, note),
-            }
-        )
+        out.append({"id": str(row.site_id), "ll": ll, "v": values})
     return out
 
 
 def _area_entries(areas: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, lang: str) -> list[Any]:
     _, max_m2 = _search_values(sites)
-    geo = areas.geometry.buffer(AREA_HALO_M, join_style="mitre").to_crs("EPSG:4326")
+    halo = areas.geometry.buffer(AREA_HALO_M, join_style="mitre")
     out = []
-    for row, g in zip(areas.itertuples(index=False), geo, strict=True):
+    for row, ll in zip(areas.itertuples(index=False), _outlines(halo), strict=True):
         aid = str(row.search_area_id)
         members = sites.loc[sites["search_area_id"] == aid, "site_id"].astype(str).tolist()
-        rows = [
-            (message("site_card_stadtteil", lang), str(getattr(row, "stadtteil_name", "") or "")),
-            (message("site_card_area", lang), f"{_num(row.area_m2 / 10_000, lang, 1)} ha"),
-            (message("site_card_score_mean", lang), _num(row.score_mean, lang)),
-            (message("site_card_cells", lang), str(int(row.n_cells))),
+        values = [
+            _text(getattr(row, "stadtteil_name", "")),
+            f"{_num(row.area_m2 / 10_000, lang, 1)} ha",
+            _num(row.score_mean, lang),
+            str(int(row.n_cells)),
         ]
         shown = ", ".join(members[:12]) + (" …" if len(members) > 12 else "")
         note = message(
-            "search_area_card_note",
-            lang,
-            max=_max_text(max_m2, lang),
-            n=len(members),
-            sites=shown,
+            "search_area_card_note", lang, max=_max_text(max_m2, lang), n=len(members), sites=shown
         )
-        card = _card(message("search_area_card_title", lang, id=aid), rows, note)
-        out.append({"id": aid, "ll": _latlngs(g), "tip": aid, "card": card})
+        out.append({"id": aid, "ll": ll, "v": values, "note": note})
     return out
 
 
@@ -177,19 +159,36 @@ def site_payload(
     *,
     lang: str = "de",
 ) -> dict[str, Any]:
-    """The JSON document the site layers are drawn from: ``sites`` and ``areas``.
+    """The JSON document the site layers are drawn from.
 
-    Each entry has ``id``, ``ll`` (Leaflet polygon coordinates), ``tip`` (the label) and
-    ``card`` (escaped HTML of the card). A search area's outline is drawn
-    :data:`AREA_HALO_M` outside it, so that it stays visible around its sites.
+    ``sites`` and ``areas``: per entry ``id`` (also its label), ``ll`` (Leaflet polygon
+    coordinates) and ``v`` (the values of the card's rows, formatted for ``lang``); areas
+    also ``note``. ``text``: the card's title, row labels and note, once. The page builds
+    each card with ``textContent``, so no value is ever read as HTML. A search area's
+    outline is drawn :data:`AREA_HALO_M` outside it, so that it stays visible around its
+    sites.
     """
     check_crs(sites, name="sites")
     areas = search_areas if search_areas is not None else sites.iloc[:0]
     if len(areas):
         check_crs(areas, name="search areas")
+    threshold, max_m2 = _search_values(sites)
+    rows = ["site_card_stadtteil", "site_card_area", "site_card_score_mean"]
     return {
         "sites": _site_entries(sites, lang),
         "areas": _area_entries(areas, sites, lang) if len(areas) else [],
+        "text": {
+            "siteTitle": message("site_card_title", lang, id="{id}"),
+            "siteRows": [
+                message(k, lang)
+                for k in (*rows, "site_card_score_max", "site_card_cells", "site_card_search_area")
+            ],
+            "siteNote": message(
+                "site_card_note", lang, threshold=_num(threshold, lang), max=_max_text(max_m2, lang)
+            ),
+            "areaTitle": message("search_area_card_title", lang, id="{id}"),
+            "areaRows": [message(k, lang) for k in (*rows, "site_card_cells")],
+        },
         "colours": {"site": _SITE_COLOUR, "area": _AREA_COLOUR},
     }
 
@@ -229,12 +228,35 @@ class SiteLayer(Layer):
             ? { color: d.colours.site, weight: 2, fillColor: d.colours.site, fillOpacity: 0.12 }
             : { color: d.colours.area, weight: 2, dashArray: "5 5", fill: false };
           var labels = [];
+          var t = d.text;
+          var el = function (tag, text, parent) {
+            var e = document.createElement(tag);
+            if (text !== null) e.textContent = text;  // never read as HTML
+            if (parent) parent.appendChild(e);
+            return e;
+          };
+          var card = function (s, site) {
+            var div = el("div", null);
+            div.className = "hwg-site-card";
+            el("h4", (site ? t.siteTitle : t.areaTitle).replace("{id}", s.id), div);
+            var table = el("table", null, div);
+            (site ? t.siteRows : t.areaRows).forEach(function (label, i) {
+              if (!s.v[i]) return;
+              var tr = el("tr", null, table);
+              el("td", label, tr);
+              el("b", s.v[i], el("td", null, tr));
+            });
+            el("p", site ? t.siteNote : s.note, div);
+            return div;
+          };
           (isSite ? d.sites : d.areas).forEach(function (s) {
             var opts = Object.assign({ pane: "hwgSites", renderer: renderer }, style);
-            var p = L.polygon(s.ll, opts).bindPopup(s.card, { maxWidth: 320 });
+            var p = L.polygon(s.ll, opts).bindPopup(function () {
+              return card(s, isSite);
+            }, { maxWidth: 320 });
             p.options.hwgId = s.id;
             if (isSite) {
-              p.bindTooltip(s.tip, {
+              p.bindTooltip(s.id, {
                 permanent: true,
                 interactive: true,
                 direction: "center",
@@ -242,7 +264,7 @@ class SiteLayer(Layer):
               });
               labels.push(p);
             } else {
-              p.bindTooltip(s.tip, { sticky: true });
+              p.bindTooltip(s.id, { sticky: true });
             }
             group.addLayer(p);
           });
@@ -253,15 +275,15 @@ class SiteLayer(Layer):
               if (!map.hasLayer(group)) return;
               var kept = [];
               labels.forEach(function (p) {
-                var el = p.getTooltip() && p.getTooltip().getElement();
-                if (!el) return;
-                el.classList.remove("hwg-site-hidden");
-                var r = el.getBoundingClientRect();
+                var tip = p.getTooltip() && p.getTooltip().getElement();
+                if (!tip) return;
+                tip.classList.remove("hwg-site-hidden");
+                var r = tip.getBoundingClientRect();
                 var hit = kept.some(function (k) {
                   return r.left < k.right + 2 && r.right + 2 > k.left &&
                     r.top < k.bottom + 2 && r.bottom + 2 > k.top;
                 });
-                if (hit) el.classList.add("hwg-site-hidden");
+                if (hit) tip.classList.add("hwg-site-hidden");
                 else kept.push(r);
               });
             };
