@@ -38,6 +38,7 @@ def demo_command(
     """Score the example plots and the whole city; write maps, tables and profiles."""
     from handwerkgeo.cli.search import write_search
     from handwerkgeo.context import load_context
+    from handwerkgeo.export._sites import write_search_workbook
     from handwerkgeo.export.council import export_council_text
     from handwerkgeo.export.figures import export_figure
     from handwerkgeo.export.maps import export_map
@@ -95,6 +96,7 @@ def demo_command(
     t1 = time.perf_counter()
     result = site_search(context=ctx, cell_m=cell_m)
     write_search(result, out / "search.gpkg")
+    write_search_workbook(result, out / "search.xlsx", cell_m=cell_m, lang=language)
     missing = ", ".join(criteria_without_data(result.surface, lang=language))
     title = (
         f"Standortsuche Handwerkerhöfe – Eignungsfläche Düsseldorf (ohne Daten: {missing})"
