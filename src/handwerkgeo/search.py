@@ -17,9 +17,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from handwerkgeo._regions import split_region
 from handwerkgeo.crs import CRS, check_crs
 from handwerkgeo.errors import ConfigError, DataSourceError
 from handwerkgeo.messages import message
@@ -267,76 +268,6 @@ _SITE_COLS = ["site_id", "n_cells", "area_m2", "score_mean", "score_max", "cell_
 _AREA_COLS = ["search_area_id", "n_cells", "area_m2", "score_mean", "score_max", "n_sites"]
 
 
-def _components(adj: csr_matrix, part: np.ndarray) -> list[np.ndarray]:
-    """The connected parts of the cells ``part`` (indices into ``adj``)."""
-    n, labels = connected_components(adj[part][:, part], directed=False)
-    return [part[labels == i] for i in range(n)]
-
-
-def _split_region(
-    part: np.ndarray, xy: np.ndarray, area: np.ndarray, adj: csr_matrix, max_area_m2: float
-) -> list[np.ndarray]:
-    """Split one connected region into contiguous parts of at most ``max_area_m2``.
-
-    Recursive bisection: a part larger than the maximum is cut across its longer extent
-    (cell centroids sorted along that axis) where the cumulated area reaches
-    ``floor(k / 2) / k`` of its area, ``k = ceil(area / max)`` — so that the parts come out
-    close to the maximum, not much smaller. Each half is split into its connected parts
-    again, so every part is contiguous. A single cell larger than the maximum stays one part.
-    """
-    out, stack = [], [part]
-    while stack:
-        part = stack.pop()
-        total = float(area[part].sum())
-        if total <= max_area_m2 or len(part) == 1:
-            out.append(part)
-            continue
-        k = math.ceil(total / max_area_m2)
-        pts = xy[part]
-        axis = int(np.argmax(pts.max(axis=0) - pts.min(axis=0)))
-        order = np.lexsort((pts[:, 1 - axis], pts[:, axis]))
-        cum = np.cumsum(area[part][order])
-        cut = int(np.searchsorted(cum, (k // 2) / k * total, side="left")) + 1
-        cut = min(max(cut, 1), len(part) - 1)
-        for half in (part[order[:cut]], part[order[cut:]]):
-            stack.extend(_components(adj, half))
-    return _absorb_fragments(out, area, adj, max_area_m2)
-
-
-def _absorb_fragments(
-    parts: list[np.ndarray], area: np.ndarray, adj: csr_matrix, max_area_m2: float
-) -> list[np.ndarray]:
-    """Merge parts below half the maximum into their smallest neighbour that stays ≤ max.
-
-    Cutting a region can leave slivers (a half falling apart into pieces); a neighbouring
-    part takes them in as long as the two together do not exceed the maximum, so the sites
-    come out close to the maximum size and every site stays contiguous.
-    """
-    owner = np.full(adj.shape[0], -1, dtype=np.int64)
-    for i, part in enumerate(parts):
-        owner[part] = i
-    merged: list[np.ndarray | None] = list(parts)
-    sizes = [float(area[p].sum()) for p in parts]
-    changed = True
-    while changed:
-        changed = False
-        for i in sorted(range(len(merged)), key=lambda k: sizes[k]):
-            cells = merged[i]
-            if cells is None or sizes[i] >= max_area_m2 / 2:
-                continue
-            near = {int(j) for j in owner[adj[cells].indices]} - {i, -1}
-            fits = [j for j in near if sizes[i] + sizes[j] <= max_area_m2]
-            if not fits:
-                continue
-            j = min(fits, key=lambda k: (sizes[k], k))
-            merged[j] = np.concatenate([merged[j], cells])
-            owner[cells] = j
-            sizes[j] += sizes[i]
-            merged[i], sizes[i] = None, math.inf
-            changed = True
-    return [m for m in merged if m is not None]
-
-
 def _aggregate(good: gpd.GeoDataFrame, labels: np.ndarray) -> gpd.GeoDataFrame:
     """One row per label: cells, area, area-weighted mean score, best score, geometry."""
     area = shapely.area(good.geometry.to_numpy())
@@ -383,7 +314,7 @@ def candidate_sites(
     A merged region larger than ``max_area_m2`` is not a site a Handwerkerhof could be
     built on: it is kept as a *search area* and split into contiguous candidate sites of at
     most ``max_area_m2`` each (recursive bisection on the cell centroids, see
-    :func:`_split_region`). Every site of a split region names its search area.
+    :func:`handwerkgeo._regions.split_region`). Every site of a split region names its search area.
 
     Parameters
     ----------
@@ -430,7 +361,7 @@ def candidate_sites(
     label = 0
     for reg in range(len(region_area)):
         cells = np.flatnonzero(regions == reg)
-        split = [cells] if region_area[reg] <= limit else _split_region(cells, xy, area, adj, limit)
+        split = [cells] if region_area[reg] <= limit else split_region(cells, xy, area, adj, limit)
         for part in split:
             parts[part] = label
             label += 1
