@@ -267,6 +267,7 @@ LAYERS = {
             "_geom",
             "_validate",
             "spreadsheet",
+            "_regions",
         ],
         0,
     ),

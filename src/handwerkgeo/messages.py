@@ -113,6 +113,65 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "search_area_bezirk": ("Stadtbezirk {number}", "Stadtbezirk {number}"),
     "search_area_stadtteil": ("Stadtteil {name} ({number})", "Stadtteil {name} ({number})"),
     "search_area_custom": ("Suchgebiet", "search area"),
+    # --- search: candidate sites and search areas (map layer, card, tables) -----------
+    "site_layer": ("Standortvorschläge ({n})", "Candidate sites ({n})"),
+    "search_area_layer": (
+        "Suchgebiete über {max} ha ({n})",
+        "Search areas above {max} ha ({n})",
+    ),
+    "site_card_title": ("Standortvorschlag {id}", "Candidate site {id}"),
+    "site_card_stadtteil": ("Stadtteil", "Stadtteil"),
+    "site_card_area": ("Fläche", "Area"),
+    "site_card_score_mean": ("Punktzahl (Ø der Zellen)", "Score (mean of the cells)"),
+    "site_card_score_max": ("Beste Zelle", "Best cell"),
+    "site_card_cells": ("Zellen", "Cells"),
+    "site_card_search_area": ("Teil von Suchgebiet", "Part of search area"),
+    "site_card_note": (
+        "Zusammengefasst aus benachbarten Zellen mit Punktzahl ≥ {threshold} "
+        "(Ø flächengewichtet); höchstens {max} ha je Standort.",
+        "Merged from adjacent cells scoring ≥ {threshold} (area-weighted mean); "
+        "at most {max} ha per site.",
+    ),
+    "search_area_card_title": ("Suchgebiet {id}", "Search area {id}"),
+    "search_area_card_note": (
+        "Zusammenhängende Fläche guter Zellen, größer als {max} ha: geteilt in "
+        "{n} Standortvorschläge ({sites}).",
+        "Contiguous region of good cells larger than {max} ha: split into {n} candidate "
+        "sites ({sites}).",
+    ),
+    "sites_sheet": ("Standorte", "Sites"),
+    "search_areas_sheet": ("Suchgebiete", "Search areas"),
+    "search_sheet": ("Suche", "Search"),
+    "col_site_id": ("Standort", "Site"),
+    "col_search_area_id": ("Suchgebiet", "Search area"),
+    "col_stadtteil": ("Stadtteil", "Stadtteil"),
+    "col_area_ha": ("Fläche (ha)", "Area (ha)"),
+    "col_score_mean": ("Punktzahl (Ø)", "Score (mean)"),
+    "col_score_max": ("Beste Zelle", "Best cell"),
+    "col_n_cells": ("Zellen", "Cells"),
+    "col_n_sites": ("Standorte", "Sites"),
+    "col_cell_ids": ("Zellen (IDs)", "Cell ids"),
+    "col_x": ("Rechtswert (EPSG:25832)", "Easting (EPSG:25832)"),
+    "col_y": ("Hochwert (EPSG:25832)", "Northing (EPSG:25832)"),
+    "col_setting": ("Einstellung", "Setting"),
+    "col_value": ("Wert", "Value"),
+    "search_setting_area": ("Suchraum", "Searched area"),
+    "search_setting_cells": ("Zellen bewertet", "Cells scored"),
+    "search_setting_cell_m": ("Zellgröße (m)", "Cell size (m)"),
+    "search_setting_threshold": ("Mindestpunktzahl einer Zelle", "Minimum cell score"),
+    "search_setting_max_site": ("Größte Standortfläche (ha)", "Largest site (ha)"),
+    "search_setting_no_limit": ("ohne Grenze", "no limit"),
+    "search_summary": (
+        "{area}: {n_cells} Zellen à {cell_m} m bewertet, {n_sites} Standortvorschläge "
+        "(Zellpunktzahl ≥ {threshold}, höchstens {max} ha), {n_areas} Suchgebiete → {out}",
+        "{area}: {n_cells} cells of {cell_m} m scored, {n_sites} candidate sites "
+        "(cell score ≥ {threshold}, at most {max} ha), {n_areas} search areas → {out}",
+    ),
+    "search_map_title": (
+        "Standortsuche Handwerkerhöfe – {area}",
+        "Site search for craft-business yards – {area}",
+    ),
+    "search_map_missing": ("ohne Daten: {missing}", "no data: {missing}"),
     # --- register ----------------------------------------------------------------------
     "register_nothing_new": (
         "nichts Neues in {source}: {n_unchanged} Fläche(n) bereits unverändert registriert, "

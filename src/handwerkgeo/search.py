@@ -20,6 +20,7 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from handwerkgeo._regions import split_region
 from handwerkgeo.crs import CRS, check_crs
 from handwerkgeo.errors import ConfigError, DataSourceError
 from handwerkgeo.messages import message
@@ -35,6 +36,7 @@ __all__ = [
     "SearchOptions",
     "SearchResult",
     "candidate_cells",
+    "candidate_sites",
     "criteria_without_data",
     "merge_cells",
     "search_area",
@@ -51,12 +53,16 @@ class SearchResult(NamedTuple):
 
     #: every scored cell (the suitability surface), a scored frame as in docs/design.md
     surface: gpd.GeoDataFrame
-    #: merged candidate sites, best first
+    #: merged candidate sites (each at most the maximum site area), best first
     sites: gpd.GeoDataFrame
     #: the score a cell needed to be part of a site
     threshold: float
     #: human-readable name of the searched area
     area_label: str
+    #: merged regions larger than the maximum site area, split into the sites above
+    search_areas: gpd.GeoDataFrame | None = None
+    #: the maximum site area in m² (``None``: no limit)
+    max_site_m2: float | None = None
 
 
 def search_area(
@@ -258,39 +264,12 @@ def _adjacency(cells: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     return left[edge], right[edge]
 
 
-def merge_cells(
-    surface: gpd.GeoDataFrame,
-    *,
-    threshold: float,
-    min_area_m2: float,
-) -> gpd.GeoDataFrame:
-    """Merge adjacent cells scoring at least ``threshold`` into candidate sites.
+_SITE_COLS = ["site_id", "n_cells", "area_m2", "score_mean", "score_max", "cell_ids"]
+_AREA_COLS = ["search_area_id", "n_cells", "area_m2", "score_mean", "score_max", "n_sites"]
 
-    Parameters
-    ----------
-    surface
-        Scored cells (``score_total``, ``excluded``, geometry).
-    threshold
-        Minimum ``score_total`` of a cell to be part of a site.
-    min_area_m2
-        Sites smaller than this (e.g. the minimum plot area of the config) are dropped.
 
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        One row per site, best first: ``site_id``, ``n_cells``, ``area_m2``,
-        ``score_mean`` (area-weighted), ``score_max``, ``cell_ids`` (comma-separated).
-    """
-    check_crs(surface, name="surface")
-    good = surface[(~surface["excluded"]) & (surface["score_total"] >= threshold)]
-    cols = ["site_id", "n_cells", "area_m2", "score_mean", "score_max", "cell_ids"]
-    if good.empty:
-        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=CRS)
-    good = good.reset_index(drop=True)
-    left, right = _adjacency(good)
-    n = len(good)
-    adj = coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n))
-    _, labels = connected_components(adj, directed=False)
+def _aggregate(good: gpd.GeoDataFrame, labels: np.ndarray) -> gpd.GeoDataFrame:
+    """One row per label: cells, area, area-weighted mean score, best score, geometry."""
     area = shapely.area(good.geometry.to_numpy())
     frame = pd.DataFrame(
         {
@@ -313,12 +292,106 @@ def merge_cells(
         shapely.union_all(good.geometry.to_numpy()[labels == lab], grid_size=0.01)
         for lab in agg.index
     ]
-    sites = gpd.GeoDataFrame(agg.drop(columns="wscore"), geometry=geoms, crs=CRS)
-    sites = sites[sites["area_m2"] >= min_area_m2]
-    sites = sites.sort_values(["score_mean", "area_m2"], ascending=[False, False])
-    sites = sites.reset_index(drop=True)
-    sites.insert(0, "site_id", [f"S-{i + 1:03d}" for i in range(len(sites))])
-    return sites[[*cols, "geometry"]]
+    return gpd.GeoDataFrame(agg.drop(columns="wscore"), geometry=geoms, crs=CRS)
+
+
+def _best_first(frame: gpd.GeoDataFrame, id_col: str, prefix: str) -> gpd.GeoDataFrame:
+    frame = frame.sort_values(["score_mean", "area_m2"], ascending=[False, False])
+    frame = frame.reset_index(drop=True)
+    frame.insert(0, id_col, [f"{prefix}-{i + 1:03d}" for i in range(len(frame))])
+    return frame
+
+
+def candidate_sites(
+    surface: gpd.GeoDataFrame,
+    *,
+    threshold: float,
+    min_area_m2: float,
+    max_area_m2: float | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Merge adjacent cells scoring at least ``threshold`` into candidate sites.
+
+    A merged region larger than ``max_area_m2`` is not a site a Handwerkerhof could be
+    built on: it is kept as a *search area* and split into contiguous candidate sites of at
+    most ``max_area_m2`` each (recursive bisection on the cell centroids, see
+    :func:`handwerkgeo._regions.split_region`). Every site of a split region names its search area.
+
+    Parameters
+    ----------
+    surface
+        Scored cells (``plot_id``, ``score_total``, ``excluded``, geometry).
+    threshold
+        Minimum ``score_total`` of a cell to be part of a site.
+    min_area_m2
+        Sites smaller than this (e.g. the minimum plot area of the config) are dropped.
+    max_area_m2
+        Largest area of a site; ``None`` merges without limit. A single cell larger than
+        this is reported as a search area only (use smaller cells).
+
+    Returns
+    -------
+    tuple of geopandas.GeoDataFrame
+        ``(sites, search_areas)``, both best first. Sites: ``site_id`` (``S-001`` …),
+        ``n_cells``, ``area_m2``, ``score_mean`` (area-weighted), ``score_max``,
+        ``cell_ids`` (comma-separated), ``search_area_id`` (empty unless split from a
+        search area). Search areas: ``search_area_id`` (``SG-001`` …), ``n_cells``,
+        ``area_m2``, ``score_mean``, ``score_max``, ``n_sites``.
+    """
+    check_crs(surface, name="surface")
+    if max_area_m2 is not None and max_area_m2 <= 0:
+        msg = f"the maximum site area must be positive, got {max_area_m2} m²"
+        raise ConfigError(msg)
+    good = surface[(~surface["excluded"]) & (surface["score_total"] >= threshold)]
+    site_cols, area_cols = [*_SITE_COLS, "search_area_id"], _AREA_COLS
+    search = {"threshold": float(threshold), "max_site_m2": max_area_m2}
+    if good.empty:
+        empty = gpd.GeoDataFrame({c: [] for c in site_cols}, geometry=[], crs=CRS)
+        empty.attrs["search"] = search
+        return empty, gpd.GeoDataFrame({c: [] for c in area_cols}, geometry=[], crs=CRS)
+    good = good.reset_index(drop=True)
+    left, right = _adjacency(good)
+    n = len(good)
+    adj = coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n)).tocsr()
+    _, regions = connected_components(adj, directed=False)
+    area = shapely.area(good.geometry.to_numpy())
+    limit = math.inf if max_area_m2 is None else float(max_area_m2)
+    region_area = np.bincount(regions, weights=area)
+    xy = shapely.get_coordinates(shapely.centroid(good.geometry.to_numpy()))
+    parts = np.empty(n, dtype=np.int64)  # the site each cell belongs to
+    label = 0
+    for reg in range(len(region_area)):
+        cells = np.flatnonzero(regions == reg)
+        split = [cells] if region_area[reg] <= limit else split_region(cells, xy, area, adj, limit)
+        for part in split:
+            parts[part] = label
+            label += 1
+    sites = _aggregate(good, parts)
+    first = pd.Series(regions).groupby(parts).first()
+    sites["region"] = first.reindex(sites.index).to_numpy()
+    keep = (sites["area_m2"] >= min_area_m2) & (sites["area_m2"] <= limit)
+    sites = _best_first(sites[keep], "site_id", "S")
+    big = region_area[regions] > limit
+    areas = _aggregate(good[big], regions[big]) if big.any() else sites.iloc[:0].copy()
+    areas["n_sites"] = [int((sites["region"] == r).sum()) for r in areas.index]
+    areas["region"] = areas.index
+    areas = _best_first(areas, "search_area_id", "SG")
+    area_of = dict(zip(areas["region"], areas["search_area_id"], strict=True))
+    sites["search_area_id"] = [area_of.get(r, "") for r in sites["region"]]
+    sites.attrs["search"] = search
+    return sites[[*site_cols, "geometry"]], areas[[*area_cols, "geometry"]]
+
+
+def merge_cells(
+    surface: gpd.GeoDataFrame,
+    *,
+    threshold: float,
+    min_area_m2: float,
+    max_area_m2: float | None = None,
+) -> gpd.GeoDataFrame:
+    """The candidate sites of :func:`candidate_sites` (without the search areas)."""
+    return candidate_sites(
+        surface, threshold=threshold, min_area_m2=min_area_m2, max_area_m2=max_area_m2
+    )[0]
 
 
 def criteria_without_data(scored: pd.DataFrame, *, lang: str = "de") -> list[str]:
@@ -353,6 +426,10 @@ class SearchOptions:
         ``quantile`` of the non-excluded cells' scores.
     quantile
         See ``threshold``.
+    max_site_ha
+        Largest candidate site in hectares (default 5 ha); a merged region above it is
+        reported as a search area and split into contiguous sites of at most this size
+        (:func:`candidate_sites`). ``None`` merges without limit.
     lang
         Language of the area label.
     """
@@ -364,6 +441,7 @@ class SearchOptions:
     shape: CellShape = "square"
     threshold: float | None = None
     quantile: float = 0.95
+    max_site_ha: float | None = 5.0
     lang: str = "de"
 
 
@@ -377,6 +455,7 @@ class SearchKwargs(TypedDict, total=False):
     shape: CellShape
     threshold: float | None
     quantile: float
+    max_site_ha: float | None
     lang: str
 
 
@@ -389,6 +468,23 @@ def _area_and_label(context: ScoringContext, opts: SearchOptions) -> tuple[shape
     return search_area(
         context.stadtteile, bezirk=opts.bezirk, stadtteil=opts.stadtteil, lang=opts.lang
     )
+
+
+def _with_stadtteil(
+    frame: gpd.GeoDataFrame, stadtteile: gpd.GeoDataFrame | None
+) -> gpd.GeoDataFrame:
+    """``frame`` with the name of the Stadtteil its representative point lies in."""
+    if stadtteile is None or frame.empty:
+        return frame
+    reps = gpd.GeoDataFrame(geometry=frame.geometry.representative_point(), crs=CRS)
+    joined = (
+        gpd.sjoin(reps, stadtteile[["stadtteil_name", "geometry"]], how="left")
+        .groupby(level=0)["stadtteil_name"]
+        .first()
+    )
+    frame = frame.copy()
+    frame.insert(1, "stadtteil_name", joined.reindex(frame.index).to_numpy())
+    return frame
 
 
 def site_search(
@@ -405,8 +501,8 @@ def site_search(
     ----------
     options
         :class:`SearchOptions`; keywords (``bezirk=``, ``stadtteil=``, ``area=``,
-        ``cell_m=``, ``shape=``, ``threshold=``, ``quantile=``, ``lang=``) replace single
-        fields.
+        ``cell_m=``, ``shape=``, ``threshold=``, ``quantile=``, ``max_site_ha=``,
+        ``lang=``) replace single fields.
     context
         Loaded data layers; ``None`` loads them from ``data_dir``
         (:func:`handwerkgeo.context.load_context`).
@@ -418,7 +514,8 @@ def site_search(
     Returns
     -------
     SearchResult
-        The scored surface, the candidate sites, the threshold used and the area label.
+        The scored surface, the candidate sites, the threshold used, the area label and
+        the search areas (regions above the maximum site area, split into sites).
     """
     from handwerkgeo.config import load_config
     from handwerkgeo.context import load_context
@@ -426,6 +523,14 @@ def site_search(
 
     opts = replace(options or SearchOptions(), **kwargs)
     config = config if config is not None else load_config()
+    min_area = float(config.filters.min_area_m2)
+    max_site = None if opts.max_site_ha is None else float(opts.max_site_ha) * 10_000
+    if max_site is not None and max_site < min_area:
+        msg = (
+            f"the maximum site area ({opts.max_site_ha:g} ha) is below the minimum plot area "
+            f"of the configuration ({min_area:g} m²): no site could be found"
+        )
+        raise ConfigError(msg)
     context = context if context is not None else load_context(data_dir)
     area, label = _area_and_label(context, opts)
     cells = candidate_cells(area, cell_m=opts.cell_m, shape=opts.shape)
@@ -434,16 +539,11 @@ def site_search(
     threshold = opts.threshold
     if threshold is None:
         threshold = float(ok.quantile(opts.quantile)) if len(ok) else math.inf
-    min_area = float(config.filters.min_area_m2)
-    sites = merge_cells(surface, threshold=threshold, min_area_m2=min_area)
-    if context.stadtteile is not None and not sites.empty:
-        reps = gpd.GeoDataFrame(geometry=sites.geometry.representative_point(), crs=CRS)
-        joined = (
-            gpd.sjoin(reps, context.stadtteile[["stadtteil_name", "geometry"]], how="left")
-            .groupby(level=0)["stadtteil_name"]
-            .first()
-        )
-        sites.insert(1, "stadtteil_name", joined.reindex(sites.index).to_numpy())
+    sites, areas = candidate_sites(
+        surface, threshold=threshold, min_area_m2=min_area, max_area_m2=max_site
+    )
+    sites = _with_stadtteil(sites, context.stadtteile)
+    areas = _with_stadtteil(areas, context.stadtteile)
     logger.info(
         "site search %s: %d cells, threshold %.1f, %d candidate sites",
         label,
@@ -451,4 +551,11 @@ def site_search(
         threshold,
         len(sites),
     )
-    return SearchResult(surface=surface, sites=sites, threshold=threshold, area_label=label)
+    return SearchResult(
+        surface=surface,
+        sites=sites,
+        threshold=threshold,
+        area_label=label,
+        search_areas=areas,
+        max_site_m2=max_site,
+    )

@@ -38,6 +38,7 @@ def demo_command(
     """Score the example plots and the whole city; write maps, tables and profiles."""
     from handwerkgeo.cli.search import write_search
     from handwerkgeo.context import load_context
+    from handwerkgeo.export._sites import write_search_workbook
     from handwerkgeo.export.basemap import load_base_map
     from handwerkgeo.export.council import export_council_text
     from handwerkgeo.export.figures import export_figure
@@ -100,6 +101,7 @@ def demo_command(
     t1 = time.perf_counter()
     result = site_search(context=ctx, cell_m=cell_m)
     write_search(result, out / "search.gpkg")
+    write_search_workbook(result, out / "search.xlsx", cell_m=cell_m, lang=language)
     missing = ", ".join(criteria_without_data(result.surface, lang=language))
     title = (
         f"Standortsuche Handwerkerhöfe – Eignungsfläche Düsseldorf (ohne Daten: {missing})"
@@ -115,6 +117,8 @@ def demo_command(
         base_map=base,
         title=title,
         extra_sources=sources,
+        sites=result.sites,  # the candidate sites as their own labelled layer
+        search_areas=result.search_areas,
     )
     t_search = time.perf_counter() - t1
     _print_summary(scored, result, language, top=top, cell_m=cell_m, missing=missing)

@@ -1,8 +1,11 @@
-"""``handwerkgeo map``: council-ready outputs from a scored GeoPackage.
+"""``handwerkgeo map``: council-ready outputs from a scored GeoPackage or a site register.
 
 Writes the interactive offline map and, on request, the print figure (PNG/PDF), the
-tables (XLSX/CSV) and the site profiles. Stadtteile, stops and the cycling network are
-drawn as context when they have been fetched (``handwerkgeo data fetch``).
+tables (XLSX/CSV) and the site profiles (:func:`handwerkgeo.export.outputs.export_outputs`).
+The input is a scored GeoPackage (``handwerkgeo score``), a search result
+(``handwerkgeo search``: its candidate sites are drawn, too) or a site register
+(``handwerkgeo register``: its latest run, or ``--run ID``). Stadtteile, stops and the
+cycling network are drawn as context when they have been fetched.
 """
 
 from __future__ import annotations
@@ -15,46 +18,24 @@ import typer
 
 from handwerkgeo._atomic import check_output_file
 from handwerkgeo.cli._options import DataDirOption, Lang, LangOption, out_option
-from handwerkgeo.errors import OutputPathError
+from handwerkgeo.errors import InputFileError, OutputPathError
 
-__all__ = ["context_layers", "map_command"]
+__all__ = ["context_layers", "map_command", "read_map_input"]
 
 logger = logging.getLogger(__name__)
 
+#: the layers that make a GeoPackage a site register (handwerkgeo.register)
+_REGISTER_LAYERS = {"plots", "scores", "runs"}
 
-#: context layers drawn on the map: ScoringContext attribute -> source-manifest layer
-_DRAWN = {"stadtteile": "stadtteile", "stops": "vrr_stops", "cycling": "cycling_network"}
 
+def context_layers(data_dir: Path | None) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    """The fetched context layers and their sources.
 
-def context_layers(
-    data_dir: Path | None,
-) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
-    """The fetched layers drawn as map context, with the source entry of each.
-
-    Reads through :func:`handwerkgeo.context.load_context` (without the street network);
-    layers not fetched are skipped with a log line.
-
-    Returns
-    -------
-    tuple
-        ``({"stadtteile": gdf, "stops": gdf, "cycling": gdf}, sources)`` with only the
-        layers found, and per layer its source entry (name, licence, attribution).
+    See :func:`handwerkgeo.export.outputs.context_layers`.
     """
-    from handwerkgeo.context import load_context
+    from handwerkgeo.export import outputs  # geopandas: not for --help
 
-    ctx = load_context(data_dir, network=False)
-    by_layer = {s.get("layer"): s for s in ctx.sources}
-    layers: dict[str, Any] = {}
-    sources: dict[str, dict[str, str]] = {}
-    for key, layer in _DRAWN.items():
-        gdf = getattr(ctx, key)
-        if gdf is None:
-            continue
-        layers[key] = gdf
-        if layer in by_layer:
-            src = by_layer[layer]
-            sources[key] = {k: src[k] for k in ("name", "licence", "attribution")}
-    return layers, sources
+    return outputs.context_layers(data_dir)
 
 
 #: file endings each output option accepts
@@ -82,17 +63,106 @@ def _check_endings(**paths: Path | None) -> None:
             check_output_file(path, option=f"--{opt}")
 
 
-def _read_scored(path: Path) -> Any:
+def _layer_names(path: Path) -> set[str]:
+    import pyogrio
+
+    if not path.is_file():
+        msg = f"{path}: file not found"
+        raise InputFileError(msg)
+    try:
+        return {str(name) for name, _ in pyogrio.list_layers(path)}
+    except Exception as exc:  # pyogrio raises DataSourceError subclasses of its own
+        msg = f"{path}: not a GeoPackage that can be read ({exc})"
+        raise InputFileError(msg) from exc
+
+
+def _register_run(path: Path, run_id: str | None) -> Any:
+    """A register run as a scored frame, with the criteria of the run's configuration."""
+    import yaml
+
+    from handwerkgeo.config import ScoringConfig
+    from handwerkgeo.register import read_run
+
+    scored = read_run(path, run_id)
+    run = dict(scored.attrs["run"])
+    cfg = ScoringConfig.from_dict(
+        yaml.safe_load(str(run.get("config_yaml") or "")) or {},
+        source=f"configuration of run {run['run_id']}",
+    )
+    active = cfg.active_criteria()
+    run["config"] = cfg.to_dict()
+    run["config_name"] = cfg.name
+    run["criteria"] = {
+        name: {
+            "weight": crit.weight,
+            "label_de": crit.label_de,
+            "label_en": crit.label_en,
+            "unit": crit.unit,
+            "active": name in active,
+        }
+        for name, crit in cfg.criteria.items()
+    }
+    scored.attrs["run"] = run
+    return scored
+
+
+def read_map_input(path: Path, *, run_id: str | None = None) -> tuple[Any, Any, Any]:
+    """The scored frame to map, with the candidate sites and search areas if any.
+
+    A site register gives its latest run (or ``run_id``); a search result its cells and
+    sites; any other file must be a scored GeoPackage.
+
+    Raises
+    ------
+    InputFileError
+        If the file is missing or not a GeoPackage.
+    InputFileError
+        Also if ``run_id`` is given for a file that is not a register.
+    ValidationError
+        If the register has no runs, or no run ``run_id``.
+    """
+    import pyogrio
+
     from handwerkgeo.scoring import read_scored
 
-    return read_scored(path)
+    layers = _layer_names(path)
+    if layers >= _REGISTER_LAYERS:
+        return _register_run(path, run_id), None, None
+    if run_id is not None:
+        msg = (
+            f"--run applies to a site register (layers plots, scores, runs); {path.name} has "
+            f"the layers {', '.join(sorted(layers))}: it is not a site register"
+        )
+        raise InputFileError(msg)
+    if "scores" not in layers:
+        msg = (
+            f"{path.name} is neither a scored GeoPackage (layer scores, from `handwerkgeo "
+            "score` or `search`) nor a site register (layers plots, scores, runs); its "
+            f"layers: {', '.join(sorted(layers))}"
+        )
+        raise InputFileError(msg)
+    scored = read_scored(path)
+    sites = areas = None
+    if "sites" in layers:
+        sites = pyogrio.read_dataframe(path, layer="sites")
+        if "search_areas" in layers:
+            areas = pyogrio.read_dataframe(path, layer="search_areas")
+    return scored, sites, areas
 
 
 def map_command(
     scored_path: Annotated[
-        Path, typer.Argument(metavar="SCORED.gpkg", help="Scored GeoPackage (handwerkgeo score).")
+        Path,
+        typer.Argument(
+            metavar="SCORED.gpkg",
+            help="Scored GeoPackage (handwerkgeo score / search) or site register.",
+        ),
     ],
     out: Annotated[Path, out_option("Interactive map (.html).")] = Path("karte.html"),
+    run_id: Annotated[
+        str | None,
+        typer.Option("--run", help="Run of a site register to map (default: the latest)."),
+    ] = None,
     top: Annotated[int, typer.Option("--top", min=0, help="Mark the best N plots.")] = 10,
     lang: LangOption = Lang.de,
     offline: Annotated[
@@ -122,54 +192,19 @@ def map_command(
 ) -> None:
     """Write the offline score map and, on request, figures, tables and site profiles."""
     _check_endings(out=out, png=png, pdf=pdf, xlsx=xlsx, csv=csv)
-    from handwerkgeo.export.figures import export_figure
-    from handwerkgeo.export.maps import export_map
-    from handwerkgeo.export.profiles import export_profiles
-    from handwerkgeo.export.tables import export_tables
+    from handwerkgeo.export.outputs import OutputOptions, OutputPaths, export_outputs
 
-    language = lang.value
-    scored = _read_scored(scored_path)
-    ctx, sources = ({}, {}) if no_context else context_layers(data_dir)
-    st_sources = [sources["stadtteile"]] if "stadtteile" in sources else []
-    written = [
-        export_map(
-            scored,
-            out,
-            top_n=top,
-            lang=language,
-            offline=offline,
-            title=title,
-            extra_sources=list(sources.values()),
-            **ctx,
-        )
-    ]
-    for fig_path in (png, pdf):
-        if fig_path is not None:
-            written.append(
-                export_figure(
-                    scored,
-                    fig_path,
-                    stadtteile=ctx.get("stadtteile"),
-                    top_n=top,
-                    lang=language,
-                    title=title,
-                    extra_sources=st_sources,
-                )
-            )
-    if xlsx is not None or csv is not None:
-        res = export_tables(
-            scored, xlsx, csv, lang=language, csv_format="plain" if csv_plain else "excel-de"
-        )
-        written.extend(res.values())
-    if profiles is not None:
-        res_p = export_profiles(
-            scored,
-            profiles,
-            lang=language,
-            stadtteile=ctx.get("stadtteile"),
-            top_n=top,
-            extra_sources=st_sources,
-        )
-        written.append(res_p["index"])
+    scored, sites, areas = read_map_input(scored_path, run_id=run_id)
+    written = export_outputs(
+        scored,
+        OutputPaths(map=out, png=png, pdf=pdf, xlsx=xlsx, csv=csv, profiles=profiles),
+        OutputOptions(
+            top_n=top, lang=lang.value, offline=offline, title=title, csv_plain=csv_plain
+        ),
+        data_dir=data_dir,
+        draw_context=not no_context,
+        sites=sites,
+        search_areas=areas,
+    )
     for path in written:
         typer.echo(str(path))

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from handwerkgeo._atomic import check_output_file
-from handwerkgeo.cli._options import ConfigOption, DataDirOption, LayerOption, out_option
+from handwerkgeo.cli._options import (
+    ConfigOption,
+    DataDirOption,
+    Lang,
+    LangOption,
+    LayerOption,
+    out_option,
+)
 from handwerkgeo.errors import UsageError
 
 __all__ = ["search_command", "write_search"]
@@ -21,7 +28,9 @@ def write_search(result: object, path: Path) -> Path:
     """Write a :class:`~handwerkgeo.search.SearchResult` to one GeoPackage, atomically.
 
     Layers: ``scores`` (the scored cells, as :func:`handwerkgeo.scoring.write_scored`),
-    ``run_metadata`` and ``sites`` (the merged candidate sites).
+    ``run_metadata``, ``sites`` (the candidate sites, each at most the maximum site area)
+    and ``search_areas`` (merged regions above it, which the sites split; may be empty).
+    Both carry the search's ``threshold`` and ``max_site_m2`` as columns.
     """
     import os
     import tempfile
@@ -34,13 +43,17 @@ def write_search(result: object, path: Path) -> Path:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".gpkg", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    res: Any = result
     try:
         tmp.unlink()
-        write_scored(result.surface, tmp)  # type: ignore[attr-defined]
-        sites = result.sites.copy()  # type: ignore[attr-defined]
-        sites.attrs = {}
-        sites["threshold"] = result.threshold  # type: ignore[attr-defined]
-        pyogrio.write_dataframe(sites, tmp, layer="sites", driver="GPKG", append=False)
+        write_scored(res.surface, tmp)
+        areas = res.search_areas if res.search_areas is not None else res.sites.iloc[:0]
+        for layer, frame in (("sites", res.sites), ("search_areas", areas)):
+            frame = frame.copy()
+            frame.attrs = {}
+            frame["threshold"] = res.threshold
+            frame["max_site_m2"] = res.max_site_m2
+            pyogrio.write_dataframe(frame, tmp, layer=layer, driver="GPKG", append=False)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -67,22 +80,41 @@ def search_command(
         float,
         typer.Option("--quantile", help="Without --threshold: this quantile of cell scores."),
     ] = 0.95,
+    max_site_ha: Annotated[
+        float,
+        typer.Option(
+            "--max-site-ha",
+            min=0.0,
+            help="Largest candidate site in hectares; larger merged regions become search "
+            "areas split into sites of at most this size (0: no limit).",
+        ),
+    ] = 5.0,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
     map_path: Annotated[
         Path | None, typer.Option("--map", help="Also write an offline map of the result.")
     ] = None,
+    xlsx: Annotated[
+        Path | None,
+        typer.Option("--xlsx", help="Also write the sites and search areas as a workbook."),
+    ] = None,
     layer: LayerOption = None,
+    lang: LangOption = Lang.de,
 ) -> None:
     """Score a grid of candidate cells and merge the best adjacent cells into sites."""
     if bezirk is not None and stadtteil is not None:
         msg = "give either --bezirk or --stadtteil, not both"
         raise UsageError(msg)
     check_output_file(out, suffixes=(".gpkg",))  # before the search, not after it
+    if map_path is not None:
+        check_output_file(map_path, suffixes=(".html", ".htm"), option="--map")
+    if xlsx is not None:
+        check_output_file(xlsx, suffixes=(".xlsx",), option="--xlsx")
     from handwerkgeo.config import load_config
     from handwerkgeo.context import add_layer_files, load_context, parse_layer_options
-    from handwerkgeo.search import criteria_without_data, site_search
+    from handwerkgeo.search import site_search
 
+    language = lang.value
     cfg = load_config(config)
     ctx = add_layer_files(load_context(data_dir), parse_layer_options(layer))
     result = site_search(
@@ -94,27 +126,69 @@ def search_command(
         shape="hex" if hexagons else "square",
         threshold=threshold,
         quantile=quantile,
+        max_site_ha=max_site_ha or None,
+        lang=language,
     )
     write_search(result, out)
-    if map_path is not None:
-        from handwerkgeo.export.maps import export_map
+    if xlsx is not None:
+        from handwerkgeo.export._sites import write_search_workbook
 
-        export_map(
-            result.surface,
-            map_path,
-            stadtteile=ctx.stadtteile,
-            title=f"Standortsuche Handwerkerhöfe – {result.area_label} (ohne Daten: "
-            + ", ".join(criteria_without_data(result.surface))
-            + ")",
-            top_n=0,
-            extra_sources=list(ctx.sources),
-        )
+        write_search_workbook(result, xlsx, cell_m=cell_m, lang=language)
+    if map_path is not None:
+        _write_map(result, map_path, ctx, language, data_dir)
+    _summary(result, out, cell_m, language)
+
+
+def _write_map(result: Any, path: Path, ctx: Any, lang: str, data_dir: Path | None) -> None:
+    from handwerkgeo.export.basemap import load_base_map
+    from handwerkgeo.export.maps import export_map
+    from handwerkgeo.messages import message
+    from handwerkgeo.search import criteria_without_data
+
+    title = message("search_map_title", lang, area=result.area_label)
+    missing = criteria_without_data(result.surface, lang=lang)
+    if missing:
+        title += f" ({message('search_map_missing', lang, missing=', '.join(missing))})"
+    export_map(
+        result.surface,
+        path,
+        stadtteile=ctx.stadtteile,
+        base_map=load_base_map(data_dir, context=ctx),
+        title=title,
+        top_n=0,
+        lang=lang,
+        extra_sources=list(ctx.sources),
+        sites=result.sites,
+        search_areas=result.search_areas,
+    )
+
+
+def _summary(result: Any, out: Path, cell_m: float, lang: str) -> None:
+    from handwerkgeo.messages import message
+
+    def num(x: float, digits: int = 1) -> str:
+        text = f"{x:.{digits}f}"
+        return text.replace(".", ",") if lang == "de" else text
+
+    max_m2 = result.max_site_m2
+    n_areas = 0 if result.search_areas is None else len(result.search_areas)
     typer.echo(
-        f"{result.area_label}: {len(result.surface)} cells of {cell_m:g} m scored, "
-        f"{len(result.sites)} candidate sites (cell score ≥ {result.threshold:.1f}) → {out}"
+        message(
+            "search_summary",
+            lang,
+            area=result.area_label,
+            n_cells=len(result.surface),
+            cell_m=f"{cell_m:g}",
+            n_sites=len(result.sites),
+            threshold=num(result.threshold),
+            max=message("search_setting_no_limit", lang) if max_m2 is None else num(max_m2 / 1e4),
+            n_areas=n_areas,
+            out=out,
+        )
     )
     for _, site in result.sites.head(10).iterrows():
+        area = site.get("search_area_id") or ""
         typer.echo(
             f"  {site['site_id']}  {site.get('stadtteil_name', '')!s:<22} "
-            f"{site['area_m2'] / 10_000:7.1f} ha  Ø {site['score_mean']:5.1f}"
+            f"{num(site['area_m2'] / 10_000):>7} ha  Ø {num(site['score_mean']):>5}  {area}"
         )

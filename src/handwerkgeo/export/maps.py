@@ -84,6 +84,7 @@ from handwerkgeo.export._offline import (
     leaflet_assets,
     template_text,
 )
+from handwerkgeo.export._sites import add_site_layers
 from handwerkgeo.export.basemap import BaseMap, base_map_payload
 from handwerkgeo.export.overlays import MapOverlay, overlay_payload
 from handwerkgeo.messages import message
@@ -225,6 +226,9 @@ class MapOptions:
     overlays
         Extra layers drawn above the scores (:class:`~handwerkgeo.export.overlays.MapOverlay`,
         e.g. candidate sites), each with labels, a card and its own layer-control entry.
+    sites, search_areas
+        Candidate sites and search areas of a site search
+        (:func:`handwerkgeo.search.site_search`), drawn as their own labelled layers.
     """
 
     top_n: int = 10
@@ -238,6 +242,8 @@ class MapOptions:
     compress: bool | None = None
     extra_sources: Sequence[Mapping[str, Any]] = ()
     overlays: Sequence[MapOverlay] = ()
+    sites: gpd.GeoDataFrame | None = None
+    search_areas: gpd.GeoDataFrame | None = None
 
 
 class MapKwargs(TypedDict, total=False):
@@ -254,6 +260,8 @@ class MapKwargs(TypedDict, total=False):
     compress: bool | None
     extra_sources: Sequence[Mapping[str, Any]]
     overlays: Sequence[MapOverlay]
+    sites: gpd.GeoDataFrame | None
+    search_areas: gpd.GeoDataFrame | None
 
 
 def map_payload(
@@ -555,6 +563,7 @@ def export_map(
 
     m.add_child(HwgData(payload, compress=compress, error_text=t["old_browser"]))
     _add_layers(m, payload, opts.overlays, t)
+    add_site_layers(m, opts.sites, opts.search_areas, lang=lang)  # candidate sites of a site search
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     m.add_child(HwgReady())
 

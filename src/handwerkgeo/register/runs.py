@@ -466,10 +466,13 @@ def _run(
         raise RegisterDiskFullError(msg) from exc
     map_path = None
     if opts.make_map:
-        from handwerkgeo.export.maps import export_map  # folium: only when a map is asked for
+        from handwerkgeo.export.outputs import OutputOptions, OutputPaths, export_outputs
 
-        map_path = reports_dir / "karte.html"
-        export_map(scored, map_path)
+        map_path = reports_dir / "karte.html"  # the same outputs as `handwerkgeo map`
+        export_outputs(
+            scored, OutputPaths(map=map_path), OutputOptions(lang=opts.language),
+            context=eng.context_fn(),
+        )  # fmt: skip
     values = {"run_id": run_id, "n_plots": len(scored), "n_scored": n_scored}
     return RunReport(
         reg.path, kind, run_id, n_plots=len(scored), n_scored=n_scored, n_new=plan.n_new,
