@@ -17,17 +17,18 @@ __all__ = ["search_command", "write_search"]
 logger = logging.getLogger(__name__)
 
 
-def write_search(result: object, path: Path) -> Path:
+def write_search(result: object, path: Path, *, lang: str = "de") -> Path:
     """Write a :class:`~handwerkgeo.search.SearchResult` to one GeoPackage, atomically.
 
     Layers: ``scores`` (the scored cells, as :func:`handwerkgeo.scoring.write_scored`),
-    ``run_metadata`` and ``sites`` (the merged candidate sites).
+    ``run_metadata`` and ``sites`` (the merged candidate sites); ``scores`` and ``sites``
+    carry QGIS styles in ``lang`` (:mod:`handwerkgeo._qgis_style`).
     """
     import os
     import tempfile
 
-    import pyogrio
-
+    from handwerkgeo._gpkg import add_styles, write_layer
+    from handwerkgeo._qgis_style import layer_styles
     from handwerkgeo.scoring import write_scored
 
     path = Path(path)
@@ -36,11 +37,12 @@ def write_search(result: object, path: Path) -> Path:
     tmp = Path(tmp_name)
     try:
         tmp.unlink()
-        write_scored(result.surface, tmp)  # type: ignore[attr-defined]
+        write_scored(result.surface, tmp, lang=lang)  # type: ignore[attr-defined]
         sites = result.sites.copy()  # type: ignore[attr-defined]
         sites.attrs = {}
         sites["threshold"] = result.threshold  # type: ignore[attr-defined]
-        pyogrio.write_dataframe(sites, tmp, layer="sites", driver="GPKG", append=False)
+        write_layer(sites, tmp, "sites")
+        add_styles(tmp, layer_styles(sites, "sites", geometry="polygon", lang=lang))
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
