@@ -281,15 +281,28 @@ def _tip_criteria(frame: pd.DataFrame, lang: str, criteria: Mapping[str, Mapping
     return "".join(rows)
 
 
+#: Columns the map tip shows (when present) below the score, with their decimals.
+_TIP_FACTS = (
+    ("stadtteil_name", None),
+    ("score_max", 1),
+    ("area_m2", 0),
+    ("n_cells", 0),
+    ("plot_version", 0),
+    ("last_changed", None),
+)
+
+
 def _map_tip(frame: pd.DataFrame, lang: str, criteria: Mapping[str, Mapping[str, Any]]) -> str:
     """The score card as an HTML map tip with QGIS expressions (``[% … %]``)."""
     field = score_field(frame.columns)
     body = f"<b>[% {_html(_title_expression(frame.columns))} %]</b>"
     if field is not None:
         body += _tip_summary(frame, field, lang)
-    elif "area_m2" in frame.columns:
-        area = f"[% format_number({_q('area_m2')}, 0) %]"
-        body += f"<br/>{html.escape(message('field_area_m2', lang))}: {area}"
+    for column, decimals in _TIP_FACTS:
+        if column in frame.columns:
+            label = html.escape(_alias(column, lang, criteria) or column)
+            value = _value_expression(column, frame[column].dtype, lang, decimals, "")
+            body += f"<br/>{label}: [% {value} %]"
     body += _tip_criteria(frame, lang, criteria)
     return f'<div style="font-family:sans-serif;font-size:9pt">{body}</div>'
 
