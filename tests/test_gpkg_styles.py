@@ -230,6 +230,7 @@ def test_qgis_classes_each_score_as_the_maps_do(tmp_path: Path) -> None:
     assert info["feature_colours"] == expected
     labels = [c[0] for c in info["classes"]]
     assert labels == ["80–100", "60–80", "40–60", "20–40", "0–20", "ausgeschlossen", "keine Daten"]
+    assert info["sld_rules"] == labels  # the SLD loads into QGIS as the same classes
     assert info["aliases"]["raw_transit"] == "ÖPNV-Anbindung: Wert (m)"
     tip = info["map_tip_first"]  # the name is quoted and escaped safely
     assert (

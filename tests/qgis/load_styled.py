@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 
 from qgis.core import (
@@ -62,6 +63,23 @@ def describe(lyr: QgsVectorLayer) -> dict:
     return info
 
 
+def sld_rules(path: str, name: str, tmp: str) -> list[str]:
+    """Load the default style's SLD into a fresh layer: the labels of its rules."""
+    con = sqlite3.connect(path)
+    (sld,) = con.execute(
+        "SELECT styleSLD FROM layer_styles WHERE f_table_name = ? AND useAsDefault", (name,)
+    ).fetchone()
+    con.close()
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(sld)
+    lyr = QgsVectorLayer(f"{path}|layername={name}", name, "ogr")
+    _msg, ok = lyr.loadSldStyle(tmp)
+    renderer = lyr.renderer()
+    if not ok or renderer.type() != "RuleRenderer":
+        return []
+    return [rule.label() for rule in renderer.rootRule().children()]
+
+
 def render(lyr: QgsVectorLayer, out: str) -> None:
     settings = QgsMapSettings()
     settings.setLayers([lyr])
@@ -90,6 +108,7 @@ def main(argv: list[str]) -> int:
     for name in layers:
         lyr = QgsVectorLayer(f"{path}|layername={name}", name, "ogr")
         out[name] = describe(lyr)
+        out[name]["sld_rules"] = sld_rules(path, name, f"{path}.{name}.sld")
         if png and name == layers[0]:
             render(lyr, png)
     print(json.dumps(out, ensure_ascii=False), flush=True)
