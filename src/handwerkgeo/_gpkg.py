@@ -3,11 +3,11 @@
 One helper for every GeoPackage the project writes:
 
 - :func:`write_layer` writes a frame with pyogrio as GeoPackage version
-  :data:`GPKG_VERSION` (1.2). pyogrio's own GDAL (3.8 and newer) writes 1.4 by default, and
-  GDAL 3.6 — what Debian 12 and its QGIS 3.22 use — warns "may only be partially supported"
-  on every open of a 1.4 file. Version 1.2 is what GDAL 2.3 to 3.7 wrote by default: every
-  GDAL since 2.2 and every QGIS 3 reads it silently, and nothing this project writes needs
-  1.3 or 1.4.
+  :data:`GPKG_VERSION` (1.2). The GDAL of pyogrio's wheels (3.12) writes 1.4 by default,
+  and GDAL 3.6 — what Debian 12 and its QGIS 3.22 use — warns "may only be partially
+  supported" on every open of a 1.4 file (1.2 and 1.3 open silently). 1.2 is what GDAL 3.6
+  itself writes by default and what every GDAL since 2.2 reads; nothing this project
+  writes needs 1.3 or 1.4.
 - :func:`add_styles` stores QGIS layer styles in the ``layer_styles`` table, created
   exactly as QGIS 3.22 creates it through GDAL (the same columns, the ``gpkg_contents`` row
   as an attributes table, the ``gpkg_ogr_contents`` row and its feature-count triggers; QGIS
