@@ -322,3 +322,19 @@ def test_qgis_loads_the_written_layers_styled(
     pixels = np.asarray(Image.open(png).convert("RGB")).reshape(-1, 3)
     shown = {"#{:02x}{:02x}{:02x}".format(*p) for p in np.unique(pixels, axis=0)}
     assert len(shown & set(CLASS_COLOURS)) >= 2, shown & set(CLASS_COLOURS)
+
+
+def test_a_city_wide_grid_is_drawn_with_hairlines() -> None:
+    """A 100 m grid over the city (tens of thousands of cells) would be black with the
+    plots' 0.26 mm outlines at city scale: its cells get faint hairlines instead."""
+    n = 5001
+    cells = gpd.GeoDataFrame(
+        {"score_total": np.linspace(0, 100, n)},
+        geometry=[box(i * 100, 0, i * 100 + 100, 100) for i in range(n)],
+        crs="EPSG:25832",
+    )
+    (grid, _) = layer_styles(cells, "scores")
+    (plots, _) = layer_styles(cells.iloc[:13], "scores")
+    assert '<prop k="outline_width" v="0" />' in grid.qml
+    assert '<prop k="outline_width" v="0.26" />' in plots.qml
+    assert '<prop k="outline_width" v="0" />' not in plots.qml

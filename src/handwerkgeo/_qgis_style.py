@@ -40,7 +40,8 @@ QGIS_VERSION = "3.22.16-Białowieża"
 #: Fields classed by the graduated renderer, in order of preference.
 SCORE_FIELDS = ("score_total", "score_mean")
 _GEOMETRY_TYPE = {"point": "0", "line": "1", "polygon": "2"}
-_CRITERION_PREFIXES = ("raw", "u", "contrib", "fallback")
+#: From this many features a polygon layer is drawn with faint outlines (grid cells).
+_MANY = 5000
 
 
 def style_name(lang: str) -> str:
@@ -324,12 +325,17 @@ def _props(parent: ET.Element, props: Mapping[str, str]) -> None:
         ET.SubElement(parent, "prop", k=k, v=v)
 
 
-def _symbol(parent: ET.Element, name: str, colour: str, kind: GeometryKind) -> None:
+def _symbol(
+    parent: ET.Element, name: str, colour: str, kind: GeometryKind, *, many: bool = False
+) -> None:
+    """One symbol; ``many`` polygons (a city-wide grid) get a faint hairline outline."""
     outline = {"outline_color": "35,35,35,255", "outline_style": "solid"}
     if kind == "polygon":
         sym_type, cls = "fill", "SimpleFill"
         props = {"color": _rgba(colour), "style": "solid", **outline}
         props |= {"outline_width": "0.26", "outline_width_unit": "MM"}
+        if many:
+            props |= {"outline_color": "35,35,35,60", "outline_width": "0"}
     elif kind == "point":
         sym_type, cls = "marker", "SimpleMarker"
         props = {"color": _rgba(colour), "name": "circle", "size": "3", "size_unit": "MM"}
@@ -381,7 +387,7 @@ def _renderer(root: ET.Element, frame: pd.DataFrame, kind: GeometryKind, lang: s
         ET.SubElement(
             ranges, "range", symbol=str(i), label=label, render="true", lower=bound, upper=bound
         )
-        _symbol(symbols, str(i), colour, kind)
+        _symbol(symbols, str(i), colour, kind, many=len(frame) > _MANY)
     method = ET.SubElement(renderer, "classificationMethod", id="Custom")
     ET.SubElement(
         method, "labelFormat", format="%1 - %2", labelprecision="0", trimtrailingzeroes="1"
