@@ -338,3 +338,14 @@ def test_a_city_wide_grid_is_drawn_with_hairlines() -> None:
     assert '<prop k="outline_width" v="0" />' in grid.qml
     assert '<prop k="outline_width" v="0.26" />' in plots.qml
     assert '<prop k="outline_width" v="0" />' not in plots.qml
+
+
+def test_an_unknown_language_is_refused(tmp_path: Path) -> None:
+    from handwerkgeo.errors import ParameterError
+    from handwerkgeo.scoring import write_scored
+
+    with pytest.raises(ParameterError, match=r"'fr'.*de, en"):
+        layer_styles(_frame(), "scores", lang="fr")
+    with pytest.raises(ParameterError):
+        write_scored(_frame(), tmp_path / "s.gpkg", lang="fr")
+    assert not (tmp_path / "s.gpkg").exists()  # nothing half-written

@@ -29,7 +29,8 @@ import pandas as pd
 
 from handwerkgeo._colours import CLASS_BREAKS, CLASS_COLOURS, COLOUR_EXCLUDED, COLOUR_NO_DATA
 from handwerkgeo._gpkg import LayerStyle
-from handwerkgeo.messages import message
+from handwerkgeo.errors import ParameterError
+from handwerkgeo.messages import LANGS, message
 
 __all__ = ["GeometryKind", "geometry_kind", "layer_styles", "score_field", "style_name"]
 
@@ -91,9 +92,12 @@ def layer_styles(
     >>> [(s.name, s.default) for s in layer_styles(f, "scores")]
     [('handwerkgeo', True), ('handwerkgeo (en)', False)]
     """
+    if lang not in LANGS:
+        msg = f"lang={lang!r} is not supported for the QGIS styles; use one of {', '.join(LANGS)}"
+        raise ParameterError(msg)
     kind = geometry or geometry_kind(frame)
     out = []
-    for code in (lang, *[x for x in ("de", "en") if x != lang]):
+    for code in (lang, *[x for x in LANGS if x != lang]):
         field = score_field(frame.columns)
         description = (
             message("qgis_style_plots", code)

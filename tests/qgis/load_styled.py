@@ -13,19 +13,6 @@ import os
 import sqlite3
 import sys
 
-from qgis.core import (
-    QgsApplication,
-    QgsExpression,
-    QgsExpressionContext,
-    QgsExpressionContextUtils,
-    QgsMapRendererParallelJob,
-    QgsMapSettings,
-    QgsRenderContext,
-    QgsVectorLayer,
-)
-from qgis.PyQt.QtCore import QSize
-from qgis.PyQt.QtGui import QColor
-
 
 def describe(lyr: QgsVectorLayer) -> dict:
     renderer = lyr.renderer()
@@ -116,5 +103,18 @@ def main(argv: list[str]) -> int:
     os._exit(0)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # imported by pytest's doctest collection without QGIS
+    from qgis.core import (
+        QgsApplication,
+        QgsExpression,
+        QgsExpressionContext,
+        QgsExpressionContextUtils,
+        QgsMapRendererParallelJob,
+        QgsMapSettings,
+        QgsRenderContext,
+        QgsVectorLayer,
+    )
+    from qgis.PyQt.QtCore import QSize
+    from qgis.PyQt.QtGui import QColor
+
     sys.exit(main(sys.argv[1:]))
