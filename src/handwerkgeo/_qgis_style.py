@@ -217,7 +217,7 @@ def _html(expression: str) -> str:
 
 def _title_expression(columns: Any) -> str:
     cols = set(columns)
-    ident = next((c for c in ("plot_id", "site_id") if c in cols), None)
+    ident = next((c for c in ("plot_id", "site_id", "search_area_id") if c in cols), None)
     if ident is None:
         return "@layer_name"
     if "name" in cols:
@@ -292,6 +292,7 @@ _TIP_FACTS = (
     ("score_max", 1),
     ("area_m2", 0),
     ("n_cells", 0),
+    ("n_sites", 0),
     ("plot_version", 0),
     ("last_changed", None),
 )
