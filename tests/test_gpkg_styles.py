@@ -349,3 +349,52 @@ def test_an_unknown_language_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ParameterError):
         write_scored(_frame(), tmp_path / "s.gpkg", lang="fr")
     assert not (tmp_path / "s.gpkg").exists()  # nothing half-written
+
+
+@needs_qgis
+def test_a_spatial_view_styled_in_the_writers_transaction(tmp_path: Path) -> None:
+    """What the register does with its latest ranking: a view over plots and scores,
+    registered as a feature layer, styled inside the same sqlite3 transaction."""
+    path = tmp_path / "register.gpkg"
+    frame = _frame()
+    plots = frame[["plot_id", "name", "geometry"]]
+    write_layer(plots, path, "plots", geometry_type="MultiPolygon", promote_to_multi=True)
+    write_layer(pd.DataFrame(frame.drop(columns=["geometry", "name"])), path, "scores")
+    ranking = frame.drop(columns="geometry").iloc[:0]  # the view's columns, no rows needed
+    con = sqlite3.connect(path)
+    try:
+        con.execute(
+            "CREATE VIEW ranking AS SELECT p.fid AS fid, p.geom AS geom, p.plot_id, p.name, "
+            "s.score_total, s.rank, s.excluded, s.exclusion_reason, s.coverage, s.raw_transit, "
+            "s.u_transit, s.contrib_transit FROM plots p JOIN scores s USING (plot_id)"
+        )
+        con.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
+            "VALUES ('ranking', 'features', 'ranking', 25832)"
+        )
+        con.execute(
+            "INSERT INTO gpkg_geometry_columns VALUES ('ranking', 'geom', 'MULTIPOLYGON', "
+            "25832, 0, 0)"
+        )
+        styles = [
+            *layer_styles(plots.iloc[:0], "plots", geometry="polygon"),
+            *layer_styles(ranking, "ranking", geometry="polygon", criteria=CRITERIA),
+        ]
+        add_styles(con, styles)
+        con.commit()
+    finally:
+        con.close()
+    with sqlite3.connect(path) as con:
+        rows = con.execute(
+            "SELECT f_table_name, f_geometry_column FROM layer_styles WHERE useAsDefault"
+        ).fetchall()
+    assert sorted(rows) == [("plots", "geom"), ("ranking", "geom")]
+    if Path(OGRINFO).exists():
+        res = subprocess.run([OGRINFO, "-al", "-so", str(path)], capture_output=True, text=True)
+        assert res.returncode == 0 and res.stderr == "", res.stderr
+    info = _load_in_qgis(path, "ranking", "plots")
+    assert info["ranking"]["valid"] and info["ranking"]["renderer"] == "graduatedSymbol"
+    assert info["ranking"]["features"] == len(frame)
+    assert info["ranking"]["aliases"]["score_total"] == "Gesamtpunktzahl"
+    assert info["plots"]["renderer"] == "singleSymbol"
+    assert info["plots"]["aliases"]["plot_id"] == "Flächen-ID"
