@@ -21,11 +21,14 @@ $(VENV)/.installed: pyproject.toml
 # System packages the tests use: Debian chromium (map tests; never a downloaded browser),
 # gdal-bin (ogrinfo on the site register) and poppler-utils (pdftotext on the site-profile
 # PDFs). Installed only when missing.
+# python3-qgis + qgis-providers: Debian's QGIS 3.22 loads the styled GeoPackages
+# (tests/test_gpkg_styles.py; about 90 s and ~230 packages to install).
 sysdeps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v ogrinfo >/dev/null 2>&1 || missing="$$missing gdal-bin"; \
 	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	/usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1 || missing="$$missing python3-qgis qgis-providers"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else \
 	    echo "please install:$$missing (tests needing them are skipped)"; exit 0; fi; \

@@ -63,7 +63,7 @@ def demo_command(
     for col in sens.columns:
         scored[col] = sens[col]
     sources = list(ctx.sources)
-    write_scored(scored, out / "scores.gpkg")
+    write_scored(scored, out / "scores.gpkg", lang=language)
     export_tables(scored, out / "scores.xlsx", out / "scores.csv", lang=language)
     export_council_text(scored, out / "datenlage.md", lang=language)
     export_map(
@@ -100,7 +100,7 @@ def demo_command(
     t_plots = time.perf_counter() - t0 - t_ctx
     t1 = time.perf_counter()
     result = site_search(context=ctx, cell_m=cell_m)
-    write_search(result, out / "search.gpkg")
+    write_search(result, out / "search.gpkg", lang=language)
     write_search_workbook(result, out / "search.xlsx", cell_m=cell_m, lang=language)
     missing = ", ".join(criteria_without_data(result.surface, lang=language))
     title = (

@@ -240,15 +240,14 @@ def _score(
 
 def _write(scored: Any, report: Any, out: Path, *, lang: str) -> list[Path]:
     """GeoPackage (+ rejects layer), XLSX, CSV and the rejects CSV; the paths written."""
-    import pyogrio
-
     from handwerkgeo._atomic import atomic_replace_file, atomic_write_bytes
+    from handwerkgeo._gpkg import write_layer
     from handwerkgeo.export.tables import export_tables
     from handwerkgeo.messages import message
     from handwerkgeo.scoring import write_scored
     from handwerkgeo.spreadsheet import csv_bytes, safe_frame
 
-    write_scored(scored, out)
+    write_scored(scored, out, lang=lang)
     # planner tables beside the GeoPackage: German headers, CSV for German Excel
     # (BOM, ';', decimal comma), formula-like text neutralised (export.tables)
     export_tables(scored, out.with_suffix(".xlsx"), out.with_suffix(".csv"), lang=lang)
@@ -256,9 +255,7 @@ def _write(scored: Any, report: Any, out: Path, *, lang: str) -> list[Path]:
     if len(report.rejects):
         table = report.rejects_table(lang)
         with atomic_replace_file(out) as tmp:
-            pyogrio.write_dataframe(
-                safe_frame(table), tmp, layer=message("layer_rejects", lang), driver="GPKG"
-            )
+            write_layer(safe_frame(table), tmp, message("layer_rejects", lang))
         path = out.with_name(f"{out.stem}_{message('file_rejects_csv', lang)}")
         atomic_write_bytes(path, csv_bytes(table, german=lang == "de"))
         written.append(path)

@@ -24,19 +24,20 @@ __all__ = ["search_command", "write_search"]
 logger = logging.getLogger(__name__)
 
 
-def write_search(result: object, path: Path) -> Path:
+def write_search(result: object, path: Path, *, lang: str = "de") -> Path:
     """Write a :class:`~handwerkgeo.search.SearchResult` to one GeoPackage, atomically.
 
     Layers: ``scores`` (the scored cells, as :func:`handwerkgeo.scoring.write_scored`),
     ``run_metadata``, ``sites`` (the candidate sites, each at most the maximum site area)
     and ``search_areas`` (merged regions above it, which the sites split; may be empty).
     Both carry the search's ``threshold`` and ``max_site_m2`` as columns.
+    The spatial layers carry QGIS styles in ``lang`` (:mod:`handwerkgeo._qgis_style`).
     """
     import os
     import tempfile
 
-    import pyogrio
-
+    from handwerkgeo._gpkg import add_styles, write_layer
+    from handwerkgeo._qgis_style import layer_styles
     from handwerkgeo.scoring import write_scored
 
     path = Path(path)
@@ -46,14 +47,15 @@ def write_search(result: object, path: Path) -> Path:
     res: Any = result
     try:
         tmp.unlink()
-        write_scored(res.surface, tmp)
+        write_scored(res.surface, tmp, lang=lang)
         areas = res.search_areas if res.search_areas is not None else res.sites.iloc[:0]
         for layer, frame in (("sites", res.sites), ("search_areas", areas)):
             frame = frame.copy()
             frame.attrs = {}
             frame["threshold"] = res.threshold
             frame["max_site_m2"] = res.max_site_m2
-            pyogrio.write_dataframe(frame, tmp, layer=layer, driver="GPKG", append=False)
+            write_layer(frame, tmp, layer)
+            add_styles(tmp, layer_styles(frame, layer, geometry="polygon", lang=lang))
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -129,7 +131,7 @@ def search_command(
         max_site_ha=max_site_ha or None,
         lang=language,
     )
-    write_search(result, out)
+    write_search(result, out, lang=language)
     if xlsx is not None:
         from handwerkgeo.export._sites import write_search_workbook
 

@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from handwerkgeo._colours import CLASS_BREAKS, CLASS_COLOURS, COLOUR_EXCLUDED, COLOUR_NO_DATA
 from handwerkgeo.crs import check_crs
 from handwerkgeo.errors import ConfigError, MissingColumnError, ValidationError
 
@@ -54,12 +55,6 @@ logger = logging.getLogger(__name__)
 
 LANGS = ("de", "en")
 
-#: Class breaks of the score (0–100); utilities (0–1) use the same breaks divided by 100.
-CLASS_BREAKS = (0.0, 20.0, 40.0, 60.0, 80.0, 100.0)
-#: Viridis sampled at the class centres: colour-blind safe and readable in greyscale.
-CLASS_COLOURS = ("#482475", "#355f8d", "#21918c", "#44bf70", "#bddf26")
-COLOUR_EXCLUDED = "#9e9e9e"
-COLOUR_NO_DATA = "#ffffff"
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 

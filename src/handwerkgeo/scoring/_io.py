@@ -19,23 +19,28 @@ __all__ = ["read_scored", "write_scored"]
 logger = logging.getLogger(__name__)
 
 
-def write_scored(scored: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
+def write_scored(
+    scored: gpd.GeoDataFrame, path: str | os.PathLike[str], *, lang: str = "de"
+) -> Path:
     """Write a scored frame to a GeoPackage atomically.
 
     Layer ``scores`` holds the frame (its index in column ``source_index``); the
     non-spatial table ``run_metadata`` holds key/value rows: ``config_yaml``,
     ``config_hash``, ``version``, ``scored_at``, ``criteria`` and ``sources`` (JSON) and
-    ``run`` (the complete ``attrs["run"]`` as JSON). The file is built beside ``path`` and
-    moved over it with :func:`os.replace`.
+    ``run`` (the complete ``attrs["run"]`` as JSON). The file is a GeoPackage 1.2
+    (:mod:`handwerkgeo._gpkg`) whose ``layer_styles`` table gives ``scores`` the classed
+    colour scale of the maps, field aliases and the score card as map tip in QGIS, in
+    ``lang`` by default (the other language beside it). The file is built beside ``path``
+    and moved over it with :func:`os.replace`.
 
     Returns
     -------
     pathlib.Path
         ``path``.
     """
-    import pyogrio
-
     from handwerkgeo._atomic import atomic_replace_file
+    from handwerkgeo._gpkg import add_styles, write_layer
+    from handwerkgeo._qgis_style import layer_styles
 
     path = Path(path)
     if path.suffix.lower() != ".gpkg":
@@ -83,8 +88,10 @@ def write_scored(scored: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path
         }
     )
     with atomic_replace_file(path, copy_existing=False) as tmp:
-        frame.to_file(tmp, layer="scores", driver="GPKG", engine="pyogrio")
-        pyogrio.write_dataframe(meta, tmp, layer="run_metadata", driver="GPKG")
+        write_layer(frame, tmp, "scores")
+        write_layer(meta, tmp, "run_metadata")
+        criteria = run.get("criteria") or {}
+        add_styles(tmp, layer_styles(frame, "scores", criteria=criteria, lang=lang))
     logger.info("wrote %d scored plot(s) to %s", len(scored), path)
     return path
 
