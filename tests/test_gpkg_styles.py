@@ -298,7 +298,9 @@ def test_score_output_is_styled_and_silent_in_gdal_36(score_out: Path) -> None:
 
 @pytest.mark.mirror
 def test_search_output_is_styled_and_silent_in_gdal_36(search_out: Path) -> None:
-    _check_styled(search_out, {"scores": "score_total", "sites": "score_mean"})
+    _check_styled(
+        search_out, {"scores": "score_total", "sites": "score_mean", "search_areas": "score_mean"}
+    )
 
 
 @pytest.mark.mirror
