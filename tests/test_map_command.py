@@ -92,6 +92,11 @@ def test_map_of_a_register_writes_the_council_outputs(register: dict, tmp_path: 
     # context: Stadtteile with names, and the sources of the drawn layers
     assert len(payload["ctx"]["stadtteile"]["name"]) > 40
     assert any("Düsseldorf" in a for a in payload["attributions"])
+    # the offline base map beneath: whole-city main roads and Bezirke, OSM attributed
+    assert len(payload["base"]["streets"]["main"]) > 1000
+    assert len(payload["base"]["bezirke"]["name"]) == 10
+    assert any("OpenStreetMap" in a for a in payload["attributions"])
+    assert "tile.openstreetmap.org" not in out.read_text(encoding="utf-8")
     # criteria labelled from the run's own configuration, with weights
     assert payload["crit"] and all(c["w"] is not None for c in payload["crit"])
     ranking = pd.read_excel(tmp_path / "x.xlsx", sheet_name=0)
@@ -113,7 +118,24 @@ def test_register_map_uses_the_same_export_path(register: dict) -> None:
     payload = _payload(register["run_map"])
     assert sorted(payload["id"]) == [f"p{i}" for i in range(6)]
     assert len(payload["ctx"]["stadtteile"]["name"]) > 40
+    assert len(payload["base"]["streets"]["main"]) > 1000
     assert any("Düsseldorf" in a for a in payload["attributions"])
+
+
+def test_print_figure_paper_and_tiles_from_the_command_line(register: dict, tmp_path: Path) -> None:
+    """``--paper A3 --orientation portrait`` sizes the PDF; ``--tiles osm`` adds tiles."""
+    pdf, out = tmp_path / "a3.pdf", tmp_path / "t.html"
+    args = ["map", str(register["reg"]), "--out", str(out), "--pdf", str(pdf), "--tiles", "osm"]
+    args += ["--paper", "A3", "--orientation", "portrait", "--data-dir", str(register["data"])]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    box_ = re.search(rb"/MediaBox \[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf.read_bytes())
+    assert box_ is not None
+    # A3 portrait: 297 mm x 420 mm = 841.9 pt x 1190.6 pt
+    assert abs(float(box_[1]) - 841.9) < 2 and abs(float(box_[2]) - 1190.6) < 2
+    assert "tile.openstreetmap.org" in out.read_text(encoding="utf-8")
+    bad = CliRunner().invoke(app, [*args[:4], "--paper", "A5"])
+    assert bad.exit_code == 2
 
 
 def test_bad_map_input_is_one_clear_line(register: dict, tmp_path: Path) -> None:

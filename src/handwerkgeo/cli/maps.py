@@ -11,6 +11,7 @@ cycling network are drawn as context when they have been fetched.
 from __future__ import annotations
 
 import logging
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -150,6 +151,20 @@ def read_map_input(path: Path, *, run_id: str | None = None) -> tuple[Any, Any, 
     return scored, sites, areas
 
 
+class Paper(StrEnum):
+    """Paper sizes of the print figure."""
+
+    A4 = "A4"
+    A3 = "A3"
+
+
+class Orientation(StrEnum):
+    """Orientations of the print figure."""
+
+    landscape = "landscape"
+    portrait = "portrait"
+
+
 def map_command(
     scored_path: Annotated[
         Path,
@@ -172,8 +187,26 @@ def map_command(
             help="Inline Leaflet (works without internet, default) or link it from its CDN.",
         ),
     ] = True,
-    png: Annotated[Path | None, typer.Option("--png", help="Print figure, A4 PNG.")] = None,
-    pdf: Annotated[Path | None, typer.Option("--pdf", help="Print figure, A4 PDF.")] = None,
+    png: Annotated[Path | None, typer.Option("--png", help="Print figure as PNG.")] = None,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Print figure as PDF.")] = None,
+    paper: Annotated[
+        Paper, typer.Option("--paper", help="Paper size of the print figure.")
+    ] = Paper.A4,
+    orientation: Annotated[
+        Orientation, typer.Option("--orientation", help="Orientation of the print figure.")
+    ] = Orientation.landscape,
+    tiles: Annotated[
+        str | None,
+        typer.Option(
+            "--tiles",
+            help="Raster tiles beneath the offline base map: 'osm' or a tile URL template "
+            "(needs internet when the map is viewed; default: none, fully offline).",
+        ),
+    ] = None,
+    tiles_attribution: Annotated[
+        str | None,
+        typer.Option("--tiles-attribution", help="Attribution of a tile URL (required for URLs)."),
+    ] = None,
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Tables as Excel workbook.")] = None,
     csv: Annotated[
         Path | None, typer.Option("--csv", help="Table as CSV for German Excel (; and 1,5).")
@@ -199,7 +232,15 @@ def map_command(
         scored,
         OutputPaths(map=out, png=png, pdf=pdf, xlsx=xlsx, csv=csv, profiles=profiles),
         OutputOptions(
-            top_n=top, lang=lang.value, offline=offline, title=title, csv_plain=csv_plain
+            top_n=top,
+            lang=lang.value,
+            offline=offline,
+            title=title,
+            csv_plain=csv_plain,
+            paper=paper.value,
+            orientation=orientation.value,
+            tiles=tiles,
+            tiles_attribution=tiles_attribution,
         ),
         data_dir=data_dir,
         draw_context=not no_context,

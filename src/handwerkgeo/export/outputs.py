@@ -40,13 +40,18 @@ class OutputPaths:
 
 @dataclass(frozen=True)
 class OutputOptions:
-    """How the outputs look: best N marked, language, offline Leaflet, title, CSV format."""
+    """How the outputs look: best N marked, language, offline Leaflet, title, CSV format,
+    paper size and orientation of the print figure, optional raster tiles on the map."""
 
     top_n: int = 10
     lang: str = "de"
     offline: bool = True
     title: str | None = None
     csv_plain: bool = False
+    paper: str = "A4"
+    orientation: str = "landscape"
+    tiles: str | None = None
+    tiles_attribution: str | None = None
 
 
 def layers_of(context: Any) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
@@ -158,6 +163,8 @@ def export_outputs(
                 sites=sites,
                 search_areas=search_areas,
                 base_map=base,
+                basemap=opts.tiles,
+                basemap_attribution=opts.tiles_attribution,
                 **ctx,
                 **common,  # type: ignore[arg-type]
             )
@@ -172,6 +179,8 @@ def export_outputs(
                     base_map=base,
                     top_n=opts.top_n,
                     extra_sources=st_sources,
+                    paper=opts.paper,
+                    orientation=opts.orientation,
                     **common,  # type: ignore[arg-type]
                 )
             )
