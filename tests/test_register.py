@@ -138,9 +138,12 @@ SCORE_COLS = ["plot_id", "score_total", "rank", "excluded", "exclusion_reason", 
 # --- creating and adding ---------------------------------------------------------------------
 
 
-def test_init_register_creates_four_layers_and_is_idempotent(reg: Path) -> None:
+def test_init_register_creates_its_layers_and_is_idempotent(reg: Path) -> None:
     reg_mod.init_register(reg)
-    assert sorted(pyogrio.list_layers(reg)[:, 0]) == ["plots", "rejects", "runs", "scores"]
+    assert sorted(pyogrio.list_layers(reg)[:, 0]) == [
+        "plot_points", "plots", "ranking", "ranking_points", "register_info", "rejects",
+        "runs", "scores",
+    ]  # fmt: skip
     before = reg.read_bytes()
     reg_mod.init_register(reg)
     assert reg.read_bytes() == before
@@ -487,31 +490,95 @@ def test_make_map_calls_export_map(reg: Path, data_dir: Path) -> None:
 # --- GDAL and QGIS compatibility -------------------------------------------------------------
 
 
-def test_register_is_a_valid_geopackage_for_gdal(reg: Path, data_dir: Path) -> None:
-    add(reg, plots_frame(4), data_dir)
-    add(reg, plots_frame(5), data_dir)
-    con = sqlite3.connect(reg)
-    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    contents = dict(con.execute("SELECT table_name, data_type FROM gpkg_contents"))
-    con.close()
-    assert contents == {
-        "plots": "features",
-        "scores": "attributes",
-        "runs": "attributes",
-        "rejects": "attributes",
-    }
+def _ogrinfo() -> str:
     ogrinfo = shutil.which("ogrinfo")
     if ogrinfo is None:
         if os.environ.get("HANDWERKGEO_REQUIRE_MIRROR"):
             pytest.fail("ogrinfo (Debian gdal-bin) is missing; run `make sysdeps`")
         pytest.skip("ogrinfo not installed (apt-get install gdal-bin)")
+    return ogrinfo
+
+
+def _with_points(n: int) -> gpd.GeoDataFrame:
+    """``n`` rectangles and two plots listed as points (area given)."""
+    pts = gpd.GeoDataFrame(
+        {"plot_id": ["q1", "q2"], "name": ["Punkt 1", "Punkt 2"], "area_m2": [9000.0, 1000.0]},
+        geometry=[Point(345_100, 5_680_500), Point(345_300, 5_680_500)],
+        crs="EPSG:25832",
+    )
+    polys = plots_frame(n)
+    polys["area_m2"] = polys.area
+    return pd.concat([polys, pts], ignore_index=True)
+
+
+def test_register_is_a_valid_geopackage_for_gdal(reg: Path, data_dir: Path) -> None:
+    add(reg, _with_points(4), data_dir)
+    add(reg, _with_points(5), data_dir)
+    con = sqlite3.connect(reg)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    contents = dict(con.execute("SELECT table_name, data_type FROM gpkg_contents"))
+    gtypes = dict(con.execute("SELECT table_name, geometry_type_name FROM gpkg_geometry_columns"))
+    n_scores = con.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
+    con.close()
+    assert contents == {
+        "plots": "features",
+        "plot_points": "features",
+        "ranking": "features",
+        "ranking_points": "features",
+        "scores": "attributes",
+        "runs": "attributes",
+        "rejects": "attributes",
+        "register_info": "attributes",
+    }
+    assert gtypes == {
+        "plots": "MULTIPOLYGON",
+        "plot_points": "POINT",
+        "ranking": "MULTIPOLYGON",
+        "ranking_points": "POINT",
+    }
+    assert n_scores == 6 + 1  # the second run stored only its new plot
     out = subprocess.run(
-        [ogrinfo, "-so", "-al", str(reg)], capture_output=True, text=True, check=True
-    ).stdout
-    for layer in reg_mod.LAYERS:
-        assert f"Layer name: {layer}" in out
-    assert "Feature Count: 5" in out  # plots
-    assert "Feature Count: 9" in out  # scores of the two runs
+        [_ogrinfo(), "-so", "-al", str(reg)], capture_output=True, text=True, check=True
+    )
+    assert "Warning" not in out.stderr and "ERROR" not in out.stderr, out.stderr
+    layers = {
+        block.split("\n", 1)[0].strip(): block for block in out.stdout.split("Layer name: ")[1:]
+    }
+    assert set(layers) == set(contents)
+    for name, block in layers.items():  # one geometry type per spatial layer
+        if name in gtypes:
+            want = {"MULTIPOLYGON": "Multi Polygon", "POINT": "Point"}[gtypes[name]]
+            assert f"Geometry: {want}" in block, block
+    assert "Feature Count: 5" in layers["plots"] and "Feature Count: 2" in layers["plot_points"]
+    assert (
+        "Feature Count: 5" in layers["ranking"] and "Feature Count: 2" in layers["ranking_points"]
+    )
+
+
+def test_ranking_views_return_the_latest_scores(reg: Path, data_dir: Path) -> None:
+    add(reg, _with_points(4), data_dir)
+    changed = _with_points(5)
+    changed.loc[2, "geometry"] = box(345_400, 5_680_000, 345_500, 5_680_100)  # p2: 10,000 m²
+    rep = add(reg, changed, data_dir)
+    latest = reg_mod.read_run(reg, rep.run_id).set_index("plot_id")
+    poly = pyogrio.read_dataframe(reg, layer="ranking").set_index("plot_id")
+    pts = pyogrio.read_dataframe(reg, layer="ranking_points").set_index("plot_id")
+    assert set(poly.geom_type) == {"MultiPolygon"} and set(pts.geom_type) == {"Point"}
+    view = pd.concat([pd.DataFrame(poly), pd.DataFrame(pts)]).sort_index()
+    assert list(view.index) == list(latest.index)  # every current plot once
+    for col in ("score_total", "raw_area"):
+        np.testing.assert_allclose(view[col], latest[col])
+    assert view["rank"].astype("Int64").tolist() == latest["rank"].tolist()
+    assert latest["rank"].notna().sum() == 5 and latest.loc["q1", "rank"] == 1
+    assert view.loc["p2", "plot_version"] == 2 and view.loc["p2", "run_id"] == rep.run_id
+    assert view.loc["p1", "run_id"] != rep.run_id  # unchanged: its row of the first run
+    # ogrinfo reads the view with SQL like QGIS does
+    out = subprocess.run(
+        [_ogrinfo(), str(reg), "-sql", "SELECT plot_id, rank FROM ranking WHERE rank > 0 ORDER BY rank LIMIT 1"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert f"plot_id (String) = {poly['rank'].astype(float).idxmin()}" in out
+    assert "rank (Integer64) = " in out
 
 
 # --- reading files with the real reader ------------------------------------------------------
