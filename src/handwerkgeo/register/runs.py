@@ -30,7 +30,7 @@ from handwerkgeo.errors import (
     ValidationError,
 )
 from handwerkgeo.messages import message
-from handwerkgeo.register._fs import check_writable, is_disk_full
+from handwerkgeo.register._fs import check_writable, disk_full_guard, is_disk_full
 from handwerkgeo.register._state import RunWrite, current_hashes, reader, write_run
 from handwerkgeo.register.incremental import (
     Changes,
@@ -423,7 +423,8 @@ def _run(
         rej = plan.rejects.copy()
         rej.insert(0, "run_id", run_id)
         close = sorted(plan.changed_ids & set(current["plot_id"]))
-        write_run(reg.path, RunWrite(close, plan.new_rows, scores, rej, record, started))
+        with disk_full_guard(reg.path):
+            write_run(reg.path, RunWrite(close, plan.new_rows, scores, rej, record, started))
         n_scored = len(sc.frame)
         logger.info(
             "%s run %s: %d plots ranked, %d scored, %d new, %d changed, %d rejected",

@@ -444,7 +444,8 @@ def read_plot_tables(
         cols = [c for c in types if c not in ("fid", "geom")]
         sql = f"SELECT {', '.join(sq.quote(c) for c in [*cols, 'geom'])} FROM {sq.quote(table)}"
         df = sq.read_frame(con, f"{sql} {'WHERE ' + where if where else ''} ORDER BY fid", params)
-        geoms = sq.decode_geometries(df.pop("geom").tolist()) if len(df) else []
+        blobs = df.pop("geom").tolist()
+        geoms = sq.decode_geometries(blobs) if blobs else np.array([], dtype=object)
         if table == "plots" and len(df):  # single-part MultiPolygons back to Polygons
             single = _single_parts(geoms)
             geoms = np.where(single[0], single[1], geoms)
