@@ -573,10 +573,10 @@ def test_ranking_views_return_the_latest_scores(reg: Path, data_dir: Path) -> No
     assert view.loc["p2", "plot_version"] == 2 and view.loc["p2", "run_id"] == rep.run_id
     assert view.loc["p1", "run_id"] != rep.run_id  # unchanged: its row of the first run
     # ogrinfo reads the view with SQL like QGIS does
+    sql = "SELECT plot_id, rank FROM ranking WHERE rank > 0 ORDER BY rank LIMIT 1"
     out = subprocess.run(
-        [_ogrinfo(), str(reg), "-sql", "SELECT plot_id, rank FROM ranking WHERE rank > 0 ORDER BY rank LIMIT 1"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        [_ogrinfo(), str(reg), "-sql", sql], capture_output=True, text=True, check=True
+    ).stdout
     assert f"plot_id (String) = {poly['rank'].astype(float).idxmin()}" in out
     assert "rank (Integer64) = " in out
 

@@ -170,7 +170,8 @@ def write_change_report(
     plots that moved are counted on the run sheet, ``n_rank_moved``), plus the run's
     rejects — what changed, not every plot. German headers by default (CSV with ``;`` and
     decimal comma, UTF-8 with BOM, as German Excel expects); ``language="en"`` gives English
-    headers and plain CSV. The report is derived from the register and can be written again at any time.
+    headers and plain CSV. The report is derived from the register and can be written again
+    at any time.
 
     Returns
     -------
