@@ -198,3 +198,15 @@ def show_command(register: RegisterOpt) -> None:
     cols = ["seq", "run_id", "kind", "finished_at", "version", "config_hash", "engine"]
     cols += ["n_plots", "n_scored", "n_new", "n_changed", "n_rejected"]
     typer.echo(runs[cols].to_string(index=False))
+
+
+@register_app.command("migrate")
+def migrate_command(register: RegisterOpt) -> None:
+    """Convert a register of an older handwerkgeo to the current layout (once)."""
+    from handwerkgeo.register import migrate_register
+
+    backup = migrate_register(register)
+    if backup is None:
+        typer.echo(f"{register} is already in the current layout; nothing to do")
+    else:
+        typer.echo(f"{register} migrated to the current layout; the old file is {backup}")

@@ -41,6 +41,7 @@ __all__ = [
     "RunWrite",
     "current_hashes",
     "current_plots",
+    "insert_plots",
     "latest_rows",
     "plot_names",
     "reader",
@@ -154,9 +155,15 @@ def _write_plots(con: sqlite3.Connection, w: RunWrite) -> bool:
             )
     if w.new_plots is None or w.new_plots.empty:
         return False
-    attrs = pd.DataFrame(w.new_plots.drop(columns=w.new_plots.geometry.name))
+    return insert_plots(con, w.new_plots)
+
+
+def insert_plots(con: sqlite3.Connection, plots: gpd.GeoDataFrame) -> bool:
+    """Insert plot versions: polygons (as MultiPolygon) into ``plots``, points into
+    ``plot_points``; whether columns were added."""
+    attrs = pd.DataFrame(plots.drop(columns=plots.geometry.name))
     added = [bool(sq.add_columns(con, t, attrs)) for t in _PLOT_TABLES]
-    geoms = _promote(np.asarray(w.new_plots.geometry.array, dtype=object))
+    geoms = _promote(np.asarray(plots.geometry.array, dtype=object))
     points = shapely.get_type_id(geoms) == 0
     for table, mask in (("plots", ~points), (POINT_TABLE, points)):
         if mask.any():

@@ -50,6 +50,7 @@ __all__ = [
     "RUN_COLS",
     "Register",
     "check_register",
+    "create_layers",
     "empty_frame",
     "init_register",
     "pause_point",
@@ -280,7 +281,7 @@ def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in columns.items()})
 
 
-def _create_layers(tmp: Path) -> None:
+def create_layers(tmp: Path) -> None:
     """The empty tables, made by GDAL (GeoPackage 1.3), then indexes, info row and views."""
     opts = {"VERSION": "1.3"}
     for table, gtype in (("plots", "MultiPolygon"), (POINT_TABLE, "Point")):
@@ -354,7 +355,7 @@ def init_register(path: str | os.PathLike[str] | Register) -> Register:
     ):
         if reg.exists():  # created meanwhile by another process
             return reg
-        _create_layers(tmp)
+        create_layers(tmp)
     logger.info("created site register %s", reg.path)
     return reg
 
