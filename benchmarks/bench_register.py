@@ -10,8 +10,8 @@ run stored, and the size of its change report. The prepared context
 (``data/processed``, :mod:`handwerkgeo.prepared`) must exist (``handwerkgeo data prepare``)
 or the first run builds it.
 
-Synthetic plots (seeded): squares of 50 × 50 m on a 60 m grid in central Düsseldorf,
-with random ``zoning``.
+Synthetic plots (seeded): squares of 25 × 25 m on a 30 m grid over 10 km × 10 km of
+Düsseldorf (the new ones: 20 m, spread over the same area), with random ``zoning``.
 
 Usage::
 
@@ -34,18 +34,22 @@ import numpy as np
 from shapely import box
 
 
-def synthetic(n: int, *, start: int = 0, seed: int = 1) -> gpd.GeoDataFrame:
+def synthetic(
+    n: int, *, start: int = 0, seed: int = 1, size_m: float = 25.0
+) -> gpd.GeoDataFrame:
+    """``n`` squares on a 30 m grid over central Düsseldorf (10 km × 10 km for 100,000)."""
     rng = np.random.default_rng(seed)
-    side = int(np.ceil(np.sqrt(n + start)))
-    idx = np.arange(start, start + n)
-    x0 = 343_000 + (idx % side) * 60.0
-    y0 = 5_676_000 + (idx // side) * 60.0
+    side = max(int(np.ceil(np.sqrt(n))), 1)
+    idx = np.arange(n)
+    x0 = 341_000 + (idx % side) * 30.0 * (316 / side if n < 100_000 else 1)
+    y0 = 5_671_500 + (idx // side) * 30.0 * (316 / side if n < 100_000 else 1)
+    idx = idx + start
     return gpd.GeoDataFrame(
         {
             "plot_id": [f"b{i:07d}" for i in idx],
             "zoning": rng.choice(["GE", "GI", "MI", "MU"], size=n),
         },
-        geometry=[box(x, y, x + 50, y + 50) for x, y in zip(x0, y0, strict=True)],
+        geometry=[box(x, y, x + size_m, y + size_m) for x, y in zip(x0, y0, strict=True)],
         crs="EPSG:25832",
     )
 
@@ -64,12 +68,14 @@ def main() -> None:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench_register_"))
     reg = work / "register.gpkg"
     t0 = time.perf_counter()
-    register.add_plots(reg, synthetic(args.plots), data_dir=args.data_dir)
+    if not reg.exists():
+        register.add_plots(reg, synthetic(args.plots), data_dir=args.data_dir)
     build_s = time.perf_counter() - t0
     results = []
     for i in range(args.repeat):
         listing = work / f"new_{i}.gpkg"
-        synthetic(args.new, start=args.plots + i * args.new, seed=10 + i).to_file(listing)
+        new = synthetic(args.new, start=args.plots + i * args.new, seed=10 + i, size_m=20.0 - i)
+        new.to_file(listing)
         size_before = reg.stat().st_size
         cmd = [sys.executable, "-m", "handwerkgeo", "register", "add", str(listing)]
         cmd += ["--register", str(reg), "--data-dir", str(args.data_dir)]

@@ -18,7 +18,7 @@ from handwerkgeo.errors import RegisterLayoutError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from test_register import make_scorer, plots_frame  # noqa: E402
+from test_register import make_scorer, plots_frame
 
 
 def _listing(n: int) -> gpd.GeoDataFrame:

@@ -13,7 +13,6 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -23,8 +22,10 @@ import shapely
 
 from handwerkgeo._io import now_iso
 from handwerkgeo.register import _sqlite as sq
+from handwerkgeo.register._postgis import PgSession
 from handwerkgeo.register._views import (
     RANK_SQL,
+    UPDATE_CURRENT,
     create_views,
     extend_rank_numbers,
     latest_scores_sql,
@@ -32,6 +33,7 @@ from handwerkgeo.register._views import (
 from handwerkgeo.register.storage import (
     POINT_TABLE,
     RUN_COLS,
+    Register,
     pause_point,
     read_plot_tables,
     typed_frame,
@@ -39,11 +41,13 @@ from handwerkgeo.register.storage import (
 
 __all__ = [
     "RunWrite",
+    "all_plots",
     "current_hashes",
     "current_plots",
     "insert_plots",
     "latest_rows",
     "plot_names",
+    "rank_rows",
     "reader",
     "run_rows",
     "state_ranks",
@@ -54,9 +58,13 @@ _PLOT_TABLES = ("plots", POINT_TABLE)
 
 
 @contextlib.contextmanager
-def reader(path: Path) -> Iterator[sqlite3.Connection]:
-    """A read connection to the register (rolls back what a killed writer left)."""
-    con = sq.connect(path)
+def reader(reg: Register) -> Iterator[Any]:
+    """A read connection to the register (rolls back what a killed writer left).
+
+    For a PostgreSQL register it is a :class:`~._postgis.PgSession`, whose methods the
+    functions below call instead.
+    """
+    con = PgSession(reg.url) if reg.url else sq.connect(reg.path)
     try:
         yield con
     finally:
@@ -69,6 +77,8 @@ def _in(ids: Sequence[str]) -> str:
 
 def current_hashes(con: sqlite3.Connection) -> pd.DataFrame:
     """plot_id, plot_version, geom_hash, attr_hash, first_seen of the current versions."""
+    if isinstance(con, PgSession):
+        return con.current_hashes()
     sql = " UNION ALL ".join(
         f"SELECT plot_id, plot_version, geom_hash, attr_hash, first_seen FROM {sq.quote(t)} "
         "WHERE active"
@@ -81,6 +91,8 @@ def current_hashes(con: sqlite3.Connection) -> pd.DataFrame:
 
 def current_plots(con: sqlite3.Connection, ids: Sequence[str] | None = None) -> gpd.GeoDataFrame:
     """Current versions (all, or of ``ids``) with geometry and attributes."""
+    if isinstance(con, PgSession):
+        return con.current_plots(ids)
     if ids is None:
         return read_plot_tables(con, "active")
     ids = list(ids)
@@ -88,6 +100,13 @@ def current_plots(con: sqlite3.Connection, ids: Sequence[str] | None = None) -> 
         return read_plot_tables(con, "0")
     temp = _temp_ids(con, ids)
     return read_plot_tables(con, f"active AND plot_id IN (SELECT id FROM {temp})")
+
+
+def all_plots(con: Any) -> gpd.GeoDataFrame:
+    """Every plot version (current and superseded) with geometry and attributes."""
+    if isinstance(con, PgSession):
+        return con.plot_tables()
+    return read_plot_tables(con)
 
 
 def _temp_ids(con: sqlite3.Connection, ids: Sequence[str]) -> str:
@@ -101,6 +120,8 @@ def latest_rows(
     con: sqlite3.Connection, *, ids: Sequence[str] | None = None, upto_seq: int | None = None
 ) -> pd.DataFrame:
     """Each plot's latest score row (of runs up to ``upto_seq``), for ``ids`` or all plots."""
+    if isinstance(con, PgSession):
+        return con.latest_rows(ids=ids, upto_seq=upto_seq)
     sql = latest_scores_sql("?" if upto_seq is not None else None)
     params: list[Any] = [] if upto_seq is None else [int(upto_seq)]
     if ids is not None:
@@ -112,6 +133,19 @@ def latest_rows(
 
 def state_ranks(con: sqlite3.Connection, upto_seq: int) -> pd.DataFrame:
     """plot_id, plot_version, score_total, excluded, exclusion_reason, rank after a run."""
+    if isinstance(con, PgSession):
+        return con.state_ranks(upto_seq)
+    last = con.execute("SELECT MAX(seq) FROM runs").fetchone()[0]
+    if last is not None and int(upto_seq) >= int(last):  # the current state: no join
+        df = sq.read_frame(
+            con,
+            "SELECT plot_id, plot_version, score_total, excluded, exclusion_reason "
+            "FROM current_scores",
+        )
+        df = typed_frame(df, {"excluded": "BOOLEAN", "score_total": "REAL"})
+        df["rank"] = rank_rows(df["score_total"], df["excluded"], df["plot_id"])
+        df["plot_version"] = pd.to_numeric(df["plot_version"]).astype("int64")
+        return df
     sql = (
         f"WITH latest AS ({latest_scores_sql('?')}) SELECT plot_id, plot_version, "
         f"score_total, excluded, exclusion_reason, {RANK_SQL} AS rank FROM latest"
@@ -119,6 +153,19 @@ def state_ranks(con: sqlite3.Connection, upto_seq: int) -> pd.DataFrame:
     df = sq.read_frame(con, sql, (int(upto_seq),))
     types = {"excluded": "BOOLEAN", "score_total": "REAL", "rank": "INTEGER"}
     return typed_frame(df, types | {"plot_version": "INTEGER"})
+
+
+def rank_rows(score: pd.Series, excluded: pd.Series, plot_id: pd.Series) -> pd.Series:
+    """Ranks by the engine's rule: not excluded with a score, score descending, then id."""
+    ok = ~excluded.fillna(False).astype(bool).to_numpy() & np.isfinite(
+        score.astype(float).to_numpy()
+    )
+    rank = pd.Series(pd.NA, index=score.index, dtype="Int64")
+    if ok.any():
+        frame = pd.DataFrame({"s": score.astype(float), "id": plot_id.astype(str)}).loc[ok]
+        order = frame.sort_values(["s", "id"], ascending=[False, True], kind="stable").index
+        rank.loc[order] = np.arange(1, len(order) + 1)
+    return rank
 
 
 # --- writing a run ---------------------------------------------------------------------------
@@ -191,14 +238,20 @@ def _extend_extent(con: sqlite3.Connection, table: str, geoms: np.ndarray) -> No
     )
 
 
-def write_run(path: Path, w: RunWrite) -> None:
+def write_run(reg: Register, w: RunWrite) -> None:
     """Write one run's changes in ONE transaction (see :mod:`handwerkgeo.register._sqlite`)."""
-    with sq.transaction(path) as con:
+    if reg.url:
+        from handwerkgeo.register._postgis_write import write_run_pg
+
+        write_run_pg(reg.url, w)
+        return
+    with sq.transaction(reg.path) as con:
         pause_point("begun")
         added = _write_plots(con, w)
         pause_point("plots_written")
         added = bool(sq.add_columns(con, "scores", w.scores)) or added
         sq.insert_rows(con, "scores", w.scores)
+        con.execute(UPDATE_CURRENT, (int(w.run["seq"]),))
         pause_point("scores_written")
         sq.insert_rows(con, "rejects", w.rejects)
         w.run["finished_at"] = now_iso(timespec="milliseconds")
@@ -215,6 +268,8 @@ def write_run(path: Path, w: RunWrite) -> None:
 
 def run_rows(con: sqlite3.Connection, seq: int) -> pd.DataFrame:
     """The score rows a run stored."""
+    if isinstance(con, PgSession):
+        return con.run_rows(seq)
     types = sq.table_columns(con, "scores")
     df = sq.read_frame(con, "SELECT * FROM scores WHERE run_seq = ?", (int(seq),))
     return typed_frame(df, types)
@@ -222,6 +277,8 @@ def run_rows(con: sqlite3.Connection, seq: int) -> pd.DataFrame:
 
 def plot_names(con: sqlite3.Connection, ids: Sequence[str]) -> pd.Series:
     """``name`` of the current version of each of ``ids`` (empty when plots have no name)."""
+    if isinstance(con, PgSession):
+        return con.plot_names(ids)
     if "name" not in sq.table_columns(con, "plots"):
         return pd.Series(dtype=object)
     temp = _temp_ids(con, list(ids))

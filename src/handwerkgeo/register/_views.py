@@ -16,7 +16,14 @@ import sqlite3
 
 from handwerkgeo.register import _sqlite as sq
 
-__all__ = ["RANK_SQL", "create_views", "extend_rank_numbers", "latest_scores_sql"]
+__all__ = [
+    "CURRENT_SCORES",
+    "RANK_SQL",
+    "UPDATE_CURRENT",
+    "create_views",
+    "extend_rank_numbers",
+    "latest_scores_sql",
+]
 
 #: SQL expression of the rank among the rows of a query with score_total and excluded.
 RANK_SQL = (
@@ -30,9 +37,27 @@ _PLOT_HIDDEN = ("fid", "geom", "geom_hash", "attr_hash", "valid_to", "active")
 _SCORE_HIDDEN = ("plot_id", "plot_version", "rank", "run_seq")
 
 
+#: Each plot's latest score row is kept in ``current_scores`` (plot_id → run_seq and the
+#: columns a ranking needs), updated by every run for the rows it stored: O(changes).
+CURRENT_SCORES = (
+    "CREATE TABLE IF NOT EXISTS current_scores (plot_id TEXT PRIMARY KEY, plot_version "
+    "INTEGER, run_seq INTEGER, score_total REAL, excluded BOOLEAN, exclusion_reason TEXT)"
+)
+UPDATE_CURRENT = (
+    "INSERT OR REPLACE INTO current_scores (plot_id, plot_version, run_seq, score_total, "
+    "excluded, exclusion_reason) SELECT plot_id, plot_version, run_seq, score_total, excluded, "
+    "exclusion_reason FROM scores WHERE run_seq >= ? ORDER BY run_seq"
+)
+
+
 def latest_scores_sql(upto_seq: str | None = None) -> str:
     """Query of each plot's latest score row (of runs up to ``upto_seq``, an SQL parameter)."""
-    cond = f"WHERE run_seq <= {upto_seq}" if upto_seq else ""
+    if not upto_seq:
+        return (
+            "SELECT s.* FROM current_scores c JOIN scores s "
+            "ON s.plot_id = c.plot_id AND s.run_seq = c.run_seq"
+        )
+    cond = f"WHERE run_seq <= {upto_seq}"
     return (
         "SELECT s.* FROM scores s JOIN (SELECT plot_id, MAX(run_seq) AS m FROM scores "
         f"{cond} GROUP BY plot_id) l ON s.plot_id = l.plot_id AND s.run_seq = l.m"
@@ -70,6 +95,7 @@ def extend_rank_numbers(con: sqlite3.Connection) -> None:
 
 def create_views(con: sqlite3.Connection) -> None:
     """(Re)create the ranking views and register them as GeoPackage feature layers."""
+    con.execute(CURRENT_SCORES)
     extend_rank_numbers(con)
     for view, (table, gtype) in _VIEWS.items():
         con.execute(f"DROP VIEW IF EXISTS {sq.quote(view)}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -19,9 +18,15 @@ import numpy as np
 import pandas as pd
 
 from handwerkgeo.errors import ConfigError
-from handwerkgeo.register._state import current_plots, latest_rows, reader, state_ranks
+from handwerkgeo.register._state import (
+    current_plots,
+    latest_rows,
+    rank_rows,
+    reader,
+    state_ranks,
+)
 from handwerkgeo.register.listing import geom_name
-from handwerkgeo.register.storage import PLOT_META
+from handwerkgeo.register.storage import PLOT_META, Register
 from handwerkgeo.scale import DaskOptions, compute_raw_dask
 from handwerkgeo.scorer import Scorer, with_plots
 
@@ -160,19 +165,6 @@ def check_sample(ids: pd.Series, exclude: set[str]) -> list[str]:
     return [str(x) for x in old[spread]]
 
 
-def rank_rows(score: pd.Series, excluded: pd.Series, plot_id: pd.Series) -> pd.Series:
-    """Ranks by the engine's rule: not excluded with a score, score descending, then id."""
-    ok = ~excluded.fillna(False).astype(bool).to_numpy() & np.isfinite(
-        score.astype(float).to_numpy()
-    )
-    rank = pd.Series(pd.NA, index=score.index, dtype="Int64")
-    if ok.any():
-        frame = pd.DataFrame({"s": score.astype(float), "id": plot_id.astype(str)}).loc[ok]
-        order = frame.sort_values(["s", "id"], ascending=[False, True], kind="stable").index
-        rank.loc[order] = np.arange(1, len(order) + 1)
-    return rank
-
-
 def same_values(a: pd.Series, b: pd.Series) -> bool:
     """Whether two columns of criteria values agree (NaN equals NaN)."""
     x, y = np.asarray(a), np.asarray(b)
@@ -207,12 +199,14 @@ class Engine:
 @dataclass(frozen=True)
 class Changes:
     """What a run changes: new plot versions, the ids they replace or add, the current
-    versions' hashes, and the latest run's ``seq`` when the run may be incremental."""
+    versions' hashes, the latest run's ``seq`` when the run may be incremental, and the
+    ranks after it (:func:`._state.state_ranks`) when already read."""
 
     new_rows: gpd.GeoDataFrame | None
     changed_ids: set[str]
     current: pd.DataFrame
     incremental_from: int | None
+    before: pd.DataFrame | None = None
 
 
 @dataclass
@@ -232,10 +226,10 @@ def _plot_cols(versions: pd.DataFrame) -> list[str]:
     return [c for c in versions.columns if c not in PLOT_META and c != "plot_id"]
 
 
-def _score_incremental(path: Path, eng: Engine, ch: Changes) -> Scored | None:
+def _score_incremental(reg: Register, eng: Engine, ch: Changes) -> Scored | None:
     assert ch.new_rows is not None and ch.incremental_from is not None
     check_ids = check_sample(ch.current["plot_id"], ch.changed_ids)
-    with reader(path) as con:
+    with reader(reg) as con:
         check = current_plots(con, check_ids)
         previous = latest_rows(con, ids=check_ids)
     versions = gpd.GeoDataFrame(
@@ -249,8 +243,10 @@ def _score_incremental(path: Path, eng: Engine, ch: Changes) -> Scored | None:
     )  # fmt: skip
     if scored is None:
         return None
-    with reader(path) as con:
-        before = state_ranks(con, ch.incremental_from)
+    before = ch.before
+    if before is None:
+        with reader(reg) as con:
+            before = state_ranks(con, ch.incremental_from)
     cols = ["plot_id", "score_total", "excluded"]
     others = before.loc[~before["plot_id"].isin(ch.changed_ids), cols]
     both = pd.concat([others, pd.DataFrame(scored[cols])], ignore_index=True)
@@ -260,13 +256,13 @@ def _score_incremental(path: Path, eng: Engine, ch: Changes) -> Scored | None:
     return Scored(scored, _plot_cols(versions), len(both))
 
 
-def score_changes(path: Path, eng: Engine, ch: Changes) -> Scored:
+def score_changes(reg: Register, eng: Engine, ch: Changes) -> Scored:
     """Score a run: the new and changed plots alone when possible, else every plot."""
     if ch.incremental_from is not None and ch.new_rows is not None:
-        got = _score_incremental(path, eng, ch)
+        got = _score_incremental(reg, eng, ch)
         if got is not None:
             return got
-    with reader(path) as con:
+    with reader(reg) as con:
         versions = current_plots(con)
     if ch.new_rows is not None:
         keep = versions.loc[~versions["plot_id"].isin(ch.changed_ids)]

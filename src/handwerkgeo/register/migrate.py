@@ -25,7 +25,7 @@ from handwerkgeo.crs import CRS
 from handwerkgeo.errors import RegisterLayoutError, ValidationError
 from handwerkgeo.register import _sqlite as sq
 from handwerkgeo.register._state import insert_plots
-from handwerkgeo.register._views import create_views
+from handwerkgeo.register._views import UPDATE_CURRENT, create_views
 from handwerkgeo.register.storage import (
     LAYERS,
     RUN_COLS,
@@ -91,6 +91,7 @@ def migrate_register(path: str | os.PathLike[str] | Register) -> Path | None:
                     sq.add_columns(con, table, df)
                     sq.insert_rows(con, table, df)
                 create_views(con)
+                con.execute(UPDATE_CURRENT, (0,))
         shutil.copymode(backup, reg.path)
     logger.info("migrated %s to the current layout; the old file is %s", reg.path, backup)
     return backup

@@ -15,10 +15,10 @@ import pandas as pd
 from handwerkgeo import __version__
 from handwerkgeo.crs import CRS
 from handwerkgeo.errors import ConfigError, ValidationError
-from handwerkgeo.register._state import latest_rows, reader
+from handwerkgeo.register._state import all_plots, latest_rows, reader
 from handwerkgeo.register.incremental import rank_rows, scoring_input
 from handwerkgeo.register.listing import data_checksums
-from handwerkgeo.register.storage import Register, read_plot_tables, read_register, run_row
+from handwerkgeo.register.storage import Register, read_register, run_row
 from handwerkgeo.scorer import ScorerLike, resolve_scorer
 
 __all__ = ["package_version", "read_run", "reproduce_run", "run_state"]
@@ -37,9 +37,9 @@ def run_state(reg: Register, run: pd.Series) -> tuple[gpd.GeoDataFrame, pd.DataF
     A run stores only the plots it scored; the state after run ``seq`` is each plot's latest
     score row of runs up to ``seq``, ranked again by the engine's rule.
     """
-    with reader(reg.path) as con:
+    with reader(reg) as con:
         scores = latest_rows(con, upto_seq=int(run["seq"]))
-        plots = read_plot_tables(con)
+        plots = all_plots(con)
     scores = scores.sort_values("plot_id", kind="stable").reset_index(drop=True)
     scores["rank"] = rank_rows(scores["score_total"], scores["excluded"], scores["plot_id"])
     keys = scores[["plot_id", "plot_version"]].astype({"plot_version": "int64"})

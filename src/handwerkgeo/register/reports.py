@@ -124,17 +124,21 @@ def change_table(now: pd.DataFrame, prev: pd.DataFrame | None, plots: pd.DataFra
     return t.reset_index(drop=True)
 
 
-def _changes(reg: Register, run: pd.Series) -> tuple[pd.DataFrame, int, pd.DataFrame]:
+def _changes(
+    reg: Register, run: pd.Series, previous: pd.DataFrame | None
+) -> tuple[pd.DataFrame, int, pd.DataFrame]:
     """Change table of a run, how many plots moved in rank, and the run's rejects.
 
     Reads the rows the run stored, the rows of the same plots before it, and the ranks
     before and after (three columns per plot, ranked in SQL) — not every plot's scores.
     """
     seq = int(run["seq"])
-    with reader(reg.path) as con:
+    with reader(reg) as con:
         stored = run_rows(con, seq)
         now_all = state_ranks(con, seq)
-        prev_all = state_ranks(con, seq - 1) if seq > 1 else now_all.iloc[0:0]
+        if previous is None:
+            previous = state_ranks(con, seq - 1) if seq > 1 else now_all.iloc[0:0]
+        prev_all = previous
         rejects = read_register(reg, layers=("rejects",), run_id=str(run["run_id"]))["rejects"]
         moved = now_all.merge(prev_all[["plot_id", "rank"]], on="plot_id", suffixes=("", "_p"))
         differs = (moved["rank"] != moved["rank_p"]).fillna(
@@ -161,6 +165,7 @@ def write_change_report(
     *,
     language: str = "de",
     rejects: pd.DataFrame | None = None,
+    previous: pd.DataFrame | None = None,
 ) -> Path:
     """Write the change report of a run as CSV and XLSX into ``<register>.reports/<run_id>/``.
 
@@ -173,6 +178,9 @@ def write_change_report(
     headers and plain CSV. The report is derived from the register and can be written again
     at any time.
 
+    ``previous`` (the ranks before the run, as the run computed them) saves reading the
+    state before the run from the register.
+
     Returns
     -------
     pathlib.Path
@@ -183,7 +191,7 @@ def write_change_report(
     reg = Register.at(register)
     runs = read_register(reg, layers=("runs",))["runs"]
     run = run_row(runs, run_id, reg.path)
-    table, n_moved, run_rejects = _changes(reg, run)
+    table, n_moved, run_rejects = _changes(reg, run, previous)
     run = pd.concat([run, pd.Series({"n_rank_moved": n_moved, "top_n": REPORT_TOP_N})])
     rej = run_rejects if rejects is None else rejects
     rej = rej[[c for c in REJECT_COLS if c in rej.columns]]

@@ -7,6 +7,7 @@ message *code*; its sentence is made by :func:`handwerkgeo.messages.message`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -31,7 +32,13 @@ from handwerkgeo.errors import (
 )
 from handwerkgeo.messages import message
 from handwerkgeo.register._fs import check_writable, disk_full_guard, is_disk_full
-from handwerkgeo.register._state import RunWrite, current_hashes, reader, write_run
+from handwerkgeo.register._state import (
+    RunWrite,
+    current_hashes,
+    reader,
+    state_ranks,
+    write_run,
+)
 from handwerkgeo.register.incremental import (
     Changes,
     Engine,
@@ -268,6 +275,11 @@ def _plan(reg: Register, listing: _Listing, current: pd.DataFrame, started: str)
             )
             raise ValidationError(str(reg.path), [msg])
         return _Plan(None, listing.rejects)
+    # only the registered plots the listing can touch: same id or same geometry
+    near = current["plot_id"].isin(listing.good["plot_id"]) | current["geom_hash"].isin(
+        listing.good["geom_hash"]
+    )
+    current = current.loc[near.to_numpy()]
     good, dup_rejects, classes = classify(listing.good, current, listing.source)
     n_new, n_changed, n_unchanged = (int((classes == k).sum()) for k in ("new", "changed", "same"))
     fresh = classes.isin(["new", "changed"]).to_numpy()
@@ -293,7 +305,8 @@ def _rejects_file(reg: Register, rejects: pd.DataFrame, lang: str) -> Path:
 
 def _all_rejected(reg: Register, listing: _Listing, lang: str) -> None:
     """No usable row: write the rejects beside the register (untouched) and fail."""
-    check_writable(reg.path)
+    if not reg.url:
+        check_writable(reg.path)
     rejects_file = _rejects_file(reg, listing.rejects, lang)
     n = len(listing.rejects)
     problems = [
@@ -381,13 +394,15 @@ def _run(
     if not reg.exists():
         init_register(reg)
     with register_lock(reg, wait_s=opts.wait_s):
-        clean_stale_temps(reg.path)  # copies left by killed writers of older versions
+        if not reg.url:
+            clean_stale_temps(reg.path)  # copies left by killed writers of older versions
         pause_point("locked")
         check_register(reg)  # also rolls back what a killed writer left
         started = now_iso(timespec="milliseconds")
         runs = read_register(reg, layers=("runs",))["runs"]
-        with reader(reg.path) as con:
+        with reader(reg) as con:
             current = current_hashes(con)
+            before = state_ranks(con, int(runs["seq"].max())) if len(runs) else None
         latest = runs.iloc[-1] if len(runs) else None
         stale = latest is not None and (
             latest["config_hash"] != config.hash or latest["data_checksums"] != eng.checksums
@@ -400,10 +415,10 @@ def _run(
         incremental = kind == "add" and latest is not None and not stale
         changes = Changes(
             plan.new_rows, plan.changed_ids, current,
-            int(latest["seq"]) if incremental and latest is not None else None,
+            int(latest["seq"]) if incremental and latest is not None else None, before,
         )  # fmt: skip
         eng = dataclasses.replace(eng, engine=opts.engine, dask=opts.dask)
-        sc = score_changes(reg.path, eng, changes)
+        sc = score_changes(reg, eng, changes)
         run_id = _new_run_id()
         record = _run_record(
             run_id, kind, runs, started_at=started, config_hash=config.hash,
@@ -423,15 +438,17 @@ def _run(
         rej = plan.rejects.copy()
         rej.insert(0, "run_id", run_id)
         close = sorted(plan.changed_ids & set(current["plot_id"]))
-        with disk_full_guard(reg.path):
-            write_run(reg.path, RunWrite(close, plan.new_rows, scores, rej, record, started))
+        with contextlib.nullcontext() if reg.url else disk_full_guard(reg.path):
+            write_run(reg, RunWrite(close, plan.new_rows, scores, rej, record, started))
         n_scored = len(sc.frame)
         logger.info(
             "%s run %s: %d plots ranked, %d scored, %d new, %d changed, %d rejected",
             kind, run_id, sc.n_plots, n_scored, plan.n_new, plan.n_changed, len(plan.rejects),
         )  # fmt: skip
     try:
-        reports_dir = write_change_report(reg, run_id, language=opts.language, rejects=rej)
+        reports_dir = write_change_report(
+            reg, run_id, language=opts.language, rejects=rej, previous=before
+        )
     except OSError as exc:
         if not is_disk_full(exc):
             raise

@@ -37,6 +37,7 @@ from handwerkgeo._atomic import atomic_replace_file, atomic_write_text
 from handwerkgeo._io import now_iso
 from handwerkgeo.crs import CRS
 from handwerkgeo.errors import RegisterLayoutError, RegisterLockedError, ValidationError
+from handwerkgeo.register import _postgis as pg
 from handwerkgeo.register import _sqlite as sq
 from handwerkgeo.register._fs import check_writable, disk_full_guard, real_path
 
@@ -49,6 +50,7 @@ __all__ = [
     "REJECT_COLS",
     "RUN_COLS",
     "Register",
+    "arrange_plots",
     "check_register",
     "create_layers",
     "empty_frame",
@@ -162,14 +164,26 @@ class Register:
     """
 
     path: Path
+    #: ``postgresql://…`` for a register in PostgreSQL/PostGIS (:mod:`._postgis`); then
+    #: ``path`` is ``./<database>-<schema>`` in the working directory (for the reports).
+    url: str | None = None
 
     @classmethod
     def at(cls, path: str | os.PathLike[str] | Register) -> Register:
-        """The register at ``path`` (nothing is opened or created)."""
+        """The register at ``path`` or URL (nothing is opened or created)."""
         if isinstance(path, Register):
             return path
+        if pg.is_url(path):
+            _, schema, label = pg.pg_parts(str(path))
+            db = label.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or "postgres"
+            return cls(Path.cwd() / f"{db}-{schema}", url=str(path))
         # symlinks followed: the real file is locked, copied and replaced, never the link
         return cls(real_path(path))
+
+    @property
+    def label(self) -> str:
+        """How messages name the register: its path, or its URL without password."""
+        return pg.pg_parts(self.url)[2] if self.url else str(self.path)
 
     @property
     def lock_path(self) -> Path:
@@ -187,7 +201,9 @@ class Register:
         return self.path.with_name(self.path.name + ".reports")
 
     def exists(self) -> bool:
-        """Whether the register file exists."""
+        """Whether the register file (or the PostgreSQL schema's register) exists."""
+        if self.url:
+            return pg.schema_version(self.url) is not None
         return self.path.is_file()
 
 
@@ -217,6 +233,10 @@ def register_lock(
         If another process still holds the lock after ``wait_s`` seconds.
     """
     reg = Register.at(register)
+    if reg.url:
+        with pg.pg_lock(reg.url, wait_s):
+            yield
+        return
     check_writable(reg.path)
     lock = filelock.FileLock(str(reg.lock_path), timeout=max(float(wait_s), 0.0))
     try:
@@ -345,6 +365,11 @@ def init_register(path: str | os.PathLike[str] | Register) -> Register:
     ['plot_points', 'plots', 'ranking', 'ranking_points']
     """
     reg = Register.at(path)
+    if reg.url:
+        tables = {"plots": _PLOT_BASE, POINT_TABLE: _PLOT_BASE, "scores": _SCORE_BASE}
+        tables |= {"runs": RUN_COLS, "rejects": REJECT_COLS}
+        pg.create(reg.url, tables, LAYOUT_VERSION, _INFO_NOTE)
+        return reg
     if reg.exists():
         check_register(reg)
         return reg
@@ -373,6 +398,9 @@ def check_register(reg: Register) -> None:
 
     Opening the register also rolls back what a killed writer left.
     """
+    if reg.url:
+        pg.check(reg.url, LAYOUT_VERSION)
+        return
     if not reg.exists():
         msg = (
             f"the site register {reg.path} does not exist. Create it by adding plots: "
@@ -451,8 +479,13 @@ def read_plot_tables(
             single = _single_parts(geoms)
             geoms = np.where(single[0], single[1], geoms)
         frames.append(gpd.GeoDataFrame(typed_frame(df, types), geometry=list(geoms), crs=CRS))
-    out = pd.concat(frames, ignore_index=True)
-    out = gpd.GeoDataFrame(out, geometry="geometry", crs=CRS)
+    return arrange_plots(frames)
+
+
+def arrange_plots(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Polygon and point plot versions as one frame: id, version, attributes, register
+    columns, geometry; in the order they were registered."""
+    out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=CRS)
     meta = [c for c in PLOT_META if c != "plot_version"]
     attrs = [c for c in out.columns if c not in ("plot_id", "plot_version", *meta, "geometry")]
     out = out[["plot_id", "plot_version", *attrs, *meta, "geometry"]]
@@ -504,6 +537,15 @@ def read_register(
             msg = f"a site register has no layer {layer!r}; it has {', '.join(LAYERS)}"
             raise ValidationError(str(reg.path), [msg])
     out: dict[str, pd.DataFrame] = {}
+    if reg.url:
+        ses = pg.PgSession(reg.url)
+        try:
+            out = ses.read_tables(layers, run_id)
+        finally:
+            ses.close()
+        if "runs" in out:
+            out["runs"] = out["runs"].sort_values("seq", kind="stable").reset_index(drop=True)
+        return out
     con = sq.connect(reg.path)
     try:
         for layer in layers:
