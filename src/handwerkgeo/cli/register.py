@@ -33,8 +33,12 @@ register_app = typer.Typer(
 )
 
 RegisterOpt = Annotated[
-    Path,
-    typer.Option("--register", help="The site register (GeoPackage); created by `add`."),
+    str,
+    typer.Option(
+        "--register",
+        help="The site register: a GeoPackage file, or a PostgreSQL/PostGIS database "
+        "(postgresql://user@host/db?schema=name); created by `add`.",
+    ),
 ]
 MapOpt = Annotated[
     bool, typer.Option("--map", help="Also write an offline map of the run (karte.html).")
