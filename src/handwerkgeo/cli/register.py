@@ -190,13 +190,14 @@ def rescore_command(
 @register_app.command("show")
 def show_command(register: RegisterOpt) -> None:
     """List the runs of the register (newest last)."""
-    from handwerkgeo.register import read_register
+    from handwerkgeo.register import Register, read_register
 
     tables = read_register(register, layers=("plots", "runs"))
+    label = Register.at(register).label  # a database URL without its password
     runs = tables["runs"]
     plots = tables["plots"]
     n_active = int(plots["active"].astype(bool).sum())
-    typer.echo(f"{register}: {n_active} plots (current versions), {len(runs)} run(s)")
+    typer.echo(f"{label}: {n_active} plots (current versions), {len(runs)} run(s)")
     if runs.empty:
         return
     cols = ["seq", "run_id", "kind", "finished_at", "version", "config_hash", "engine"]

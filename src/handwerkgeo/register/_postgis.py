@@ -38,10 +38,18 @@ from handwerkgeo.errors import RegisterLayoutError, RegisterLockedError, Validat
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["PgSession", "is_url", "pg_parts"]
+__all__ = [
+    "PG_TYPES",
+    "PgSession",
+    "compose",
+    "ident",
+    "is_url",
+    "pg_parts",
+    "table_types",
+]
 
 DEFAULT_SCHEMA = "handwerkgeo_register"
-_TYPES = {"BOOLEAN": "boolean", "INTEGER": "bigint", "REAL": "double precision", "TEXT": "text"}
+PG_TYPES = {"BOOLEAN": "boolean", "INTEGER": "bigint", "REAL": "double precision", "TEXT": "text"}
 _BACK = {"boolean": "BOOLEAN", "bigint": "INTEGER", "integer": "INTEGER"}
 _BACK |= {"double precision": "REAL", "text": "TEXT"}
 
@@ -95,13 +103,13 @@ def _one(con: psycopg.Connection[Any], q: Any, params: Any = None) -> Any:
     return None if row is None else row[0]
 
 
-def _id(*names: str) -> Any:
+def ident(*names: str) -> Any:
     from psycopg import sql
 
     return sql.Identifier(*names)
 
 
-def _sql(text: str, **ids: Any) -> Any:
+def compose(text: str, **ids: Any) -> Any:
     from psycopg import sql
 
     return sql.SQL(text).format(**ids)
@@ -156,7 +164,7 @@ def pg_lock(url: str, wait_s: float) -> Iterator[None]:
         con.close()
 
 
-def _table_types(con: psycopg.Connection[Any], schema: str, table: str) -> dict[str, str]:
+def table_types(con: psycopg.Connection[Any], schema: str, table: str) -> dict[str, str]:
     rows = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
         "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
@@ -172,7 +180,7 @@ def schema_version(url: str) -> int | None:
         exists = _one(con, "SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".register_info',))
         if not exists:
             return None
-        q = _sql("SELECT MAX(layout_version) FROM {t}", t=_id(schema, "register_info"))
+        q = compose("SELECT MAX(layout_version) FROM {t}", t=ident(schema, "register_info"))
         return int(_one(con, q))
 
 
@@ -196,35 +204,37 @@ def create(url: str, tables: dict[str, dict[str, str]], layout: int, note: str) 
     _, schema, _ = pg_parts(url)
     with connect(url) as con, con.transaction():
         con.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-        con.execute(_sql("CREATE SCHEMA IF NOT EXISTS {s}", s=_id(schema)))
+        con.execute(compose("CREATE SCHEMA IF NOT EXISTS {s}", s=ident(schema)))
         if _one(con, "SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".register_info',)):
             return
         for table, cols in tables.items():
-            defs = [_sql("{c} " + _pg_type(t), c=_id(c)) for c, t in cols.items()]
+            defs = [compose("{c} " + _pg_type(t), c=ident(c)) for c, t in cols.items()]
             if table in ("plots", "plot_points"):
                 gtype = "MultiPolygon" if table == "plots" else "Point"
                 epsg = int(str(CRS).split(":")[1])
-                defs = [_sql("fid bigserial PRIMARY KEY"), *defs]
-                defs.append(_sql(f"geom geometry({gtype}, {epsg})"))
+                defs = [compose("fid bigserial PRIMARY KEY"), *defs]
+                defs.append(compose(f"geom geometry({gtype}, {epsg})"))
             from psycopg import sql
 
             con.execute(
-                _sql("CREATE TABLE {t} ({d})", t=_id(schema, table), d=sql.SQL(", ").join(defs))
+                compose(
+                    "CREATE TABLE {t} ({d})", t=ident(schema, table), d=sql.SQL(", ").join(defs)
+                )
             )
         for table in ("plots", "plot_points"):
-            con.execute(_sql("CREATE INDEX ON {t} (plot_id)", t=_id(schema, table)))
-            con.execute(_sql("CREATE INDEX ON {t} USING gist (geom)", t=_id(schema, table)))
-        con.execute(_sql("CREATE INDEX ON {t} (plot_id, run_seq)", t=_id(schema, "scores")))
-        con.execute(_sql("CREATE INDEX ON {t} (run_seq)", t=_id(schema, "scores")))
-        con.execute(_sql("CREATE INDEX ON {t} (run_id)", t=_id(schema, "rejects")))
+            con.execute(compose("CREATE INDEX ON {t} (plot_id)", t=ident(schema, table)))
+            con.execute(compose("CREATE INDEX ON {t} USING gist (geom)", t=ident(schema, table)))
+        con.execute(compose("CREATE INDEX ON {t} (plot_id, run_seq)", t=ident(schema, "scores")))
+        con.execute(compose("CREATE INDEX ON {t} (run_seq)", t=ident(schema, "scores")))
+        con.execute(compose("CREATE INDEX ON {t} (run_id)", t=ident(schema, "rejects")))
         con.execute(
-            _sql(
+            compose(
                 "CREATE TABLE {t} (layout_version integer, created_at text, notes text)",
-                t=_id(schema, "register_info"),
+                t=ident(schema, "register_info"),
             )
         )
         con.execute(
-            _sql("INSERT INTO {t} VALUES (%s, %s, %s)", t=_id(schema, "register_info")),
+            compose("INSERT INTO {t} VALUES (%s, %s, %s)", t=ident(schema, "register_info")),
             (layout, now_iso(), note),
         )
         create_views(con, schema)
@@ -247,9 +257,9 @@ _SCORE_HIDDEN = ("plot_id", "plot_version", "rank", "run_seq")
 
 def _latest_sql(schema: str, upto: bool) -> Any:
     cond = "WHERE run_seq <= %(upto)s " if upto else ""
-    return _sql(
+    return compose(
         "SELECT DISTINCT ON (plot_id) * FROM {t} " + cond + "ORDER BY plot_id, run_seq DESC",
-        t=_id(schema, "scores"),
+        t=ident(schema, "scores"),
     )
 
 
@@ -257,14 +267,14 @@ def create_views(con: psycopg.Connection[Any], schema: str) -> None:
     """(Re)create the ranking views over the current columns."""
     from psycopg import sql
 
-    scols = [c for c in _table_types(con, schema, "scores") if c not in _SCORE_HIDDEN]
+    scols = [c for c in table_types(con, schema, "scores") if c not in _SCORE_HIDDEN]
     for view, table in (("ranking", "plots"), ("ranking_points", "plot_points")):
-        pcols = [c for c in _table_types(con, schema, table) if c not in _PLOT_HIDDEN]
+        pcols = [c for c in table_types(con, schema, table) if c not in _PLOT_HIDDEN]
         sel = [sql.SQL("p.fid"), sql.SQL("p.geom")]
-        sel += [_sql("p.{c}", c=_id(c)) for c in pcols]
+        sel += [compose("p.{c}", c=ident(c)) for c in pcols]
         sel += [sql.SQL("r.rank_now::bigint AS rank")]
-        sel += [_sql("r.{c}", c=_id(c)) for c in scols if c not in pcols]
-        con.execute(_sql("DROP VIEW IF EXISTS {v}", v=_id(schema, view)))
+        sel += [compose("r.{c}", c=ident(c)) for c in scols if c not in pcols]
+        con.execute(compose("DROP VIEW IF EXISTS {v}", v=ident(schema, view)))
         con.execute(
             sql.SQL(
                 "CREATE VIEW {v} AS WITH latest AS ({latest}), ranked AS "
@@ -272,11 +282,11 @@ def create_views(con: psycopg.Connection[Any], schema: str) -> None:
                 "JOIN ranked r ON r.plot_id = p.plot_id AND r.plot_version = p.plot_version "
                 "WHERE p.active"
             ).format(
-                v=_id(schema, view),
+                v=ident(schema, view),
                 latest=_latest_sql(schema, False),
                 rank=sql.SQL(_RANK),
                 sel=sql.SQL(", ").join(sel),
-                t=_id(schema, table),
+                t=ident(schema, table),
             )
         )
 
@@ -304,7 +314,7 @@ class PgSession:
         self.con.close()
 
     def types(self, table: str) -> dict[str, str]:
-        return _table_types(self.con, self.schema, table)
+        return table_types(self.con, self.schema, table)
 
     def query(self, q: Any, params: Any = None) -> pd.DataFrame:
         return _frame(self.con.execute(q, params))
@@ -314,7 +324,7 @@ class PgSession:
 
         cols = [c for c in self.types(table) if c != "fid"]
         q = sql.SQL("SELECT {c} FROM {t}").format(
-            c=sql.SQL(", ").join(_id(c) for c in cols), t=_id(self.schema, table)
+            c=sql.SQL(", ").join(ident(c) for c in cols), t=ident(self.schema, table)
         )
         if where is not None:
             q = q + sql.SQL(" WHERE ") + where
@@ -333,7 +343,7 @@ class PgSession:
             types = self.types(table)
             cols = [c for c in types if c not in ("fid", "geom")]
             q = sql.SQL("SELECT {c}, ST_AsBinary(geom) AS geom FROM {t} WHERE true").format(
-                c=sql.SQL(", ").join(_id(c) for c in cols), t=_id(self.schema, table)
+                c=sql.SQL(", ").join(ident(c) for c in cols), t=ident(self.schema, table)
             )
             if active_only:
                 q = q + sql.SQL(" AND active")
@@ -355,10 +365,10 @@ class PgSession:
         from psycopg import sql
 
         q = sql.SQL(" UNION ALL ").join(
-            _sql(
+            compose(
                 "SELECT plot_id, plot_version, geom_hash, attr_hash, first_seen FROM {t} "
                 "WHERE active",
-                t=_id(self.schema, t),
+                t=ident(self.schema, t),
             )
             for t in ("plots", "plot_points")
         )
@@ -409,9 +419,9 @@ class PgSession:
         if "name" not in self.types("plots"):
             return pd.Series(dtype=object)
         q = sql.SQL(" UNION ALL ").join(
-            _sql(
+            compose(
                 "SELECT plot_id, name FROM {t} WHERE active AND plot_id = ANY(%(ids)s)",
-                t=_id(self.schema, t),
+                t=ident(self.schema, t),
             )
             for t in ("plots", "plot_points")
         )

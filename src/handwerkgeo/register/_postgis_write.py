@@ -12,13 +12,13 @@ from handwerkgeo._io import now_iso
 from handwerkgeo.crs import CRS
 from handwerkgeo.register import _sqlite as sq
 from handwerkgeo.register._postgis import (
-    _TYPES,
-    _id,
-    _sql,
-    _table_types,
+    PG_TYPES,
+    compose,
     connect,
     create_views,
+    ident,
     pg_parts,
+    table_types,
 )
 from handwerkgeo.register.storage import POINT_TABLE, RUN_COLS, pause_point
 
@@ -33,13 +33,15 @@ _PLOT_TABLES = ("plots", POINT_TABLE)
 
 
 def _add_columns(con: psycopg.Connection[Any], schema: str, table: str, df: pd.DataFrame) -> bool:
-    have = _table_types(con, schema, table)
+    have = table_types(con, schema, table)
     added = False
     for col in df.columns:
         if str(col) not in have:
-            kind = _TYPES[sq.sql_type(df[col])]
+            kind = PG_TYPES[sq.sql_type(df[col])]
             con.execute(
-                _sql("ALTER TABLE {t} ADD COLUMN {c} " + kind, t=_id(schema, table), c=_id(col))
+                compose(
+                    "ALTER TABLE {t} ADD COLUMN {c} " + kind, t=ident(schema, table), c=ident(col)
+                )
             )
             added = True
     return added
@@ -66,7 +68,7 @@ def _copy(
             list(shapely.to_wkb(shapely.set_srid(geoms, srid), hex=True, include_srid=True))
         )
     q = sql.SQL("COPY {t} ({c}) FROM STDIN").format(
-        t=_id(schema, table), c=sql.SQL(", ").join(_id(c) for c in cols)
+        t=ident(schema, table), c=sql.SQL(", ").join(ident(c) for c in cols)
     )
     with con.cursor() as cur, cur.copy(q) as cp:
         for row in zip(*values, strict=True):
@@ -85,10 +87,10 @@ def _write_plots(con: psycopg.Connection[Any], schema: str, w: RunWrite) -> bool
     for t in _PLOT_TABLES:
         if w.close_ids:
             con.execute(
-                _sql(
+                compose(
                     "UPDATE {t} SET active = false, valid_to = %s "
                     "WHERE active AND plot_id = ANY(%s)",
-                    t=_id(schema, t),
+                    t=ident(schema, t),
                 ),
                 (w.started, list(w.close_ids)),
             )

@@ -258,9 +258,9 @@ def _stale_message(reg: Register, latest: pd.Series, config: Any, checksums: str
     if latest["data_checksums"] != checksums:
         what.append("the input data files changed since the latest run")
     return (
-        f"cannot add plots to {reg.path} incrementally: {' and '.join(what)}, so "
+        f"cannot add plots to {reg.label} incrementally: {' and '.join(what)}, so "
         "new scores would not be comparable with the stored ones. Run "
-        f"`handwerkgeo register rescore --register {reg.path}` first, or add with "
+        f"`handwerkgeo register rescore --register {reg.label}` first, or add with "
         "--rescore (rescore_if_stale=True) to re-score every plot in this run."
     )
 
@@ -270,8 +270,8 @@ def _plan(reg: Register, listing: _Listing, current: pd.DataFrame, started: str)
     if listing.good is None:
         if current.empty:
             msg = (
-                f"the site register {reg.path} holds no plots; add some first with "
-                f"handwerkgeo register add PLOTS --register {reg.path}"
+                f"the site register {reg.label} holds no plots; add some first with "
+                f"handwerkgeo register add PLOTS --register {reg.label}"
             )
             raise ValidationError(str(reg.path), [msg])
         return _Plan(None, listing.rejects)
@@ -310,7 +310,7 @@ def _all_rejected(reg: Register, listing: _Listing, lang: str) -> None:
     rejects_file = _rejects_file(reg, listing.rejects, lang)
     n = len(listing.rejects)
     problems = [
-        f"none of its {n} row(s) can be used, so nothing was recorded in {reg.path}; every "
+        f"none of its {n} row(s) can be used, so nothing was recorded in {reg.label}; every "
         f"row with its reason is in {rejects_file}. Fix the rows and add the file again"
     ]
     problems += [
@@ -453,7 +453,7 @@ def _run(
         if not is_disk_full(exc):
             raise
         msg = (
-            f"run {run_id} was recorded in {reg.path}, but its change report could not be "
+            f"run {run_id} was recorded in {reg.label}, but its change report could not be "
             f"written to {reg.reports_dir / run_id}: no space left on the device. Free some "
             "space and write it with handwerkgeo.register.write_change_report"
             f"({str(reg.path)!r}, {run_id!r})."
