@@ -141,9 +141,8 @@ def score_fresh(
     checked = scored.loc[is_check]
     skip = {"plot_id", "plot_version", "rank", "run_id", "run_seq"}
     cols = [c for c in prev.columns if c not in skip and c in checked.columns]
-    drift = [
-        c for c in cols if not same_values(checked[c], prev.loc[checked["plot_id"].to_numpy(), c])
-    ]
+    stored = prev.loc[checked["plot_id"].to_numpy()]
+    drift = [c for c in cols if not same_values(checked[c], stored[c])]
     if drift:
         logger.warning(
             "criteria %s of the scoring engine change with the set of plots scored "
@@ -211,11 +210,13 @@ class Changes:
 
 @dataclass
 class Scored:
-    """Scored plots to store (``rank`` global), the plot columns, and all plots ranked."""
+    """Scored plots to store (``rank`` global), the plot columns, how many plots are ranked,
+    and (incremental runs) the ranks of every plot after the run, as state_ranks gives them."""
 
     frame: gpd.GeoDataFrame
     plot_cols: list[str]
     n_plots: int
+    after: pd.DataFrame | None = None
 
 
 def _named(gdf: gpd.GeoDataFrame, geom: str) -> gpd.GeoDataFrame:
@@ -247,13 +248,16 @@ def _score_incremental(reg: Register, eng: Engine, ch: Changes) -> Scored | None
     if before is None:
         with reader(reg) as con:
             before = state_ranks(con, ch.incremental_from)
-    cols = ["plot_id", "score_total", "excluded"]
+    cols = ["plot_id", "plot_version", "score_total", "excluded", "exclusion_reason"]
     others = before.loc[~before["plot_id"].isin(ch.changed_ids), cols]
-    both = pd.concat([others, pd.DataFrame(scored[cols])], ignore_index=True)
-    ranks = rank_rows(both["score_total"], both["excluded"], both["plot_id"])
+    mine = pd.DataFrame(scored[[c for c in cols if c != "plot_version"]]).assign(
+        plot_version=scored["plot_id"].map(ch.new_rows.set_index("plot_id")["plot_version"])
+    )
+    after = pd.concat([others, mine[cols]], ignore_index=True)
+    after["rank"] = rank_rows(after["score_total"], after["excluded"], after["plot_id"])
     scored = scored.copy()
-    scored["rank"] = pd.array(ranks.iloc[len(others) :].to_numpy(), dtype="Int64")
-    return Scored(scored, _plot_cols(versions), len(both))
+    scored["rank"] = pd.array(after["rank"].iloc[len(others) :].to_numpy(), dtype="Int64")
+    return Scored(scored, _plot_cols(versions), len(after), after)
 
 
 def score_changes(reg: Register, eng: Engine, ch: Changes) -> Scored:

@@ -125,7 +125,7 @@ def change_table(now: pd.DataFrame, prev: pd.DataFrame | None, plots: pd.DataFra
 
 
 def _changes(
-    reg: Register, run: pd.Series, previous: pd.DataFrame | None
+    reg: Register, run: pd.Series, previous: pd.DataFrame | None, current: pd.DataFrame | None
 ) -> tuple[pd.DataFrame, int, pd.DataFrame]:
     """Change table of a run, how many plots moved in rank, and the run's rejects.
 
@@ -135,7 +135,7 @@ def _changes(
     seq = int(run["seq"])
     with reader(reg) as con:
         stored = run_rows(con, seq)
-        now_all = state_ranks(con, seq)
+        now_all = state_ranks(con, seq) if current is None else current
         if previous is None:
             previous = state_ranks(con, seq - 1) if seq > 1 else now_all.iloc[0:0]
         prev_all = previous
@@ -166,6 +166,7 @@ def write_change_report(
     language: str = "de",
     rejects: pd.DataFrame | None = None,
     previous: pd.DataFrame | None = None,
+    current: pd.DataFrame | None = None,
 ) -> Path:
     """Write the change report of a run as CSV and XLSX into ``<register>.reports/<run_id>/``.
 
@@ -178,8 +179,8 @@ def write_change_report(
     headers and plain CSV. The report is derived from the register and can be written again
     at any time.
 
-    ``previous`` (the ranks before the run, as the run computed them) saves reading the
-    state before the run from the register.
+    ``previous`` and ``current`` (the ranks before and after the run, as the run computed
+    them; only for the latest run) save reading them from the register.
 
     Returns
     -------
@@ -191,7 +192,7 @@ def write_change_report(
     reg = Register.at(register)
     runs = read_register(reg, layers=("runs",))["runs"]
     run = run_row(runs, run_id, reg.path)
-    table, n_moved, run_rejects = _changes(reg, run, previous)
+    table, n_moved, run_rejects = _changes(reg, run, previous, current)
     run = pd.concat([run, pd.Series({"n_rank_moved": n_moved, "top_n": REPORT_TOP_N})])
     rej = run_rejects if rejects is None else rejects
     rej = rej[[c for c in REJECT_COLS if c in rej.columns]]

@@ -447,7 +447,7 @@ def _run(
         )  # fmt: skip
     try:
         reports_dir = write_change_report(
-            reg, run_id, language=opts.language, rejects=rej, previous=before
+            reg, run_id, language=opts.language, rejects=rej, previous=before, current=sc.after
         )
     except OSError as exc:
         if not is_disk_full(exc):
