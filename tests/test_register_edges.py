@@ -323,3 +323,30 @@ def test_register_errors_exit_1_without_traceback(
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_another_program_holding_a_write_transaction_is_a_clear_error(
+    made, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A program that keeps the GeoPackage locked (QGIS editing it) makes the run fail with
+    RegisterLockedError after SQLite's wait, the register unchanged."""
+    import sqlite3
+
+    from handwerkgeo.register import _sqlite
+
+    reg, data = made
+    before = reg.read_bytes()
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(
+        _sqlite.sqlite3, "connect", lambda *a, **k: real_connect(*a, **{**k, "timeout": 0.2})
+    )
+    other = real_connect(reg, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # as an editing program does
+    try:
+        with pytest.raises(RegisterLockedError, match="another program keeps it open"):
+            add(reg, plots_frame(2, start=3), data)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert reg.read_bytes() == before
+    assert len(reg_mod.read_register(reg)["runs"]) == 1

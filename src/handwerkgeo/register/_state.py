@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 
 from handwerkgeo._io import now_iso
+from handwerkgeo.errors import RegisterLockedError
 from handwerkgeo.register import _sqlite as sq
 from handwerkgeo.register._postgis import PgSession
 from handwerkgeo.register._views import (
@@ -245,6 +246,20 @@ def write_run(reg: Register, w: RunWrite) -> None:
 
         write_run_pg(reg.url, w)
         return
+    try:
+        _write_gpkg(reg, w)
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc).lower() and "busy" not in str(exc).lower():
+            raise
+        msg = (
+            f"the site register {reg.path} could not be written: another program keeps it "
+            f"open in a transaction ({exc}); e.g. QGIS editing a layer of it. Save or close "
+            "the edits there and run again; nothing was changed."
+        )
+        raise RegisterLockedError(msg) from exc
+
+
+def _write_gpkg(reg: Register, w: RunWrite) -> None:
     with sq.transaction(reg.path) as con:
         pause_point("begun")
         added = _write_plots(con, w)
