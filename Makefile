@@ -15,12 +15,13 @@ export HANDWERKGEO_DATA_MIRROR
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev,maps,osm,notebooks,scale]"
+	$(PY) -m pip install --quiet -e ".[dev,maps,osm,notebooks,scale,postgis]"
 	touch $@
 
 # System packages the tests use: Debian chromium (map tests; never a downloaded browser),
-# gdal-bin (ogrinfo on the site register) and poppler-utils (pdftotext on the site-profile
-# PDFs). Installed only when missing.
+# gdal-bin (ogrinfo on the site register), poppler-utils (pdftotext on the site-profile
+# PDFs) and PostgreSQL 15 + PostGIS (the register's PostGIS backend; the tests start a
+# throwaway cluster themselves). Installed only when missing.
 # python3-qgis + qgis-providers: Debian's QGIS 3.22 loads the styled GeoPackages
 # (tests/test_gpkg_styles.py; about 90 s and ~230 packages to install).
 sysdeps:
@@ -29,6 +30,8 @@ sysdeps:
 	command -v ogrinfo >/dev/null 2>&1 || missing="$$missing gdal-bin"; \
 	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	/usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1 || missing="$$missing python3-qgis qgis-providers"; \
+	test -x /usr/lib/postgresql/15/bin/initdb || missing="$$missing postgresql-15"; \
+	test -f /usr/share/postgresql/15/extension/postgis.control || missing="$$missing postgis postgresql-15-postgis-3"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else \
 	    echo "please install:$$missing (tests needing them are skipped)"; exit 0; fi; \

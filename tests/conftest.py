@@ -119,3 +119,81 @@ def duesseldorf_context(fetched_data_dir: Path):
     from handwerkgeo.context import load_context
 
     return load_context(fetched_data_dir)
+
+
+# --- a throwaway PostgreSQL/PostGIS cluster for the register's PostGIS backend ---------------
+
+_PG_BIN = Path("/usr/lib/postgresql/15/bin")
+_POSTGIS = Path("/usr/share/postgresql/15/extension/postgis.control")
+
+
+def _pg_missing() -> str | None:
+    if not (_PG_BIN / "initdb").is_file():
+        return f"PostgreSQL 15 is not installed ({_PG_BIN}); run `make sysdeps`"
+    if not _POSTGIS.is_file():
+        return "PostGIS for PostgreSQL 15 is not installed; run `make sysdeps`"
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        return "psycopg is not installed (pip install -e '.[postgis]')"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgis_server():
+    """URL of a PostgreSQL 15 + PostGIS cluster started for this test session.
+
+    initdb in a temporary folder, a free port, the unix socket in that folder (no TCP),
+    trust authentication; stopped and removed at the end. As root, the server runs as the
+    unprivileged ``postgres`` user (PostgreSQL refuses to run as root).
+    """
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    missing = _pg_missing()
+    if missing:
+        if os.environ.get("HANDWERKGEO_REQUIRE_POSTGIS"):
+            pytest.fail(missing)
+        pytest.skip(missing)
+    root = Path(tempfile.mkdtemp(prefix="handwerkgeo-pg-"))
+    as_user: list[str] = []
+    if os.getuid() == 0:
+        as_user = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(root, "postgres", "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = root / "data"
+
+    def run(*args: str) -> None:
+        subprocess.run([*as_user, *args], check=True, capture_output=True, text=True)
+
+    run(str(_PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+        "-E", "UTF8", "--locale=C")  # fmt: skip
+    opts = f"-p {port} -k {root} -c listen_addresses='' -c fsync=off"
+    run(str(_PG_BIN / "pg_ctl"), "-D", str(data), "-o", opts, "-w", "-l",
+        str(root / "server.log"), "start")  # fmt: skip
+    try:
+        yield f"postgresql://postgres@/postgres?host={root}&port={port}"
+    finally:
+        subprocess.run(
+            [*as_user, str(_PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+            check=False,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["gpkg", "postgis"])
+def register_at(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Where a test's site register lives: a GeoPackage, or a fresh schema in PostGIS.
+
+    With PostGIS the change reports go to the working directory, so it is ``tmp_path``.
+    """
+    if request.param == "gpkg":
+        return tmp_path / "sites.gpkg"
+    url = request.getfixturevalue("postgis_server")
+    monkeypatch.chdir(tmp_path)
+    return f"{url}&schema=t_{os.urandom(6).hex()}"

@@ -400,3 +400,60 @@ def test_a_spatial_view_styled_in_the_writers_transaction(tmp_path: Path) -> Non
     assert info["ranking"]["aliases"]["score_total"] == "Gesamtpunktzahl"
     assert info["plots"]["renderer"] == "singleSymbol"
     assert info["plots"]["aliases"]["plot_id"] == "Flächen-ID"
+
+
+@pytest.mark.mirror
+def test_the_register_is_styled_in_its_own_transaction(
+    fetched_data_dir: Path, tmp_path: Path
+) -> None:
+    """``register add``: every spatial layer of the register (plots, plot_points and the
+    ranking views) has a default style; the views are classed on the score and name the
+    run's criteria in German; GDAL 3.6 is silent and QGIS loads the ranking graduated."""
+    from typer.testing import CliRunner
+
+    from handwerkgeo.cli import app
+
+    listing = gpd.GeoDataFrame(
+        {"plot_id": ["A", "B", "C"], "area_m2": [4800.0, 7000.0, 6000.0]},
+        geometry=[
+            box(344_000, 5_675_000, 344_080, 5_675_060),
+            box(346_500, 5_678_000, 346_600, 5_678_070),
+            Point(345_200, 5_676_400),
+        ],
+        crs="EPSG:25832",
+    )
+    src, reg = tmp_path / "angebote.gpkg", tmp_path / "standorte.gpkg"
+    listing.to_file(src)
+    args = ["register", "add", str(src), "--register", str(reg)]
+    res = CliRunner().invoke(app, [*args, "--data-dir", str(fetched_data_dir)])
+    assert res.exit_code == 0, res.output
+    with sqlite3.connect(reg) as con:
+        spatial = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"))
+        rows = con.execute(
+            "SELECT f_table_name, f_geometry_column, styleQML FROM layer_styles WHERE useAsDefault"
+        ).fetchall()
+    assert set(spatial) == {"plots", "plot_points", "ranking", "ranking_points"}
+    by_table = {r[0]: r for r in rows}
+    assert set(by_table) == set(spatial)
+    for table, (_, geom_col, qml) in by_table.items():
+        assert geom_col == spatial[table]
+        root = ET.fromstring(qml.split("\n", 1)[1])
+        renderer = root.find("renderer-v2")
+        aliases = {a.get("field"): a.get("name") for a in root.iter("alias")}
+        assert aliases["plot_id"] == "Flächen-ID"
+        if table.startswith("ranking"):
+            assert renderer is not None and renderer.get("type") == "graduatedSymbol"
+            assert '"score_total"' in renderer.get("attr", "")
+            assert aliases["score_total"] == "Gesamtpunktzahl"
+            # criteria named as in the run's configuration, in German
+            assert any("ÖPNV" in (name or "") for name in aliases.values()), aliases
+        else:
+            assert renderer is not None and renderer.get("type") == "singleSymbol"
+    if Path(OGRINFO).exists():
+        res_o = subprocess.run([OGRINFO, "-al", "-so", str(reg)], capture_output=True, text=True)
+        assert res_o.returncode == 0 and res_o.stderr == "", res_o.stderr
+    if _qgis_available():
+        info = _load_in_qgis(reg, "ranking", "ranking_points", "plots")
+        assert info["ranking"]["valid"] and info["ranking"]["renderer"] == "graduatedSymbol"
+        assert info["ranking"]["features"] == 2 and info["ranking_points"]["features"] == 1
+        assert info["plots"]["renderer"] == "singleSymbol"

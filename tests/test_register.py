@@ -123,8 +123,16 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def reg(tmp_path: Path) -> Path:
-    return tmp_path / "sites.gpkg"
+def reg(register_at: Path | str) -> Path | str:
+    """The register: a GeoPackage, or a schema in PostGIS (the same tests run on both)."""
+    return register_at
+
+
+def gpkg_only(reg: Path | str) -> Path:
+    """Skip a test that looks into the GeoPackage file itself when the register is PostGIS."""
+    if not isinstance(reg, Path):
+        pytest.skip("looks into the GeoPackage file")
+    return reg
 
 
 def add(reg: Path, plots, data_dir: Path, **kw):
@@ -138,9 +146,13 @@ SCORE_COLS = ["plot_id", "score_total", "rank", "excluded", "exclusion_reason", 
 # --- creating and adding ---------------------------------------------------------------------
 
 
-def test_init_register_creates_four_layers_and_is_idempotent(reg: Path) -> None:
+def test_init_register_creates_its_layers_and_is_idempotent(reg: Path) -> None:
+    reg = gpkg_only(reg)
     reg_mod.init_register(reg)
-    assert sorted(pyogrio.list_layers(reg)[:, 0]) == ["plots", "rejects", "runs", "scores"]
+    assert sorted(pyogrio.list_layers(reg)[:, 0]) == [
+        "plot_points", "plots", "ranking", "ranking_points", "register_info", "rejects",
+        "runs", "scores",
+    ]  # fmt: skip
     before = reg.read_bytes()
     reg_mod.init_register(reg)
     assert reg.read_bytes() == before
@@ -182,11 +194,12 @@ def test_add_registers_and_scores_plots(reg: Path, data_dir: Path) -> None:
 
 def test_add_same_input_twice_is_a_no_op(reg: Path, data_dir: Path) -> None:
     add(reg, plots_frame(4), data_dir)
-    before = reg.read_bytes()
+    before = reg.read_bytes() if isinstance(reg, Path) else None
     tables = reg_mod.read_register(reg)
     rep = add(reg, plots_frame(4), data_dir)
     assert rep.no_op and rep.run_id is None and rep.n_unchanged == 4
-    assert reg.read_bytes() == before  # nothing written at all
+    if isinstance(reg, Path):
+        assert reg.read_bytes() == before  # nothing written at all
     after = reg_mod.read_register(reg)
     for layer in reg_mod.LAYERS:
         pd.testing.assert_frame_equal(pd.DataFrame(after[layer]), pd.DataFrame(tables[layer]))
@@ -456,7 +469,8 @@ def test_change_report_lists_new_plots_rank_moves_and_new_exclusions(
     listing = plots_frame(6)
     listing.loc[3, "geometry"] = box(345_600, 5_680_000, 345_620, 5_680_060)  # p3 now 1200 m²
     rep = add(reg, listing, data_dir)
-    assert rep.reports_dir == reg.with_name("sites.gpkg.reports") / rep.run_id
+    if isinstance(reg, Path):
+        assert rep.reports_dir == reg.with_name("sites.gpkg.reports") / rep.run_id
     csv = pd.read_csv(
         rep.reports_dir / "aenderungen.csv", sep=";", decimal=",", encoding="utf-8-sig"
     )
@@ -487,31 +501,97 @@ def test_make_map_calls_export_map(reg: Path, data_dir: Path) -> None:
 # --- GDAL and QGIS compatibility -------------------------------------------------------------
 
 
-def test_register_is_a_valid_geopackage_for_gdal(reg: Path, data_dir: Path) -> None:
-    add(reg, plots_frame(4), data_dir)
-    add(reg, plots_frame(5), data_dir)
-    con = sqlite3.connect(reg)
-    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    contents = dict(con.execute("SELECT table_name, data_type FROM gpkg_contents"))
-    con.close()
-    assert contents == {
-        "plots": "features",
-        "scores": "attributes",
-        "runs": "attributes",
-        "rejects": "attributes",
-    }
+def _ogrinfo() -> str:
     ogrinfo = shutil.which("ogrinfo")
     if ogrinfo is None:
         if os.environ.get("HANDWERKGEO_REQUIRE_MIRROR"):
             pytest.fail("ogrinfo (Debian gdal-bin) is missing; run `make sysdeps`")
         pytest.skip("ogrinfo not installed (apt-get install gdal-bin)")
+    return ogrinfo
+
+
+def _with_points(n: int) -> gpd.GeoDataFrame:
+    """``n`` rectangles and two plots listed as points (area given)."""
+    pts = gpd.GeoDataFrame(
+        {"plot_id": ["q1", "q2"], "name": ["Punkt 1", "Punkt 2"], "area_m2": [9000.0, 1000.0]},
+        geometry=[Point(345_100, 5_680_500), Point(345_300, 5_680_500)],
+        crs="EPSG:25832",
+    )
+    polys = plots_frame(n)
+    polys["area_m2"] = polys.area
+    return pd.concat([polys, pts], ignore_index=True)
+
+
+def test_register_is_a_valid_geopackage_for_gdal(reg: Path, data_dir: Path) -> None:
+    reg = gpkg_only(reg)
+    add(reg, _with_points(4), data_dir)
+    add(reg, _with_points(5), data_dir)
+    con = sqlite3.connect(reg)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    contents = dict(con.execute("SELECT table_name, data_type FROM gpkg_contents"))
+    gtypes = dict(con.execute("SELECT table_name, geometry_type_name FROM gpkg_geometry_columns"))
+    n_scores = con.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
+    con.close()
+    assert contents == {
+        "plots": "features",
+        "plot_points": "features",
+        "ranking": "features",
+        "ranking_points": "features",
+        "scores": "attributes",
+        "runs": "attributes",
+        "rejects": "attributes",
+        "register_info": "attributes",
+    }
+    assert gtypes == {
+        "plots": "MULTIPOLYGON",
+        "plot_points": "POINT",
+        "ranking": "MULTIPOLYGON",
+        "ranking_points": "POINT",
+    }
+    assert n_scores == 6 + 1  # the second run stored only its new plot
     out = subprocess.run(
-        [ogrinfo, "-so", "-al", str(reg)], capture_output=True, text=True, check=True
+        [_ogrinfo(), "-so", "-al", str(reg)], capture_output=True, text=True, check=True
+    )
+    assert "Warning" not in out.stderr and "ERROR" not in out.stderr, out.stderr
+    layers = {
+        block.split("\n", 1)[0].strip(): block for block in out.stdout.split("Layer name: ")[1:]
+    }
+    assert set(layers) == set(contents)
+    for name, block in layers.items():  # one geometry type per spatial layer
+        if name in gtypes:
+            want = {"MULTIPOLYGON": "Multi Polygon", "POINT": "Point"}[gtypes[name]]
+            assert f"Geometry: {want}" in block, block
+    assert "Feature Count: 5" in layers["plots"] and "Feature Count: 2" in layers["plot_points"]
+    assert (
+        "Feature Count: 5" in layers["ranking"] and "Feature Count: 2" in layers["ranking_points"]
+    )
+
+
+def test_ranking_views_return_the_latest_scores(reg: Path, data_dir: Path) -> None:
+    reg = gpkg_only(reg)
+    add(reg, _with_points(4), data_dir)
+    changed = _with_points(5)
+    changed.loc[2, "geometry"] = box(345_400, 5_680_000, 345_500, 5_680_100)  # p2: 10,000 m²
+    rep = add(reg, changed, data_dir)
+    latest = reg_mod.read_run(reg, rep.run_id).set_index("plot_id")
+    poly = pyogrio.read_dataframe(reg, layer="ranking").set_index("plot_id")
+    pts = pyogrio.read_dataframe(reg, layer="ranking_points").set_index("plot_id")
+    assert set(poly.geom_type) == {"MultiPolygon"} and set(pts.geom_type) == {"Point"}
+    view = pd.concat([pd.DataFrame(poly), pd.DataFrame(pts)]).sort_index()
+    assert list(view.index) == list(latest.index)  # every current plot once
+    for col in ("score_total", "raw_area"):
+        np.testing.assert_allclose(view[col], latest[col])
+    assert view["rank"].astype("Int64").tolist() == latest["rank"].tolist()
+    assert latest["rank"].notna().sum() == 5 and latest.loc["q1", "rank"] == 1
+    assert view.loc["p2", "plot_version"] == 2 and view.loc["p2", "run_id"] == rep.run_id
+    assert view.loc["p1", "run_id"] != rep.run_id  # unchanged: its row of the first run
+    # ogrinfo reads the view with SQL like QGIS does
+    sql = "SELECT plot_id, rank FROM ranking WHERE rank > 0 ORDER BY rank LIMIT 1"
+    out = subprocess.run(
+        [_ogrinfo(), str(reg), "-sql", sql], capture_output=True, text=True, check=True
     ).stdout
-    for layer in reg_mod.LAYERS:
-        assert f"Layer name: {layer}" in out
-    assert "Feature Count: 5" in out  # plots
-    assert "Feature Count: 9" in out  # scores of the two runs
+    assert f"plot_id (String) = {poly['rank'].astype(float).idxmin()}" in out
+    assert "rank (Integer64) = " in out
 
 
 # --- reading files with the real reader ------------------------------------------------------
@@ -642,3 +722,69 @@ def test_cli_add_show_and_locked_register(tmp_path: Path, real_engine) -> None:
         res = runner.invoke(app, [*args, "--wait", "0"])
     assert res.exit_code == 1
     assert f"pid {os.getpid()}" in res.output and "--wait" in res.output
+
+
+def test_cli_show_and_lock_on_a_postgis_register(
+    postgis_server: str, tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--register postgresql://…`` on the command line: the schema is found, runs listed,
+    and a writer that finds the advisory lock taken exits 1 naming this process."""
+    from typer.testing import CliRunner
+
+    from handwerkgeo.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    url = f"{postgis_server}&schema=cli_{os.urandom(4).hex()}"
+    runner = CliRunner()
+    res = runner.invoke(app, ["register", "show", "--register", url])
+    assert res.exit_code == 1 and "does not exist" in res.output
+    add(url, plots_frame(3), data_dir)
+    res = runner.invoke(app, ["register", "show", "--register", url])
+    assert res.exit_code == 0, res.output
+    assert "3 plots (current versions), 1 run(s)" in res.output
+    listing = tmp_path / "angebote.gpkg"
+    plots_frame(2, start=3, dx=5_000.0).to_file(listing)
+    with reg_mod.register_lock(url):
+        res = runner.invoke(app, ["register", "add", str(listing), "--register", url])
+    assert res.exit_code == 1
+    assert f"pid {os.getpid()} on host" in res.output and "--wait" in res.output
+
+
+def test_postgis_layers_have_one_geometry_type_and_the_view_ranks(
+    postgis_server: str, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostGIS lists the tables and the ranking views in geometry_columns, one type each;
+    the views give the current ranks."""
+    import psycopg
+
+    monkeypatch.chdir(tmp_path)
+    schema = f"gc_{os.urandom(4).hex()}"
+    url = f"{postgis_server}&schema={schema}"
+    add(url, _with_points(4), data_dir)
+    rep = add(url, _with_points(5), data_dir)
+    conninfo = url.replace(f"&schema={schema}", "")
+    with psycopg.connect(conninfo) as con:
+        types = dict(
+            con.execute(
+                "SELECT f_table_name, type FROM geometry_columns WHERE f_table_schema = %s",
+                (schema,),
+            ).fetchall()
+        )
+        ranks = dict(
+            con.execute(
+                psycopg.sql.SQL(
+                    "SELECT plot_id, rank FROM {a} UNION ALL SELECT plot_id, rank FROM {b}"
+                ).format(
+                    a=psycopg.sql.Identifier(schema, "ranking"),
+                    b=psycopg.sql.Identifier(schema, "ranking_points"),
+                )
+            ).fetchall()
+        )
+    assert types == {
+        "plots": "MULTIPOLYGON",
+        "plot_points": "POINT",
+        "ranking": "MULTIPOLYGON",
+        "ranking_points": "POINT",
+    }
+    latest = reg_mod.read_run(url, rep.run_id).set_index("plot_id")["rank"]
+    assert {k: (None if pd.isna(v) else int(v)) for k, v in latest.items()} == ranks

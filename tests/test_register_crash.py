@@ -1,10 +1,10 @@
 """Crash safety and locking of the site register, with real processes.
 
 A writer process is started with ``python -c``; the register's test hook
-(``HANDWERKGEO_REGISTER_PAUSE_AT``) makes it pause at a named phase of the write, where the
-test kills it with SIGKILL. The previous register must be byte-for-byte intact, pass
-SQLite's integrity check, open with pyogrio, and accept the next run (which removes the
-killed writer's temporary files).
+(``HANDWERKGEO_REGISTER_PAUSE_AT``) makes it pause at a named phase of its transaction,
+where the test kills it with SIGKILL. The register file must be byte-for-byte intact (the
+transaction keeps its pages in memory until COMMIT), pass SQLite's integrity check, open
+with pyogrio, and accept the next run (which rolls back the killed writer's journal).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pyogrio
 import pytest
 
@@ -82,48 +83,70 @@ def kill(proc: subprocess.Popen[str]) -> None:
     proc.communicate(timeout=30)
 
 
-def check_intact(reg: Path) -> None:
+def snapshot(reg: Path | str) -> object:
+    """The register's content: the file's bytes, or (PostGIS) every table."""
+    if isinstance(reg, Path):
+        return reg.read_bytes()
+    tables = reg_mod.read_register(reg)
+    out = {}
+    for name, df in tables.items():
+        df = pd.DataFrame(df)
+        if "geometry" in df.columns:
+            df["geometry"] = [g.wkt for g in df["geometry"]]
+        out[name] = df.to_json()
+    return out
+
+
+def check_intact(reg: Path | str) -> None:
+    if not isinstance(reg, Path):
+        tables = reg_mod.read_register(reg)
+        assert set(tables) == set(reg_mod.LAYERS)
+        return
     con = sqlite3.connect(reg)
     try:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         con.close()
-    assert sorted(pyogrio.list_layers(reg)[:, 0]) == sorted(reg_mod.LAYERS)
+    assert set(reg_mod.LAYERS) <= set(pyogrio.list_layers(reg)[:, 0])
     for layer in reg_mod.LAYERS:
         pyogrio.read_dataframe(reg, layer=layer, read_geometry=layer == "plots")
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> tuple[Path, Path]:
+def setup(tmp_path: Path, register_at: Path | str) -> tuple[Path | str, Path]:
+    """A register (GeoPackage or PostGIS) with one run of 4 plots, and a data folder."""
     data = tmp_path / "data"
     (data / "raw").mkdir(parents=True)
     (data / "raw" / "stops.csv").write_text("id\n1\n", encoding="utf-8")
-    reg = tmp_path / "sites.gpkg"
+    reg = register_at
     reg_mod.add_plots(reg, plots_frame(4), scorer=make_scorer(), data_dir=data)
     return reg, data
 
 
 @pytest.mark.parametrize(
-    "phase", ["locked", "copied", "plots_written", "scores_written", "before_replace"]
+    "phase", ["locked", "begun", "plots_written", "scores_written", "before_commit"]
 )
 def test_kill_during_write_leaves_previous_register(
     setup: tuple[Path, Path], tmp_path: Path, phase: str
 ) -> None:
     reg, data = setup
-    before = reg.read_bytes()
+    before = snapshot(reg)
     marker = tmp_path / "paused"
     proc = start_writer(reg, data, 6, pause_at=phase, marker=marker)
     wait_for(marker, proc)
     kill(proc)
     assert proc.returncode == -signal.SIGKILL
-    assert reg.read_bytes() == before  # the previous register, untouched
+    if isinstance(reg, Path):
+        assert reg.read_bytes() == before  # the file untouched before COMMIT
+    journal = Path(f"{reg}-journal")  # may be left by the killed writer (GeoPackage)
+    assert not list(tmp_path.glob(".sites.gpkg.tmp-*"))  # no copy of the register, ever
+    reg_mod.read_register(reg)  # opening rolls the journal back
+    assert snapshot(reg) == before  # the previous register
     check_intact(reg)
-    stale = list(tmp_path.glob(".sites.gpkg.tmp-*"))
-    assert bool(stale) == (phase != "locked")  # the killed writer's copy is left behind
     # the next run succeeds, cleans up and records exactly one more run
     rep = reg_mod.add_plots(reg, plots_frame(6), scorer=make_scorer(), data_dir=data)
     assert rep.n_new == 2 and rep.n_scored == 2
-    assert not list(tmp_path.glob(".sites.gpkg.tmp-*"))
+    assert not list(tmp_path.glob(".sites.gpkg.tmp-*")) and not journal.exists()
     check_intact(reg)
     assert len(reg_mod.read_register(reg)["runs"]) == 2
 
@@ -133,14 +156,14 @@ def test_kill_after_replace_keeps_the_new_register(
 ) -> None:
     reg, data = setup
     marker = tmp_path / "paused"
-    proc = start_writer(reg, data, 6, pause_at="replaced", marker=marker)
+    proc = start_writer(reg, data, 6, pause_at="committed", marker=marker)
     wait_for(marker, proc)
     kill(proc)
     check_intact(reg)
     runs = reg_mod.read_register(reg)["runs"]
     assert len(runs) == 2  # the run was committed; only its report is missing
     run_id = runs["run_id"].iloc[-1]
-    assert not (reg.with_name("sites.gpkg.reports") / run_id).exists()
+    assert not (reg_mod.Register.at(reg).reports_dir / run_id).exists()
     assert (reg_mod.write_change_report(reg, run_id) / "aenderungen.csv").is_file()
     again = reg_mod.add_plots(reg, plots_frame(6), scorer=make_scorer(), data_dir=data)
     assert again.no_op
@@ -153,16 +176,16 @@ def test_kill_at_random_moments_of_a_large_write(
 ) -> None:
     """No pause: the writer is killed while pyogrio/SQLite are writing 8,000 plots."""
     reg, data = setup
-    before = reg.read_bytes()
-    marker = tmp_path / "copied"
-    proc = start_writer(reg, data, 8_000, pause_at="copied", pause_s=0, marker=marker)
+    before = snapshot(reg)
+    marker = tmp_path / "begun"
+    proc = start_writer(reg, data, 8_000, pause_at="begun", pause_s=0, marker=marker)
     wait_for(marker, proc)
     time.sleep(delay_s)
     kill(proc)
+    n_runs = len(reg_mod.read_register(reg, layers=("runs",))["runs"])  # rolls back
     check_intact(reg)
-    n_runs = len(reg_mod.read_register(reg, layers=("runs",))["runs"])
     if n_runs == 1:
-        assert reg.read_bytes() == before
+        assert snapshot(reg) == before
     else:  # the writer finished before the kill: the new register is complete
         assert n_runs == 2
     rep = reg_mod.add_plots(reg, plots_frame(8_001), scorer=make_scorer(), data_dir=data)
@@ -192,7 +215,8 @@ def test_second_writer_fails_at_once_naming_the_holder(
     assert out_holder.split()[-1] == "2" and out_waiter.split()[-1] == "2"  # 6 then 8 plots
     runs = reg_mod.read_register(reg)["runs"]
     assert runs["n_plots"].tolist() == [4, 6, 8]
-    assert not reg.with_name("sites.gpkg.lock.holder").exists()
+    if isinstance(reg, Path):
+        assert not reg.with_name("sites.gpkg.lock.holder").exists()
 
 
 def test_waiting_writer_gives_up_after_wait(setup: tuple[Path, Path], tmp_path: Path) -> None:

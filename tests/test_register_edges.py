@@ -146,11 +146,11 @@ def _enospc(*args, **kwargs):
 
 
 def test_disk_full_during_the_write_simulated(made, monkeypatch: pytest.MonkeyPatch) -> None:
-    from handwerkgeo.register import runs
+    from handwerkgeo.register import _sqlite
 
     reg, data = made
     before = reg.read_bytes()
-    monkeypatch.setattr(runs, "append_table", _enospc)
+    monkeypatch.setattr(_sqlite, "insert_rows", _enospc)
     with pytest.raises(RegisterDiskFullError, match="Free some space"):
         add(reg, plots_frame(2, start=3), data)
     assert reg.read_bytes() == before
@@ -197,7 +197,7 @@ def _fill(folder: Path, leave: int) -> None:
         fh.write(b"\0" * max(free - leave, 0))
 
 
-@pytest.mark.parametrize("leave_kb", [8, 150])  # nothing left; room for the temp copy only
+@pytest.mark.parametrize("leave_kb", [8, 150])  # nothing left; room for a few rows
 @pytest.mark.parametrize("preflight", [True, False])
 def test_disk_full_on_a_small_tmpfs(
     small_disk: Path, monkeypatch: pytest.MonkeyPatch, leave_kb: int, preflight: bool
@@ -208,6 +208,10 @@ def test_disk_full_on_a_small_tmpfs(
     _fill(small_disk, leave_kb * 1024)
     if not preflight:  # as if the disk filled up after the check: the write itself fails
         monkeypatch.setattr(storage, "check_writable", lambda path: None)
+        if leave_kb == 150:  # a run writes in place: room for its rows is enough
+            add(reg, plots_frame(30, start=3), small_disk)
+            assert len(reg_mod.read_register(reg)["runs"]) == 2
+            return
     with pytest.raises(RegisterDiskFullError, match="the register is unchanged"):
         add(reg, plots_frame(30, start=3), small_disk)
     assert reg.read_bytes() == before
@@ -319,3 +323,30 @@ def test_register_errors_exit_1_without_traceback(
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_another_program_holding_a_write_transaction_is_a_clear_error(
+    made, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A program that keeps the GeoPackage locked (QGIS editing it) makes the run fail with
+    RegisterLockedError after SQLite's wait, the register unchanged."""
+    import sqlite3
+
+    from handwerkgeo.register import _sqlite
+
+    reg, data = made
+    before = reg.read_bytes()
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(
+        _sqlite.sqlite3, "connect", lambda *a, **k: real_connect(*a, **{**k, "timeout": 0.2})
+    )
+    other = real_connect(reg, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # as an editing program does
+    try:
+        with pytest.raises(RegisterLockedError, match="another program keeps it open"):
+            add(reg, plots_frame(2, start=3), data)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert reg.read_bytes() == before
+    assert len(reg_mod.read_register(reg)["runs"]) == 1

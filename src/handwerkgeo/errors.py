@@ -57,6 +57,7 @@ class                           also a            for
 ``RegisterReadOnlyError``       ``RuntimeError``  register file or its folder is read-only
 ``RegisterFolderMissingError``  ``RuntimeError``  the register's folder does not exist
 ``RegisterDiskFullError``       ``RuntimeError``  no space left to write the register
+``RegisterLayoutError``         ``RuntimeError``  register of an older layout: migrate it
 ``AllRowsRejectedError``        ``ValueError``    no row of a listing can be used
 ``InputFileError``              ``ValueError``    an input file is corrupt or encrypted
 ``AmbiguousColumnError``        ``ValueError``    two input columns fit one meaning
@@ -91,6 +92,7 @@ __all__ = [
     "RegisterDiskFullError",
     "RegisterError",
     "RegisterFolderMissingError",
+    "RegisterLayoutError",
     "RegisterLockedError",
     "RegisterReadOnlyError",
     "StaleRegisterError",
@@ -199,6 +201,10 @@ class RegisterFolderMissingError(RegisterError):
 
 class RegisterDiskFullError(RegisterError):
     """No space left on the device of the site register; the register is unchanged."""
+
+
+class RegisterLayoutError(RegisterError):
+    """The site register was written in another layout (older or newer handwerkgeo)."""
 
 
 class InputFileError(HandwerkgeoError, ValueError):

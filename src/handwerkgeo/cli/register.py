@@ -33,8 +33,12 @@ register_app = typer.Typer(
 )
 
 RegisterOpt = Annotated[
-    Path,
-    typer.Option("--register", help="The site register (GeoPackage); created by `add`."),
+    str,
+    typer.Option(
+        "--register",
+        help="The site register: a GeoPackage file, or a PostgreSQL/PostGIS database "
+        "(postgresql://user@host/db?schema=name); created by `add`.",
+    ),
 ]
 MapOpt = Annotated[
     bool, typer.Option("--map", help="Also write an offline map of the run (karte.html).")
@@ -186,15 +190,28 @@ def rescore_command(
 @register_app.command("show")
 def show_command(register: RegisterOpt) -> None:
     """List the runs of the register (newest last)."""
-    from handwerkgeo.register import read_register
+    from handwerkgeo.register import Register, read_register
 
     tables = read_register(register, layers=("plots", "runs"))
+    label = Register.at(register).label  # a database URL without its password
     runs = tables["runs"]
     plots = tables["plots"]
     n_active = int(plots["active"].astype(bool).sum())
-    typer.echo(f"{register}: {n_active} plots (current versions), {len(runs)} run(s)")
+    typer.echo(f"{label}: {n_active} plots (current versions), {len(runs)} run(s)")
     if runs.empty:
         return
     cols = ["seq", "run_id", "kind", "finished_at", "version", "config_hash", "engine"]
     cols += ["n_plots", "n_scored", "n_new", "n_changed", "n_rejected"]
     typer.echo(runs[cols].to_string(index=False))
+
+
+@register_app.command("migrate")
+def migrate_command(register: RegisterOpt) -> None:
+    """Convert a register of an older handwerkgeo to the current layout (once)."""
+    from handwerkgeo.register import migrate_register
+
+    backup = migrate_register(register)
+    if backup is None:
+        typer.echo(f"{register} is already in the current layout; nothing to do")
+    else:
+        typer.echo(f"{register} migrated to the current layout; the old file is {backup}")

@@ -1,12 +1,12 @@
 """The site register's file system edges: real path, writable, enough space.
 
-A register is written by copying it beside itself, changing the copy and moving the copy
-over it (:func:`handwerkgeo._atomic.atomic_replace_file`), with a lock file beside it. So
+A register is written in place in one SQLite transaction (its rollback journal beside it),
+with a lock file beside it; only its creation builds a new file and moves it into place. So
 before the lock is taken and any work is done, :func:`check_writable` makes sure that the
 folder exists and is writable, that the register file is not marked read-only, and that
-there is room for the copy; :func:`disk_full_guard` turns a full disk during the write into
-:class:`~handwerkgeo.errors.RegisterDiskFullError` (the register is then unchanged and the
-temporary copy removed).
+there is room for the run; :func:`disk_full_guard` turns a full disk during the write into
+:class:`~handwerkgeo.errors.RegisterDiskFullError` (the transaction is rolled back: the
+register is unchanged).
 
 Permissions are judged by the mode bits as well as by :func:`os.access`: an administrator
 (root) may write anything, but a file or folder without any write bit has been made
@@ -32,7 +32,7 @@ from handwerkgeo.errors import (
 
 __all__ = ["check_writable", "disk_full_guard", "is_disk_full", "real_path", "space_needed"]
 
-#: Room kept free beyond two copies of the register (GeoPackage pages, journal, reports).
+#: Room kept free for a run's new pages, its rollback journal and its change report.
 _MARGIN = 1 << 20
 _FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 _FULL_TEXTS = ("no space left", "disk is full", "disk full", "quota exceeded")
@@ -66,9 +66,10 @@ def _read_only_fs(folder: Path) -> bool:
 
 
 def space_needed(path: Path) -> int:
-    """Bytes a write of the register at ``path`` needs free: a copy, its growth, a margin."""
+    """Bytes a run on the register at ``path`` needs free: a margin for the pages it adds and
+    the rollback journal of the pages it changes (a run writes in place, no copy)."""
     size = path.stat().st_size if path.is_file() else 0
-    return 2 * size + _MARGIN
+    return size // 20 + _MARGIN
 
 
 def check_writable(path: Path) -> None:
@@ -93,7 +94,7 @@ def check_writable(path: Path) -> None:
     if _read_only_fs(folder) or _read_only(folder):
         msg = (
             f"the folder {folder} of the site register {path.name} is read-only: a run "
-            "writes a new copy of the register and a lock file in that folder. Make the "
+            "writes its journal and a lock file in that folder. Make the "
             f"folder writable (chmod u+w {folder}) or move the register to a writable "
             "folder and pass that path with --register. Nothing was changed."
         )
@@ -115,8 +116,8 @@ def check_writable(path: Path) -> None:
 def _full_message(path: Path, free: int, need: int) -> str:
     return (
         f"not enough space left on the device of the site register {path}: "
-        f"{free / 1e6:.1f} MB free, a run needs about {need / 1e6:.1f} MB (the register is "
-        "written as a new copy beside the old one). Free some space, or move the register "
+        f"{free / 1e6:.1f} MB free, a run needs about {need / 1e6:.1f} MB (for the run's "
+        "new rows and its rollback journal). Free some space, or move the register "
         "to another disk and pass that path with --register; the register is unchanged."
     )
 

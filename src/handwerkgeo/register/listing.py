@@ -36,7 +36,7 @@ __all__ = [
     "data_checksums",
     "geom_hashes",
     "geom_name",
-    "merge_versions",
+    "new_versions",
     "read_listing",
     "rejects_frame",
 ]
@@ -311,31 +311,25 @@ def classify(
     return good.loc[~bad], dup_rejects, classes.loc[~bad]
 
 
-def merge_versions(
-    plots_table: gpd.GeoDataFrame, rows: gpd.GeoDataFrame, now: str, source: str
+def new_versions(
+    current: pd.DataFrame, rows: gpd.GeoDataFrame, now: str, source: str
 ) -> gpd.GeoDataFrame:
-    """New plot table: versions superseded by ``rows`` closed, ``rows`` appended."""
-    table = plots_table.copy()
-    rows = rows.drop(columns=["_row"])
-    close = table["active"].astype(bool) & table["plot_id"].isin(rows["plot_id"])
-    table.loc[close, "active"] = False
-    table.loc[close, "valid_to"] = now
-    prev_version = table.groupby("plot_id")["plot_version"].max()
-    first_seen = table.groupby("plot_id")["first_seen"].min()
-    rows["plot_version"] = rows["plot_id"].map(prev_version).fillna(0).astype("int64") + 1
-    rows["first_seen"] = [now if pd.isna(v) else str(v) for v in rows["plot_id"].map(first_seen)]
+    """The new plot versions of ``rows`` (new plots: version 1) with the register's columns.
+
+    ``current`` holds plot_id, plot_version and first_seen of the current versions.
+    """
+    rows = rows.drop(columns=["_row"]).copy()
+    prev = current.drop_duplicates("plot_id").set_index("plot_id")
+    version = rows["plot_id"].map(prev["plot_version"])
+    rows["plot_version"] = version.fillna(0).astype("int64").to_numpy() + 1
+    first = rows["plot_id"].map(prev["first_seen"])
+    rows["first_seen"] = [now if pd.isna(v) else str(v) for v in first]
     rows["last_changed"] = now
     rows["valid_to"] = ""
     rows["active"] = True
     rows["source_file"] = source
-    geom = table.geometry.name
-    if rows.geometry.name != geom:
-        rows = rows.rename_geometry(geom)
-    out = rows if table.empty else pd.concat([table, rows], ignore_index=True)
-    out = gpd.GeoDataFrame(out, geometry=geom, crs=CRS)
+    geom = rows.geometry.name
     meta = [c for c in PLOT_META if c != "plot_version"]
-    attrs = [c for c in out.columns if c not in ("plot_id", "plot_version", *meta, geom)]
-    out = out[["plot_id", "plot_version", *attrs, *meta, geom]].reset_index(drop=True)
-    out["active"] = out["active"].astype(bool)
-    out["plot_version"] = out["plot_version"].astype("int64")
-    return out
+    attrs = [c for c in rows.columns if c not in ("plot_id", "plot_version", *meta, geom)]
+    out = rows[["plot_id", "plot_version", *attrs, *meta, geom]].reset_index(drop=True)
+    return gpd.GeoDataFrame(out, geometry=geom, crs=CRS)

@@ -15,12 +15,13 @@ import pandas as pd
 from handwerkgeo import __version__
 from handwerkgeo.crs import CRS
 from handwerkgeo.errors import ConfigError, ValidationError
-from handwerkgeo.register.incremental import scoring_input
+from handwerkgeo.register._state import all_plots, latest_rows, reader
+from handwerkgeo.register.incremental import rank_rows, scoring_input
 from handwerkgeo.register.listing import data_checksums
 from handwerkgeo.register.storage import Register, read_register, run_row
 from handwerkgeo.scorer import ScorerLike, resolve_scorer
 
-__all__ = ["package_version", "read_run", "reproduce_run"]
+__all__ = ["package_version", "read_run", "reproduce_run", "run_state"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,24 +31,33 @@ def package_version() -> str:
     return __version__
 
 
-def _run_plots(reg: Register, scores: pd.DataFrame) -> gpd.GeoDataFrame:
-    """The plot versions scored in a run, as the engine saw them."""
-    plots = read_register(reg, layers=("plots",))["plots"]
+def run_state(reg: Register, run: pd.Series) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The plot versions of the register after a run, and their score rows then.
+
+    A run stores only the plots it scored; the state after run ``seq`` is each plot's latest
+    score row of runs up to ``seq``, ranked again by the engine's rule.
+    """
+    with reader(reg) as con:
+        scores = latest_rows(con, upto_seq=int(run["seq"]))
+        plots = all_plots(con)
+    scores = scores.sort_values("plot_id", kind="stable").reset_index(drop=True)
+    scores["rank"] = rank_rows(scores["score_total"], scores["excluded"], scores["plot_id"])
     keys = scores[["plot_id", "plot_version"]].astype({"plot_version": "int64"})
-    return scoring_input(plots.merge(keys, on=["plot_id", "plot_version"]))
+    return scoring_input(plots.merge(keys, on=["plot_id", "plot_version"])), scores
 
 
 def read_run(
     register: str | os.PathLike[str] | Register, run_id: str | None = None
 ) -> gpd.GeoDataFrame:
-    """The scored frame of a run (latest when ``run_id`` is ``None``) from the register.
+    """The scored frame of the register after a run (latest when ``run_id`` is ``None``).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        The plot versions of the run with their stored scores, in ``plot_id`` order;
-        ``attrs["run"]`` holds ``run_id``, ``config_hash``, ``config_yaml``, ``version``,
-        ``scored_at`` and ``score_columns``.
+        Every plot version current after the run with its score row then (stored by that
+        run or an earlier one) and its rank then, in ``plot_id`` order; ``attrs["run"]``
+        holds ``run_id``, ``config_hash``, ``config_yaml``, ``version``, ``scored_at`` and
+        ``score_columns``.
     """
     reg = Register.at(register)
     runs = read_register(reg, layers=("runs",))["runs"]
@@ -57,9 +67,8 @@ def read_run(
             raise ValidationError(str(reg.path), [msg])
         run_id = str(runs["run_id"].iloc[-1])
     run = run_row(runs, run_id, reg.path)
-    scores = read_register(reg, layers=("scores",), run_id=run_id)["scores"]
+    versions, scores = run_state(reg, run)
     cols = [c for c in json.loads(run["score_columns"]) if c in scores.columns]
-    versions = _run_plots(reg, scores)
     out = versions.merge(scores[["plot_id", *cols]], on="plot_id", how="left")
     out = gpd.GeoDataFrame(out, geometry=versions.geometry.name, crs=CRS)
     out.attrs["run"] = {
@@ -116,7 +125,6 @@ def reproduce_run(
         logger.warning("data files differ from those of run %s; results may differ", run_id)
     if run["version"] != package_version():
         logger.warning("run %s was scored with handwerkgeo %s", run_id, run["version"])
-    scores = read_register(reg, layers=("scores",), run_id=run_id)["scores"]
-    plots = _run_plots(reg, scores)
+    plots, _ = run_state(reg, run)
     ctx = context if context is not None else sc.load_context(data_dir)
     return sc.score(plots, config, ctx)

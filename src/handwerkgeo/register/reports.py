@@ -20,11 +20,13 @@ import pandas as pd
 from handwerkgeo._atomic import atomic_write_bytes
 from handwerkgeo.errors import ConfigError
 from handwerkgeo.messages import message
+from handwerkgeo.register._state import plot_names, reader, run_rows, state_ranks
 from handwerkgeo.register.storage import REJECT_COLS, Register, read_register, run_row
 from handwerkgeo.spreadsheet import csv_bytes, safe_frame
 
 __all__ = [
     "CHANGES",
+    "REPORT_TOP_N",
     "change_table",
     "check_language",
     "write_change_report",
@@ -39,7 +41,11 @@ CHANGES = ("new", "changed", "newly_excluded", "readmitted", "score", "rank")
 _META_FIELDS = (
     "run_id", "kind", "started_at", "finished_at", "version", "config_hash",
     "n_plots", "n_scored", "n_new", "n_changed", "n_rejected", "previous_run_id",
+    "n_rank_moved", "top_n",
 )  # fmt: skip
+#: Plots that only moved in rank (scored in an earlier run) are listed when ranked within
+#: the first REPORT_TOP_N before or after the run; all of them are counted (n_rank_moved).
+REPORT_TOP_N = 100
 
 
 def check_language(language: str) -> str:
@@ -118,20 +124,63 @@ def change_table(now: pd.DataFrame, prev: pd.DataFrame | None, plots: pd.DataFra
     return t.reset_index(drop=True)
 
 
+def _changes(
+    reg: Register, run: pd.Series, previous: pd.DataFrame | None, current: pd.DataFrame | None
+) -> tuple[pd.DataFrame, int, pd.DataFrame]:
+    """Change table of a run, how many plots moved in rank, and the run's rejects.
+
+    Reads the rows the run stored, the rows of the same plots before it, and the ranks
+    before and after (three columns per plot, ranked in SQL) — not every plot's scores.
+    """
+    seq = int(run["seq"])
+    with reader(reg) as con:
+        stored = run_rows(con, seq)
+        now_all = state_ranks(con, seq) if current is None else current
+        if previous is None:
+            previous = state_ranks(con, seq - 1) if seq > 1 else now_all.iloc[0:0]
+        prev_all = previous
+        rejects = read_register(reg, layers=("rejects",), run_id=str(run["run_id"]))["rejects"]
+        moved = now_all.merge(prev_all[["plot_id", "rank"]], on="plot_id", suffixes=("", "_p"))
+        differs = (moved["rank"] != moved["rank_p"]).fillna(
+            moved["rank"].isna() != moved["rank_p"].isna()
+        )
+        top = (moved["rank"] <= REPORT_TOP_N).fillna(False) | (
+            moved["rank_p"] <= REPORT_TOP_N
+        ).fillna(False)
+        ids = sorted(set(stored["plot_id"]) | set(moved.loc[differs & top, "plot_id"]))
+        names = plot_names(con, ids)
+    now = now_all.loc[now_all["plot_id"].isin(ids)]
+    prev = prev_all.loc[prev_all["plot_id"].isin(ids)]
+    plots = (
+        pd.DataFrame({"plot_id": names.index, "name": names.to_numpy()})
+        if len(names)
+        else (pd.DataFrame({"plot_id": []}))
+    )
+    return change_table(now, prev if seq > 1 else None, plots), int(differs.sum()), rejects
+
+
 def write_change_report(
     register: str | os.PathLike[str] | Register,
     run_id: str,
     *,
     language: str = "de",
     rejects: pd.DataFrame | None = None,
+    previous: pd.DataFrame | None = None,
+    current: pd.DataFrame | None = None,
 ) -> Path:
     """Write the change report of a run as CSV and XLSX into ``<register>.reports/<run_id>/``.
 
-    The report lists every plot that is new, changed, moved in rank, changed its score, or
-    was newly excluded (or readmitted) compared with the previous run, plus the run's
-    rejects. German headers by default (CSV with ``;`` and decimal comma, UTF-8 with BOM,
-    as German Excel expects); ``language="en"`` gives English headers and plain CSV. The
-    report is derived from the register and can be written again at any time.
+    The report lists every plot the run scored that is new, changed, changed its score, or
+    was newly excluded (or readmitted) compared with the previous run, the plots that only
+    moved in rank when ranked within the first :data:`REPORT_TOP_N` before or after (all
+    plots that moved are counted on the run sheet, ``n_rank_moved``), plus the run's
+    rejects — what changed, not every plot. German headers by default (CSV with ``;`` and
+    decimal comma, UTF-8 with BOM, as German Excel expects); ``language="en"`` gives English
+    headers and plain CSV. The report is derived from the register and can be written again
+    at any time.
+
+    ``previous`` and ``current`` (the ranks before and after the run, as the run computed
+    them; only for the latest run) save reading them from the register.
 
     Returns
     -------
@@ -141,12 +190,11 @@ def write_change_report(
     """
     lang = check_language(language)
     reg = Register.at(register)
-    run = run_row(read_register(reg, layers=("runs",))["runs"], run_id, reg.path)
-    now = read_register(reg, layers=("plots", "scores", "rejects"), run_id=run_id)
-    prev_id = str(run["previous_run_id"]) if pd.notna(run["previous_run_id"]) else ""
-    prev = read_register(reg, layers=("scores",), run_id=prev_id)["scores"] if prev_id else None
-    table = change_table(now["scores"], prev, now["plots"])
-    rej = now["rejects"] if rejects is None else rejects
+    runs = read_register(reg, layers=("runs",))["runs"]
+    run = run_row(runs, run_id, reg.path)
+    table, n_moved, run_rejects = _changes(reg, run, previous, current)
+    run = pd.concat([run, pd.Series({"n_rank_moved": n_moved, "top_n": REPORT_TOP_N})])
+    rej = run_rejects if rejects is None else rejects
     rej = rej[[c for c in REJECT_COLS if c in rej.columns]]
     de = lang == "de"
     for c in ("score_prev", "score_now", "score_delta"):

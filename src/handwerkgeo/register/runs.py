@@ -7,12 +7,12 @@ message *code*; its sentence is made by :func:`handwerkgeo.messages.message`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
 import os
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 import geopandas as gpd
 import pandas as pd
 
-from handwerkgeo._atomic import atomic_replace_file, clean_stale_temps
+from handwerkgeo._atomic import clean_stale_temps
 from handwerkgeo._io import now_iso
 from handwerkgeo._options import merge_options
 from handwerkgeo.errors import (
@@ -32,22 +32,30 @@ from handwerkgeo.errors import (
 )
 from handwerkgeo.messages import message
 from handwerkgeo.register._fs import check_writable, disk_full_guard, is_disk_full
+from handwerkgeo.register._state import (
+    RunWrite,
+    current_hashes,
+    reader,
+    state_ranks,
+    write_run,
+)
 from handwerkgeo.register.incremental import (
-    current_versions,
+    Changes,
+    Engine,
+    Scored,
+    score_changes,
     score_columns,
-    score_run,
-    scoring_input,
 )
 from handwerkgeo.register.listing import (
     attr_hashes,
     classify,
     data_checksums,
     geom_hashes,
-    merge_versions,
+    new_versions,
     read_listing,
     rejects_frame,
 )
-from handwerkgeo.register.replay import package_version
+from handwerkgeo.register.replay import package_version, read_run
 from handwerkgeo.register.reports import (
     check_language,
     write_change_report,
@@ -58,17 +66,15 @@ from handwerkgeo.register.storage import (
     REJECT_COLS,
     RUN_COLS,
     Register,
-    append_table,
     check_register,
     empty_frame,
     init_register,
     pause_point,
     read_register,
     register_lock,
-    write_plots_layer,
 )
 from handwerkgeo.scale import DaskOptions
-from handwerkgeo.scorer import Scorer, ScorerLike, resolve_scorer
+from handwerkgeo.scorer import ScorerLike, resolve_scorer
 from handwerkgeo.sources.plots import PlotReaderOptions
 
 if TYPE_CHECKING:
@@ -210,9 +216,9 @@ class _Listing:
 
 @dataclass
 class _Plan:
-    """What a run writes: the plots table, the counts and the ids to compute."""
+    """What a run writes: the new plot versions, the counts and the ids they replace."""
 
-    plots_table: gpd.GeoDataFrame
+    new_rows: gpd.GeoDataFrame | None
     rejects: pd.DataFrame
     changed_ids: set[str] = field(default_factory=set)
     n_new: int = 0
@@ -252,32 +258,37 @@ def _stale_message(reg: Register, latest: pd.Series, config: Any, checksums: str
     if latest["data_checksums"] != checksums:
         what.append("the input data files changed since the latest run")
     return (
-        f"cannot add plots to {reg.path} incrementally: {' and '.join(what)}, so "
+        f"cannot add plots to {reg.label} incrementally: {' and '.join(what)}, so "
         "new scores would not be comparable with the stored ones. Run "
-        f"`handwerkgeo register rescore --register {reg.path}` first, or add with "
+        f"`handwerkgeo register rescore --register {reg.label}` first, or add with "
         "--rescore (rescore_if_stale=True) to re-score every plot in this run."
     )
 
 
-def _plan(reg: Register, listing: _Listing, plots_table: gpd.GeoDataFrame, started: str) -> _Plan:
-    """Classify the listing against the current versions; the new plots table."""
-    current = current_versions(plots_table)
+def _plan(reg: Register, listing: _Listing, current: pd.DataFrame, started: str) -> _Plan:
+    """Classify the listing against the current versions; the new versions to write."""
     if listing.good is None:
         if current.empty:
             msg = (
-                f"the site register {reg.path} holds no plots; add some first with "
-                f"handwerkgeo register add PLOTS --register {reg.path}"
+                f"the site register {reg.label} holds no plots; add some first with "
+                f"handwerkgeo register add PLOTS --register {reg.label}"
             )
             raise ValidationError(str(reg.path), [msg])
-        return _Plan(plots_table, listing.rejects)
+        return _Plan(None, listing.rejects)
+    # only the registered plots the listing can touch: same id or same geometry
+    near = current["plot_id"].isin(listing.good["plot_id"]) | current["geom_hash"].isin(
+        listing.good["geom_hash"]
+    )
+    current = current.loc[near.to_numpy()]
     good, dup_rejects, classes = classify(listing.good, current, listing.source)
     n_new, n_changed, n_unchanged = (int((classes == k).sum()) for k in ("new", "changed", "same"))
     fresh = classes.isin(["new", "changed"]).to_numpy()
     changed_ids = set(good.loc[fresh, "plot_id"])
-    if changed_ids:
-        plots_table = merge_versions(plots_table, good.loc[fresh], started, listing.source)
+    new_rows = (
+        new_versions(current, good.loc[fresh], started, listing.source) if changed_ids else None
+    )
     return _Plan(
-        plots_table,
+        new_rows,
         pd.concat([listing.rejects, dup_rejects], ignore_index=True),
         changed_ids,
         n_new,
@@ -294,11 +305,12 @@ def _rejects_file(reg: Register, rejects: pd.DataFrame, lang: str) -> Path:
 
 def _all_rejected(reg: Register, listing: _Listing, lang: str) -> None:
     """No usable row: write the rejects beside the register (untouched) and fail."""
-    check_writable(reg.path)
+    if not reg.url:
+        check_writable(reg.path)
     rejects_file = _rejects_file(reg, listing.rejects, lang)
     n = len(listing.rejects)
     problems = [
-        f"none of its {n} row(s) can be used, so nothing was recorded in {reg.path}; every "
+        f"none of its {n} row(s) can be used, so nothing was recorded in {reg.label}; every "
         f"row with its reason is in {rejects_file}. Fix the rows and add the file again"
     ]
     problems += [
@@ -340,41 +352,9 @@ def _run_record(run_id: str, kind: str, runs: pd.DataFrame, **values: Any) -> di
     return row
 
 
-def _write_run(
-    reg: Register,
-    plots_table: gpd.GeoDataFrame | None,
-    scores: pd.DataFrame,
-    rejects: pd.DataFrame,
-    run: dict[str, Any],
-) -> None:
-    """Write one run into a copy of the register and move it over the register."""
-    with disk_full_guard(reg.path), atomic_replace_file(reg.path) as tmp:
-        pause_point("copied")
-        if plots_table is not None:
-            write_plots_layer(tmp, plots_table)
-        pause_point("plots_written")
-        append_table(tmp, "scores", scores)
-        pause_point("scores_written")
-        append_table(tmp, "rejects", rejects)
-        run["finished_at"] = now_iso(timespec="milliseconds")
-        append_table(tmp, "runs", pd.DataFrame([run]).astype(RUN_COLS))
-        pause_point("before_replace")
-    pause_point("replaced")
-
-
-@dataclass(frozen=True)
-class _Engine:
-    """What scores a run: the engine, its configuration and a lazily loaded context."""
-
-    scorer: Scorer
-    config: Any
-    context_fn: Callable[[], Any]
-    checksums: str
-
-
 def _engine(
     config: Any, context: Any, scorer: ScorerLike, data_dir: str | os.PathLike[str] | None
-) -> _Engine:
+) -> Engine:
     sc = resolve_scorer(scorer)
     cfg = config if config is not None else sc.load_config(None)
     cache: dict[str, Any] = {}
@@ -386,14 +366,25 @@ def _engine(
             cache["ctx"] = sc.load_context(data_dir)
         return cache["ctx"]
 
-    return _Engine(sc, cfg, context_fn, json.dumps(data_checksums(data_dir), sort_keys=True))
+    return Engine(sc, cfg, context_fn, json.dumps(data_checksums(data_dir), sort_keys=True))
+
+
+def _score_rows(sc: Scored, run_id: str, seq: int, versions: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the ``scores`` table of a run: its scored plots."""
+    cols = score_columns(sc.frame, sc.plot_cols)
+    scores = pd.DataFrame(sc.frame[cols]).reset_index(drop=True)
+    scores.insert(0, "run_id", run_id)
+    scores.insert(1, "run_seq", seq)
+    vmap = versions.drop_duplicates("plot_id", keep="last").set_index("plot_id")["plot_version"]
+    scores.insert(3, "plot_version", vmap.loc[scores["plot_id"]].to_numpy().astype("int64"))
+    return scores
 
 
 def _run(
     reg: Register,
     kind: Literal["add", "rescore"],
     new_plots: str | os.PathLike[str] | gpd.GeoDataFrame | None,
-    eng: _Engine,
+    eng: Engine,
     opts: RunOptions,
 ) -> RunReport:
     config = eng.config
@@ -403,62 +394,66 @@ def _run(
     if not reg.exists():
         init_register(reg)
     with register_lock(reg, wait_s=opts.wait_s):
-        clean_stale_temps(reg.path)
+        if not reg.url:
+            clean_stale_temps(reg.path)  # copies left by killed writers of older versions
         pause_point("locked")
+        check_register(reg)  # also rolls back what a killed writer left
         started = now_iso(timespec="milliseconds")
-        tables = read_register(reg, layers=("plots", "runs"))
-        runs = tables["runs"]
+        runs = read_register(reg, layers=("runs",))["runs"]
+        with reader(reg) as con:
+            current = current_hashes(con)
+            before = state_ranks(con, int(runs["seq"].max())) if len(runs) else None
         latest = runs.iloc[-1] if len(runs) else None
         stale = latest is not None and (
             latest["config_hash"] != config.hash or latest["data_checksums"] != eng.checksums
         )
-        plan = _plan(reg, listing, gpd.GeoDataFrame(tables["plots"]), started)
+        plan = _plan(reg, listing, current, started)
         if listing.good is not None and not plan.changed_ids:
             return _no_op(reg, kind, listing.source, plan, opts.language)
         if listing.good is not None and latest is not None and stale and not opts.rescore_if_stale:
             raise StaleRegisterError(_stale_message(reg, latest, config, eng.checksums))
-        versions = current_versions(plan.plots_table)
-        plots_in = scoring_input(versions)
         incremental = kind == "add" and latest is not None and not stale
-        previous = (
-            read_register(reg, layers=("scores",), run_id=latest["run_id"])["scores"]
-            if incremental and latest is not None
-            else None
-        )
-        scored, n_scored = score_run(
-            eng.scorer, plots_in, config, context_fn=eng.context_fn,
-            to_compute=plan.changed_ids if incremental else None, previous_scores=previous,
-            engine=opts.engine, dask=opts.dask,
+        changes = Changes(
+            plan.new_rows, plan.changed_ids, current,
+            int(latest["seq"]) if incremental and latest is not None else None, before,
         )  # fmt: skip
+        eng = dataclasses.replace(eng, engine=opts.engine, dask=opts.dask)
+        sc = score_changes(reg, eng, changes)
         run_id = _new_run_id()
-        score_cols = score_columns(scored, [c for c in plots_in.columns if c != "plot_id"])
-        scores = pd.DataFrame(scored[score_cols]).reset_index(drop=True)
-        scores.insert(0, "run_id", run_id)
-        vmap = versions.set_index("plot_id")["plot_version"]
-        scores.insert(2, "plot_version", vmap.loc[scores["plot_id"]].to_numpy().astype("int64"))
         record = _run_record(
             run_id, kind, runs, started_at=started, config_hash=config.hash,
-            config_yaml=config.to_yaml(), engine=opts.engine, n_plots=len(scored),
-            n_scored=n_scored, n_new=plan.n_new, n_changed=plan.n_changed,
+            config_yaml=config.to_yaml(), engine=opts.engine, n_plots=sc.n_plots,
+            n_scored=len(sc.frame), n_new=plan.n_new, n_changed=plan.n_changed,
             n_unchanged=plan.n_unchanged, n_rejected=len(plan.rejects),
             n_duplicates=plan.n_dup, input_file=listing.input_file,
             input_sha256=listing.sha256, data_checksums=eng.checksums,
-            score_columns=json.dumps([c for c in score_cols if c != "plot_id"]),
         )  # fmt: skip
+        versions = current[["plot_id", "plot_version"]]
+        if plan.new_rows is not None:
+            versions = pd.concat([versions, plan.new_rows[["plot_id", "plot_version"]]])
+        scores = _score_rows(sc, run_id, int(record["seq"]), versions)
+        score_cols = [c for c in scores.columns if c not in ("run_id", "run_seq", "plot_version")]
+        record["score_columns"] = json.dumps([c for c in score_cols if c != "plot_id"])
+        record["n_stored"] = len(scores)
         rej = plan.rejects.copy()
         rej.insert(0, "run_id", run_id)
-        _write_run(reg, plan.plots_table if listing.good is not None else None, scores, rej, record)
+        close = sorted(plan.changed_ids & set(current["plot_id"]))
+        with contextlib.nullcontext() if reg.url else disk_full_guard(reg.path):
+            write_run(reg, RunWrite(close, plan.new_rows, scores, rej, record, started))
+        n_scored = len(sc.frame)
         logger.info(
             "%s run %s: %d plots ranked, %d scored, %d new, %d changed, %d rejected",
-            kind, run_id, len(scored), n_scored, plan.n_new, plan.n_changed, len(plan.rejects),
+            kind, run_id, sc.n_plots, n_scored, plan.n_new, plan.n_changed, len(plan.rejects),
         )  # fmt: skip
     try:
-        reports_dir = write_change_report(reg, run_id, language=opts.language, rejects=rej)
+        reports_dir = write_change_report(
+            reg, run_id, language=opts.language, rejects=rej, previous=before, current=sc.after
+        )
     except OSError as exc:
         if not is_disk_full(exc):
             raise
         msg = (
-            f"run {run_id} was recorded in {reg.path}, but its change report could not be "
+            f"run {run_id} was recorded in {reg.label}, but its change report could not be "
             f"written to {reg.reports_dir / run_id}: no space left on the device. Free some "
             "space and write it with handwerkgeo.register.write_change_report"
             f"({str(reg.path)!r}, {run_id!r})."
@@ -470,12 +465,12 @@ def _run(
 
         map_path = reports_dir / "karte.html"  # the same outputs as `handwerkgeo map`
         export_outputs(
-            scored, OutputPaths(map=map_path), OutputOptions(lang=opts.language),
+            read_run(reg, run_id), OutputPaths(map=map_path), OutputOptions(lang=opts.language),
             context=eng.context_fn(),
         )  # fmt: skip
-    values = {"run_id": run_id, "n_plots": len(scored), "n_scored": n_scored}
+    values = {"run_id": run_id, "n_plots": sc.n_plots, "n_scored": n_scored}
     return RunReport(
-        reg.path, kind, run_id, n_plots=len(scored), n_scored=n_scored, n_new=plan.n_new,
+        reg.path, kind, run_id, n_plots=sc.n_plots, n_scored=n_scored, n_new=plan.n_new,
         n_changed=plan.n_changed, n_unchanged=plan.n_unchanged, n_rejected=len(plan.rejects),
         n_duplicates=plan.n_dup, rejects=plan.rejects, reports_dir=reports_dir,
         map_path=map_path, message=message("register_run_done", "en", **values),
