@@ -150,8 +150,8 @@ def test_init_register_creates_its_layers_and_is_idempotent(reg: Path) -> None:
     reg = gpkg_only(reg)
     reg_mod.init_register(reg)
     assert sorted(pyogrio.list_layers(reg)[:, 0]) == [
-        "plot_points", "plots", "ranking", "ranking_points", "register_info", "rejects",
-        "runs", "scores",
+        "layer_styles", "plot_points", "plots", "ranking", "ranking_points", "register_info",
+        "rejects", "runs", "scores",
     ]  # fmt: skip
     before = reg.read_bytes()
     reg_mod.init_register(reg)
@@ -541,6 +541,7 @@ def test_register_is_a_valid_geopackage_for_gdal(reg: Path, data_dir: Path) -> N
         "runs": "attributes",
         "rejects": "attributes",
         "register_info": "attributes",
+        "layer_styles": "attributes",  # the QGIS default styles of the spatial layers
     }
     assert gtypes == {
         "plots": "MULTIPOLYGON",

@@ -94,6 +94,8 @@ def _base_map(context: Any, data_dir: str | os.PathLike[str] | None) -> Any:
     """The offline base map from the loaded context (or the data folder); ``None`` if absent."""
     from handwerkgeo.export.basemap import load_base_map
 
+    if context is not None and not hasattr(context, "main_roads"):
+        return None  # not a scoring context (a stand-in): no base map to draw from
     try:
         return load_base_map(data_dir, context=context)
     except DataSourceError as exc:

@@ -38,15 +38,25 @@ def _columns(con: sqlite3.Connection, table: str) -> pd.DataFrame:
 
 
 def _criteria(run: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """Criterion labels of the run's configuration (for aliases and map tips)."""
+    """Criterion labels of the run's configuration (for aliases and map tips).
+
+    Read from the stored YAML as it is (a scorer may store its own configuration): a
+    criterion without labels keeps its key as label.
+    """
     if not run or not run.get("config_yaml"):
         return {}
-    from handwerkgeo.config import ScoringConfig
-
-    cfg = ScoringConfig.from_dict(yaml.safe_load(str(run["config_yaml"])) or {})
+    try:
+        doc = yaml.safe_load(str(run["config_yaml"]))
+    except yaml.YAMLError:
+        return {}
+    crits = doc.get("criteria") if isinstance(doc, dict) else None
+    if not isinstance(crits, dict):
+        return {}
+    keys = ("label_de", "label_en", "unit")
     return {
-        name: {"label_de": c.label_de, "label_en": c.label_en, "unit": c.unit}
-        for name, c in cfg.criteria.items()
+        str(name): {k: c[k] for k in keys if k in c}
+        for name, c in crits.items()
+        if isinstance(c, dict)
     }
 
 
