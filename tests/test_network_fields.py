@@ -10,7 +10,7 @@ from scipy import sparse
 from shapely.geometry import Point
 
 from handwerkgeo import network as nw
-from handwerkgeo.network import _kernels, fields
+from handwerkgeo.network import _junctions, _kernels, fields
 
 
 def _random_graph(rng: np.random.Generator, trial: int):
@@ -54,9 +54,9 @@ def test_counts_over_the_junction_graph_equal_plain_searches_and_networkx() -> N
         weights = rng.integers(0, 3, (m, 2)).astype(float)
         limit = float(rng.choice([0.0, 2.5, 5.0, 12.0, 30.0]))
         plain = _kernels.bounded_sums(indptr, indices, data, src, d0, limit, weights)
-        graph = _kernels.chains(indptr, indices, data)
+        graph = _junctions.junction_graph(indptr, indices, data)
         for parts in (1, 2):
-            junction = _kernels.chain_sums(indptr, graph, src, d0, limit, weights, parts)
+            junction = _junctions.junction_sums(graph, src, d0, limit, weights, parts)
             assert np.array_equal(plain, junction), (trial, parts)
         want = np.zeros((n, 2))
         for s in range(m):
