@@ -34,7 +34,6 @@ from typing import Any, TypeVar
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse import csgraph
 
 from handwerkgeo.network.graph import Network
 
@@ -126,6 +125,8 @@ def nearest_field(network: Network, t_node: np.ndarray, t_snap: np.ndarray) -> N
     """
 
     def compute() -> NearestField:
+        from scipy.sparse import csgraph  # imports scipy.linalg (~0.15 s): only to compute
+
         n, m = network.n_nodes, len(t_node)
         csr = network.csr
         indptr = np.r_[csr.indptr, csr.indptr[-1] + np.arange(1, m + 1)]
