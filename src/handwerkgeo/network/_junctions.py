@@ -27,77 +27,139 @@ __all__ = ["junction_graph", "junction_sums"]
 
 
 @nb.njit(cache=True)
+def _orient(deg, c_a, c_b):
+    """Per chain: its kept ends (``b`` = -1 where a dead end is folded into the chain) and
+    whether it is walked backwards (a dead end at its ``a`` end)."""
+    n_chain = len(c_a)
+    end_a = c_a.copy()
+    end_b = c_b.copy()
+    flip = np.zeros(n_chain, np.bool_)
+    for c in range(n_chain):
+        dead_a, dead_b = deg[c_a[c]] == 1, deg[c_b[c]] == 1
+        if dead_b and not dead_a:
+            end_b[c] = -1
+        elif dead_a and not dead_b:
+            end_a[c] = c_b[c]
+            end_b[c] = -1
+            flip[c] = True
+    return end_a, end_b, flip
+
+
+@nb.njit(cache=True)
+def _layout(kc, end_b, flip):
+    """Interior nodes (a folded dead end last) and running sums from either end.
+
+    ``kc`` is the tuple of :func:`~handwerkgeo.network._kernels.chains`; edge ``i`` of an
+    oriented chain leads from interior ``i - 1`` (end ``a`` for ``i = 0``) to interior ``i``
+    (end ``b`` after the last). Returns ``(c_ptr, c_nodes, cum_a, cum_b, total_a, total_b)``.
+    """
+    c_a, c_b, old_ptr, old_nodes, c_wptr, c_w = kc[1], kc[2], kc[3], kc[4], kc[5], kc[6]
+    n_chain = len(c_a)
+    c_ptr = np.zeros(n_chain + 1, np.int64)
+    for c in range(n_chain):
+        c_ptr[c + 1] = c_ptr[c] + old_ptr[c + 1] - old_ptr[c] + (1 if end_b[c] < 0 else 0)
+    c_nodes = np.empty(c_ptr[n_chain], np.int64)
+    cum_a = np.empty(c_ptr[n_chain])
+    cum_b = np.empty(c_ptr[n_chain])
+    total_a = np.zeros(n_chain)
+    total_b = np.zeros(n_chain)
+    for c in range(n_chain):
+        o0, m0 = old_ptr[c], old_ptr[c + 1] - old_ptr[c]
+        base, w0 = c_ptr[c], c_wptr[c]
+        m = c_ptr[c + 1] - base
+        folded = end_b[c] < 0
+        for i in range(m0):
+            c_nodes[base + i] = old_nodes[o0 + (m0 - 1 - i if flip[c] else i)]
+        if folded:
+            c_nodes[base + m - 1] = c_a[c] if flip[c] else c_b[c]
+        s = 0.0
+        for i in range(m):
+            s += c_w[w0 + (m0 - i if flip[c] else i)]
+            cum_a[base + i] = s
+        total_a[c] = s if folded else s + c_w[w0 + m0]
+        s = 0.0
+        for i in range(m - 1, -1, -1):
+            if not folded or i < m - 1:
+                s += c_w[w0 + (m0 - (i + 1) if flip[c] else i + 1)]
+            cum_b[base + i] = s
+        total_b[c] = s + c_w[w0 + (m0 if flip[c] else 0)]
+    return c_ptr, c_nodes, cum_a, cum_b, total_a, total_b
+
+
+@nb.njit(cache=True)
+def _adjacency(jid, end_a, end_b, total_a, total_b):
+    """Per junction (CSR ``a_ptr``): ``a_to`` (-1 for a folded dead end), ``a_len``,
+    ``a_chain``, ``a_rev``."""
+    n_j = int(jid.max()) + 1 if len(jid) else 0
+    n_chain = len(end_a)
+    a_ptr = np.zeros(n_j + 1, np.int64)
+    for c in range(n_chain):
+        a_ptr[jid[end_a[c]] + 1] += 1
+        if end_b[c] >= 0:
+            a_ptr[jid[end_b[c]] + 1] += 1
+    a_ptr = np.cumsum(a_ptr)
+    fill = a_ptr[:-1].copy()
+    a_to = np.empty(a_ptr[-1], np.int64)
+    a_len = np.empty(a_ptr[-1])
+    a_chain = np.empty(a_ptr[-1], np.int64)
+    a_rev = np.empty(a_ptr[-1], np.int64)
+    for c in range(n_chain):
+        ja = jid[end_a[c]]
+        jb = jid[end_b[c]] if end_b[c] >= 0 else -1
+        e = fill[ja]
+        fill[ja] += 1
+        a_to[e], a_len[e], a_chain[e], a_rev[e] = jb, total_a[c], c, 0
+        if jb >= 0:
+            e = fill[jb]
+            fill[jb] += 1
+            a_to[e], a_len[e], a_chain[e], a_rev[e] = ja, total_b[c], c, 1
+    return a_ptr, a_to, a_len, a_chain, a_rev
+
+
+@nb.njit(cache=True)
 def junction_graph(indptr, indices, data):
     """The junction graph of a symmetric CSR graph (arrays of ``scipy.sparse``).
 
-    Returns a tuple ``(jid, j_node, a_ptr, a_to, a_len, a_chain, a_rev, c_ptr, c_nodes,
-    cum_a, cum_b, node_chain, node_pos, c_ja, c_jb)``: ``jid`` the junction number of every node (-1
+    Junctions are the nodes of degree other than 2, except dead ends (degree 1), which are
+    folded into their chain as its last interior node (a chain with one end). Returns a tuple
+    ``(jid, j_node, a_ptr, a_to, a_len, a_chain, a_rev, c_ptr, c_nodes, cum_a, cum_b,
+    node_chain, node_pos, c_ja, c_jb)``: ``jid`` the junction number of every node (-1
     inside a chain), ``j_node`` the node of every junction; per junction (CSR ``a_ptr``) its
-    chains ``a_chain`` leading to junction ``a_to`` over ``a_len`` metres, ``a_rev`` 1 where
-    the junction is the chain's ``b`` end; chain ``c`` has the interior nodes
-    ``c_nodes[c_ptr[c]:c_ptr[c + 1]]`` (from ``a`` to ``b``) at distances ``cum_a`` from
-    ``a`` and ``cum_b`` from ``b``; ``node_chain`` / ``node_pos`` locate interior nodes;
-    ``c_ja`` / ``c_jb`` are the junction numbers of the chain's ends.
+    chains ``a_chain`` leading to junction ``a_to`` (-1: a dead end) over ``a_len`` metres,
+    ``a_rev`` 1 where the junction is the chain's ``b`` end; chain ``c`` has the interior
+    nodes ``c_nodes[c_ptr[c]:c_ptr[c + 1]]`` (from ``a`` to ``b``) at distances ``cum_a``
+    from ``a`` and ``cum_b`` from ``b`` (from the last interior node where ``b`` is folded);
+    ``node_chain`` / ``node_pos`` locate interior nodes; ``c_ja`` / ``c_jb`` are the
+    junction numbers of the chain's ends (``c_jb`` -1 where folded).
     """
-    (is_junction, c_a, c_b, c_ptr, c_nodes, c_wptr, c_w, j_ptr, j_chain, j_dir, node_chain,
-     node_pos) = chains(indptr, indices, data)  # fmt: skip
+    kc = chains(indptr, indices, data)
     n = len(indptr) - 1
-    n_chain = len(c_a)
+    deg = indptr[1:] - indptr[:-1]
+    end_a, end_b, flip = _orient(deg, kc[1], kc[2])
+    is_junction = kc[0].copy()
+    for c in range(len(end_a)):
+        if end_b[c] < 0:
+            is_junction[kc[1][c] if flip[c] else kc[2][c]] = False
     jid = np.full(n, -1, np.int64)
     n_j = 0
     for v in range(n):
         if is_junction[v]:
             jid[v] = n_j
             n_j += 1
-    j_node = np.empty(n_j, np.int64)
-    for v in range(n):
-        if jid[v] >= 0:
-            j_node[jid[v]] = v
-    cum_a = np.empty(len(c_nodes))
-    cum_b = np.empty(len(c_nodes))
-    total_a = np.empty(n_chain)
-    total_b = np.empty(n_chain)
-    for c in range(n_chain):
-        base, w0 = c_ptr[c], c_wptr[c]
-        m = c_ptr[c + 1] - base
-        s = 0.0
-        for i in range(m):
-            s += c_w[w0 + i]
-            cum_a[base + i] = s
-        total_a[c] = s + c_w[w0 + m]
-        s = 0.0
-        for i in range(m - 1, -1, -1):
-            s += c_w[w0 + i + 1]
-            cum_b[base + i] = s
-        total_b[c] = s + c_w[w0]
-    a_ptr = np.zeros(n_j + 1, np.int64)
-    for j in range(n_j):
-        v = j_node[j]
-        a_ptr[j + 1] = a_ptr[j] + j_ptr[v + 1] - j_ptr[v]
-    n_adj = a_ptr[n_j]
-    a_to = np.empty(n_adj, np.int64)
-    a_len = np.empty(n_adj)
-    a_chain = np.empty(n_adj, np.int64)
-    a_rev = np.empty(n_adj, np.int64)
-    for j in range(n_j):
-        v = j_node[j]
-        e = a_ptr[j]
-        for i in range(j_ptr[v], j_ptr[v + 1]):
-            c = j_chain[i]
-            a_chain[e] = c
-            a_rev[e] = j_dir[i]
-            if j_dir[i] == 0:
-                a_to[e] = jid[c_b[c]]
-                a_len[e] = total_a[c]
-            else:
-                a_to[e] = jid[c_a[c]]
-                a_len[e] = total_b[c]
-            e += 1
-    c_ja = np.empty(n_chain, np.int64)
-    c_jb = np.empty(n_chain, np.int64)
-    for c in range(n_chain):
-        c_ja[c] = jid[c_a[c]]
-        c_jb[c] = jid[c_b[c]]
+    j_node = np.flatnonzero(is_junction).astype(np.int64)
+    c_ptr, c_nodes, cum_a, cum_b, total_a, total_b = _layout(kc, end_b, flip)
+    a_ptr, a_to, a_len, a_chain, a_rev = _adjacency(jid, end_a, end_b, total_a, total_b)
+    node_chain = np.full(n, -1, np.int64)
+    node_pos = np.full(n, -1, np.int64)
+    c_ja = np.empty(len(end_a), np.int64)
+    c_jb = np.full(len(end_a), -1, np.int64)
+    for c in range(len(end_a)):
+        c_ja[c] = jid[end_a[c]]
+        if end_b[c] >= 0:
+            c_jb[c] = jid[end_b[c]]
+        for i in range(c_ptr[c], c_ptr[c + 1]):
+            node_chain[c_nodes[i]] = c
+            node_pos[c_nodes[i]] = i - c_ptr[c]
     return (jid, j_node, a_ptr, a_to, a_len, a_chain, a_rev, c_ptr, c_nodes, cum_a, cum_b,
             node_chain, node_pos, c_ja, c_jb)  # fmt: skip
 
@@ -196,7 +258,7 @@ def _seed(g, ws, v0, d0, limit):
     from_b[own] = 0
     size = 0
     for end, de in ((g[13][own], end_a), (g[14][own], end_b)):
-        if de < dist[end]:
+        if end >= 0 and de < dist[end]:
             dist[end] = de
             size = _push(hd, hn, size, de, end)
     return size, 1, own, lo, hi
@@ -226,9 +288,10 @@ def _settle(g, ws, size, nt, limit):
             m = c_ptr[c + 1] - c_ptr[c]
             if nd <= limit:
                 k = m
-                if nd < dist[a_to[e]]:
-                    dist[a_to[e]] = nd
-                    size = _push(hd, hn, size, nd, a_to[e])
+                t = a_to[e]
+                if t >= 0 and nd < dist[t]:
+                    dist[t] = nd
+                    size = _push(hd, hn, size, nd, t)
             else:
                 k = _reach_from_end(cum_b if rev else cum_a, c_ptr[c], m, d, limit, rev)
             if k == 0:
@@ -261,7 +324,8 @@ def _add(g, ws, counts, own_range, w, out_j, diff):
         done[u] = False
         dist[u] = np.inf
         for e in range(a_ptr[u], a_ptr[u + 1]):
-            dist[a_to[e]] = np.inf
+            if a_to[e] >= 0:
+                dist[a_to[e]] = np.inf
     for i in range(nt):
         c = touched[i]
         base = c_ptr[c]
@@ -271,7 +335,8 @@ def _add(g, ws, counts, own_range, w, out_j, diff):
         from_b[c] = -1
         if c == own:
             dist[g[13][own]] = np.inf
-            dist[g[14][own]] = np.inf
+            if g[14][own] >= 0:
+                dist[g[14][own]] = np.inf
             # the union of [0, pa), [lo, hi] and [m - pb, m): three sorted ranges
             r0, r1 = 0, pa
             for q0, q1 in ((lo, hi + 1), (m - pb, m)):
