@@ -123,14 +123,15 @@ def junction_graph(indptr, indices, data):
     Junctions are the nodes of degree other than 2, except dead ends (degree 1), which are
     folded into their chain as its last interior node (a chain with one end). Returns a tuple
     ``(jid, j_node, a_ptr, a_to, a_len, a_chain, a_rev, c_ptr, c_nodes, cum_a, cum_b,
-    node_chain, node_pos, c_ja, c_jb)``: ``jid`` the junction number of every node (-1
+    node_chain, node_pos, c_ja, c_jb, a_base, a_m)``: ``jid`` the junction number of every node (-1
     inside a chain), ``j_node`` the node of every junction; per junction (CSR ``a_ptr``) its
     chains ``a_chain`` leading to junction ``a_to`` (-1: a dead end) over ``a_len`` metres,
     ``a_rev`` 1 where the junction is the chain's ``b`` end; chain ``c`` has the interior
     nodes ``c_nodes[c_ptr[c]:c_ptr[c + 1]]`` (from ``a`` to ``b``) at distances ``cum_a``
     from ``a`` and ``cum_b`` from ``b`` (from the last interior node where ``b`` is folded);
     ``node_chain`` / ``node_pos`` locate interior nodes; ``c_ja`` / ``c_jb`` are the
-    junction numbers of the chain's ends (``c_jb`` -1 where folded).
+    junction numbers of the chain's ends (``c_jb`` -1 where folded); ``a_base`` / ``a_m``
+    repeat ``c_ptr[a_chain]`` and the chain's interior count per adjacency entry.
     """
     kc = chains(indptr, indices, data)
     n = len(indptr) - 1
@@ -160,8 +161,10 @@ def junction_graph(indptr, indices, data):
         for i in range(c_ptr[c], c_ptr[c + 1]):
             node_chain[c_nodes[i]] = c
             node_pos[c_nodes[i]] = i - c_ptr[c]
+    a_base = c_ptr[a_chain]
+    a_m = c_ptr[a_chain + 1] - a_base
     return (jid, j_node, a_ptr, a_to, a_len, a_chain, a_rev, c_ptr, c_nodes, cum_a, cum_b,
-            node_chain, node_pos, c_ja, c_jb)  # fmt: skip
+            node_chain, node_pos, c_ja, c_jb, a_base, a_m)  # fmt: skip
 
 
 @nb.njit(inline="always")
@@ -247,15 +250,15 @@ def _own_start(g, v0, d0, limit):
 def _seed(g, ws, v0, d0, limit):
     """Start a search at node ``v0`` (distance ``d0``): push its junction, or walk its own
     chain and push the chain's ends. Returns ``(heap size, touched chains, own, lo, hi)``."""
-    dist, from_a, from_b, touched, hd, hn = ws[0], ws[3], ws[4], ws[5], ws[6], ws[7]
+    dist, reach, touched, hd, hn = ws[0], ws[3], ws[4], ws[5], ws[6]
     jid = g[0]
     if jid[v0] >= 0:
         dist[jid[v0]] = d0
         return _push(hd, hn, 0, d0, jid[v0]), 0, -1, 0, -1
     own, lo, hi, end_a, end_b = _own_start(g, v0, d0, limit)
     touched[0] = own
-    from_a[own] = 0
-    from_b[own] = 0
+    reach[2 * own] = 0
+    reach[2 * own + 1] = 0
     size = 0
     for end, de in ((g[13][own], end_a), (g[14][own], end_b)):
         if end >= 0 and de < dist[end]:
@@ -268,9 +271,9 @@ def _seed(g, ws, v0, d0, limit):
 def _settle(g, ws, size, nt, limit):
     """Dijkstra over the junctions from the heap; every chain at a settled junction records
     how many of its interior nodes are reached from that end. Returns ``(settled, nt)``."""
-    dist, done, settled, from_a, from_b, touched, hd, hn = ws
+    dist, done, settled, reach, touched, hd, hn = ws
     a_ptr, a_to, a_len, a_chain, a_rev = g[2], g[3], g[4], g[5], g[6]
-    c_ptr, cum_a, cum_b = g[7], g[9], g[10]
+    cum_a, cum_b, a_base, a_m = g[9], g[10], g[15], g[16]
     n_set = 0
     while size > 0:
         d = hd[0]
@@ -282,10 +285,9 @@ def _settle(g, ws, size, nt, limit):
         settled[n_set] = u
         n_set += 1
         for e in range(a_ptr[u], a_ptr[u + 1]):
-            c = a_chain[e]
-            rev = a_rev[e] == 1
+            rev = a_rev[e]
             nd = d + a_len[e]
-            m = c_ptr[c + 1] - c_ptr[c]
+            m = a_m[e]
             if nd <= limit:
                 k = m
                 t = a_to[e]
@@ -293,18 +295,17 @@ def _settle(g, ws, size, nt, limit):
                     dist[t] = nd
                     size = _push(hd, hn, size, nd, t)
             else:
-                k = _reach_from_end(cum_b if rev else cum_a, c_ptr[c], m, d, limit, rev)
+                k = _reach_from_end(cum_b if rev else cum_a, a_base[e], m, d, limit, rev)
             if k == 0:
                 continue
-            if from_a[c] < 0:
+            c = a_chain[e]
+            if reach[2 * c] < 0:
                 touched[nt] = c
                 nt += 1
-                from_a[c] = 0
-                from_b[c] = 0
-            if rev:
-                from_b[c] = max(from_b[c], k)
-            else:
-                from_a[c] = max(from_a[c], k)
+                reach[2 * c] = 0
+                reach[2 * c + 1] = 0
+            if k > reach[2 * c + rev]:
+                reach[2 * c + rev] = k
     return n_set, nt
 
 
@@ -312,8 +313,8 @@ def _settle(g, ws, size, nt, limit):
 def _add(g, ws, counts, own_range, w, out_j, diff):
     """Add ``w`` at the settled junctions (``out_j``) and the reached interior ranges
     (``diff``), and reset the workspace for the next search."""
-    dist, done, settled, from_a, from_b, touched = ws[0], ws[1], ws[2], ws[3], ws[4], ws[5]
-    a_ptr, a_to, c_ptr = g[2], g[3], g[7]
+    dist, done, settled, reach, touched = ws[0], ws[1], ws[2], ws[3], ws[4]
+    c_ptr = g[7]
     n_set, nt = counts
     own, lo, hi = own_range
     for i in range(n_set):
@@ -321,22 +322,17 @@ def _add(g, ws, counts, own_range, w, out_j, diff):
         row = out_j[u]
         for col in range(len(w)):
             row[col] += w[col]
+        # every junction given a distance (<= limit) was pushed, hence settled
         done[u] = False
         dist[u] = np.inf
-        for e in range(a_ptr[u], a_ptr[u + 1]):
-            if a_to[e] >= 0:
-                dist[a_to[e]] = np.inf
     for i in range(nt):
         c = touched[i]
         base = c_ptr[c]
         m = c_ptr[c + 1] - base
-        pa, pb = from_a[c], from_b[c]
-        from_a[c] = -1
-        from_b[c] = -1
+        pa, pb = reach[2 * c], reach[2 * c + 1]
+        reach[2 * c] = -1
+        reach[2 * c + 1] = -1
         if c == own:
-            dist[g[13][own]] = np.inf
-            if g[14][own] >= 0:
-                dist[g[14][own]] = np.inf
             # the union of [0, pa), [lo, hi] and [m - pb, m): three sorted ranges
             r0, r1 = 0, pa
             for q0, q1 in ((lo, hi + 1), (m - pb, m)):
@@ -363,10 +359,12 @@ def _part(g, sources, limit, first, step, out_j, diff):
     n_chain = len(g[7]) - 1
     # a junction enters the heap at most once per chain end it is reached over (+ 2 seeds)
     cap = len(g[3]) + 2
+    # distance, settled?, settled list, interior nodes reached from end a / b of each chain
+    # (2c, 2c + 1; -1: chain untouched), touched chains, heap
     ws = (
         np.full(n_j, np.inf), np.zeros(n_j, np.bool_), np.empty(n_j, np.int64),
-        np.full(n_chain, -1, np.int64), np.full(n_chain, -1, np.int64),
-        np.empty(n_chain + 1, np.int64), np.empty(cap), np.empty(cap, np.int64),
+        np.full(2 * n_chain, -1, np.int64), np.empty(n_chain + 1, np.int64),
+        np.empty(cap), np.empty(cap, np.int64),
     )  # fmt: skip
     for s in range(first, len(src_node), step):
         if src_d0[s] > limit:
