@@ -171,6 +171,7 @@ def all_pairs(
     skips that reordering where the order cannot matter (plain counts).
     """
     rows_p, targets_p, dists_p, lines_p = [], [], [], []
+    presorted = False  # the network pairs already by origin, then distance
     on = s.on_targets
     o_rows = np.flatnonzero(s.o_on)
     if reached is None:
@@ -194,6 +195,8 @@ def all_pairs(
         if first_k is None and reached.by_distance and target_order:
             order = np.argsort(target, kind="stable")
             rows, target, dist = rows[order], target[order], dist[order]
+        else:  # ranges in origin order, each by distance: adding the origin's snap keeps it
+            presorted = reached.by_distance
         rows_p.append(rows)
         targets_p.append(on[target])
         dists_p.append(dist)
@@ -232,7 +235,7 @@ def all_pairs(
     target = np.concatenate(targets_p).astype(np.int64)
     dist = np.concatenate(dists_p)
     line = np.concatenate(lines_p)
-    if sort or first_k is not None:
+    if (sort or first_k is not None) and not (presorted and len(rows_p) == 1):
         order = np.lexsort((dist, row))
         row, target, dist, line = row[order], target[order], dist[order], line[order]
     if first_k is not None:
