@@ -171,7 +171,7 @@ def junction_graph(indptr, indices, data):
 def _push(hd, hn, size, d, v):
     i = size
     while i > 0:
-        p = (i - 1) >> 1
+        p = (i - 1) >> 2
         if hd[p] <= d:
             break
         hd[i] = hd[p]
@@ -184,22 +184,26 @@ def _push(hd, hn, size, d, v):
 
 @nb.njit(inline="always")
 def _pop(hd, hn, size):
-    """Remove the top; the caller has read it. Returns the new size."""
     size -= 1
     d = hd[size]
     v = hn[size]
     i = 0
     while True:
-        c = 2 * i + 1
+        c = 4 * i + 1
         if c >= size:
             break
-        if c + 1 < size and hd[c + 1] < hd[c]:
-            c += 1
-        if hd[c] >= d:
+        best = c
+        bd = hd[c]
+        end = min(c + 4, size)
+        for q in range(c + 1, end):
+            if hd[q] < bd:
+                bd = hd[q]
+                best = q
+        if bd >= d:
             break
-        hd[i] = hd[c]
-        hn[i] = hn[c]
-        i = c
+        hd[i] = bd
+        hn[i] = hn[best]
+        i = best
     hd[i] = d
     hn[i] = v
     return size
