@@ -39,7 +39,7 @@ def reach(
     """All (node, target, distance ≤ limit) with distance = target snap + network distance.
 
     One limited search from every distinct target start (compiled kernel); only nodes in
-    ``nodes_of_interest`` are returned, sorted by node, then by distance if
+    ``nodes_of_interest`` (sorted, unique) are returned, sorted by node, then by distance if
     ``by_distance``, then by target.
     """
     if len(t_node) == 0 or len(nodes_of_interest) == 0:
@@ -57,6 +57,8 @@ def reach(
         d = stored.dist[pos]
         keep = d <= limit_m
         node, target, d = node[keep], target[keep], d[keep]
+        if by_distance:  # a field's entries are by node, distance, target already
+            return node, target, d
     order = np.lexsort((target, d, node)) if by_distance else np.lexsort((target, node))
     return node[order], target[order], d[order]
 
