@@ -19,6 +19,9 @@ A) The network anchors of ``shared/bench/bench_network_anchors.py`` on the proje
    - Checked against networkx on the first ``--check`` plots (T1/T2: single-source
      Dijkstra from the plot's node; T3: ``ego_graph`` of radius R): max abs error in m,
      counts that differ.
+   - Per run: wall time (``total``) and the CPU time of the process over it (``cpu``, all
+     threads), so that a run slowed down by other processes on the machine shows as
+     ``cpu`` well below ``total`` × the cores the implementation uses.
 
 B) Scoring ``--score-plots`` synthetic plots (``bench_scoring.synthetic_plots``) with all
    criteria with data, in a fresh process, from the prepared context (warm cache): wall
@@ -27,7 +30,7 @@ B) Scoring ``--score-plots`` synthetic plots (``bench_scoring.synthetic_plots``)
 
 C) A new process that scores 100 plots: ``python -c`` importing handwerkgeo, loading the
    prepared context, reading 100 plots (GeoParquet) and scoring them; wall time of the
-   whole process including start-up.
+   whole process including start-up (and its CPU time, ``cpu_s``).
 
 Usage::
 
@@ -314,10 +317,12 @@ def part_a(args: argparse.Namespace) -> dict[str, Any]:
         for _ in range(args.runs):
             net.fields.clear()
             load0 = _load()
+            c0 = time.process_time()
             t0 = time.perf_counter()
             out = fn(net, w, args.radius)
             total = time.perf_counter() - t0
-            runs.append({"total": total, **out["times"], "load": load0})
+            cpu = time.process_time() - c0  # all threads: cpu / total = cores it got
+            runs.append({"total": total, "cpu": cpu, **out["times"], "load": load0})
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k != "load"}
         res[name] = {"median_s": med, "runs": runs, "check": check(out, ref)}
         print(name, json.dumps(med), json.dumps(res[name]["check"]), flush=True)
@@ -345,7 +350,7 @@ out = score_plots(plots, load_config(), context=ctx)
 t4 = time.perf_counter()
 hwm = [int(l.split()[1]) / 1024 for l in open('/proc/self/status') if l.startswith('VmHWM')][0]
 print(json.dumps({{"import_s": t1 - t0, "load_context_s": t2 - t1, "score_s": t4 - t3,
-                  "score_peak_rss_mb": hwm, "n": len(out)}}))
+                  "score_peak_rss_mb": hwm, "n": len(out), "cpu_s": time.process_time()}}))
 """
 
 

@@ -500,3 +500,43 @@ def test_multi_measure_equals_separate_functions_on_real_network(real_case, mirr
         {"k": 5, "cutoff_m": 600.0, "radius_m": 1500.0, "limit_m": 300.0, "weights": weights},
     ):
         _assert_same_as_separate(net, plots, mirror_stops, **params)
+
+
+def test_k_nearest_mixes_network_and_straight_line_targets_in_distance_order(grid_graph):
+    """Off-network targets (straight line × circuity) merge into an origin's k nearest by
+    distance; the result equals a brute-force ranking of every candidate."""
+    net = nw.prepare_network(grid_graph)
+    rng = np.random.default_rng(7)
+    graph = nx.Graph(grid_graph)
+    for _ in range(15):
+        o_xy = rng.uniform(-50, 550, (40, 2)) + np.array([X0, Y0])
+        t_xy = rng.uniform(-600, 1100, (12, 2)) + np.array([X0, Y0])  # many off the grid
+        o, t = _pts(o_xy), _pts(t_xy)
+        k, cutoff = 3, 700.0
+        r = nw.k_nearest(net, o, t, k=k, cutoff_m=cutoff, max_snap_m=60.0, circuity=1.3)
+        o_snap, t_snap = nw.snap(net, o), nw.snap(net, t)
+        t_on = (t_snap["snap_m"] <= 60.0).to_numpy()
+        for i in range(len(o)):
+            line = np.hypot(*(t_xy - o_xy[i]).T) * 1.3
+            if o_snap["snap_m"].iloc[i] > 60.0:
+                cands = sorted((d, 1, j) for j, d in enumerate(line) if d <= cutoff)
+            else:
+                lengths = _nx_lengths(graph, net, o_snap["node"].iloc[i])
+                start = o_snap["snap_m"].iloc[i]
+                net_d = [
+                    start + lengths[net.node_ids[n]] + sn
+                    for n, sn in zip(t_snap["node"], t_snap["snap_m"], strict=True)
+                ]
+                cands = sorted(
+                    (d, 0 if t_on[j] else 1, j)
+                    for j, d in enumerate(np.where(t_on, net_d, line))
+                    if d <= cutoff
+                )
+            best = cands[:k]
+            got = [r[f"dist_m_{q + 1}"].iloc[i] for q in range(len(best))]
+            assert got == pytest.approx([d for d, _, _ in best], abs=1e-9), i
+            assert [r[f"target_idx_{q + 1}"].iloc[i] for q in range(len(best))] == [
+                j for _, _, j in best
+            ], i
+            assert r["n_found"].iloc[i] == len(best)
+            assert r["fallback"].iloc[i] == any(line_flag for _, line_flag, _ in best)

@@ -10,18 +10,21 @@ from scipy import sparse
 from shapely.geometry import Point
 
 from handwerkgeo import network as nw
-from handwerkgeo.network import _kernels, fields
+from handwerkgeo.network import _junctions, _kernels, fields
 
 
 def _random_graph(rng: np.random.Generator, trial: int):
-    """Small graphs with chains, pure cycles, zero-length edges and several components."""
+    """Small graphs with chains, pure cycles, trees (dead ends), zero-length edges and several
+    components."""
     n = int(rng.integers(2, 40))
     edges: set[tuple[int, int]] = set()
     if trial % 3 == 0:  # a path, sometimes closed to a cycle without junctions
         edges.update((i, i + 1) for i in range(n - 1))
         if n > 2 and rng.random() < 0.5:
             edges.add((0, n - 1))
-    for _ in range(int(rng.integers(0, n))):
+    elif trial % 3 == 1:  # a tree: dead ends, chains ending in them, junctions of degree 3+
+        edges.update((int(rng.integers(0, i)), i) for i in range(1, n))
+    for _ in range(int(rng.integers(0, n // (3 if trial % 3 == 1 else 1) + 1))):
         a, b = (int(x) for x in rng.integers(0, n, 2))
         if a != b:
             edges.add((min(a, b), max(a, b)))
@@ -54,9 +57,9 @@ def test_counts_over_the_junction_graph_equal_plain_searches_and_networkx() -> N
         weights = rng.integers(0, 3, (m, 2)).astype(float)
         limit = float(rng.choice([0.0, 2.5, 5.0, 12.0, 30.0]))
         plain = _kernels.bounded_sums(indptr, indices, data, src, d0, limit, weights)
-        graph = _kernels.chains(indptr, indices, data)
+        graph = _junctions.junction_graph(indptr, indices, data)
         for parts in (1, 2):
-            junction = _kernels.chain_sums(indptr, graph, src, d0, limit, weights, parts)
+            junction = _junctions.junction_sums(graph, src, d0, limit, weights, parts)
             assert np.array_equal(plain, junction), (trial, parts)
         want = np.zeros((n, 2))
         for s in range(m):

@@ -31,7 +31,9 @@ at the target's node with its snapping distance). :func:`nearest` is one
 :func:`scipy.sparse.csgraph.dijkstra` ``min_only`` search; :func:`k_nearest` one k-label
 multi-source Dijkstra; :func:`count_within` and :func:`pairs_within` one limited search per
 distinct target location (compiled kernels, :mod:`~handwerkgeo.network._kernels`), counting
-at every node for origins at a node and listing the (node, target, distance) triples of
+at every node for origins at a node (over the junctions of the network only, with the
+chains of degree-2 nodes between them found from their ends:
+:mod:`~handwerkgeo.network._junctions`) and listing the (node, target, distance) triples of
 the other origins' nodes. Fields are memoised on the network; :func:`prepare_fields`
 computes them ahead (the prepared scoring context stores them on disk).
 :func:`multi_measure` computes all four with one snapping (same results).

@@ -13,9 +13,9 @@ as :func:`scipy.sparse.csgraph.dijkstra` from a virtual target node does.
   the sources' weight rows at every node reached (counts per category within R).
 - :func:`bounded_reach`: the same searches, returning the (node, source, distance) triples
   at the nodes asked for.
-- :func:`chains` and :func:`chain_sums`: :func:`bounded_sums` with the heap over the
-  junctions only, walking the chains of degree-2 nodes between them (about half the time
-  on an OSM street graph, where most nodes are vertices inside a street).
+- :func:`chains`: the chains of degree-2 nodes between the other nodes ("junctions"), from
+  which :mod:`handwerkgeo.network._junctions` builds the graph its counting searches run
+  on (most nodes of an OSM street graph are vertices inside a street).
 
 The kernels are compiled on first use and cached on disk (``cache=True``), so later
 processes load them in a fraction of a second; importing this module compiles nothing.
@@ -26,7 +26,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-__all__ = ["bounded_reach", "bounded_sums", "chain_sums", "chains", "k_labels"]
+__all__ = ["bounded_reach", "bounded_sums", "chains", "k_labels"]
 
 
 @nb.njit(inline="always")
@@ -249,9 +249,8 @@ def bounded_reach(indptr, indices, data, src_node, src_d0, limit, wanted):
 
 # --------------------------------------------------------------------------------------
 # chains of degree-2 nodes: most nodes of an OSM street graph are vertices inside a street
-# (69 % in central Düsseldorf). The counting searches run a heap only over the other nodes
-# ("junctions") and walk the chains between them, which gives the same sums of edge lengths
-# in the same order as a search over every node.
+# (69 % in central Düsseldorf); the counting searches of _junctions run a heap only over
+# the other nodes ("junctions").
 
 
 @nb.njit(cache=True, nogil=True)
@@ -372,231 +371,3 @@ def chains(indptr, indices, data):
         c_nodes[:n_int].copy(), c_wptr[: n_chain + 1].copy(), c_w[:n_w].copy(), j_ptr, j_chain,
         j_dir, node_chain, node_pos,
     )  # fmt: skip
-
-
-@nb.njit(inline="always")
-def _walk_len(c_w, w0, m, d, limit, reverse):
-    """How many interior nodes a walk from one end reaches within ``limit`` (distance ``d``
-    at the end), and the distance at the far end (``inf`` if beyond ``limit``)."""
-    k = 0
-    for i in range(m + 1):
-        w = c_w[w0 + m - i] if reverse else c_w[w0 + i]
-        d = d + w
-        if d > limit:
-            return k, np.inf
-        if i < m:
-            k += 1
-    return k, d
-
-
-@nb.njit(inline="always")
-def _range_add(diff, base, r0, r1, w):
-    if r1 > r0:
-        for col in range(len(w)):
-            diff[base + r0, col] += w[col]
-            diff[base + r1, col] -= w[col]
-
-
-@nb.njit(parallel=True, cache=True)
-def chain_sums(indptr, graph, src_node, src_d0, limit, weights, parts):
-    """As :func:`bounded_sums`, over the junction graph of :func:`chains` (same sums).
-
-    The sources are split into ``parts`` run in parallel (numba threads, e.g.
-    ``numba.get_num_threads()``); each part sums into its own arrays, added up at the end
-    (integer counts stay exact).
-    """
-    n = len(indptr) - 1
-    ncol = weights.shape[1]
-    n_int = len(graph[4])
-    parts = max(1, min(parts, len(src_node)))
-    outs = np.zeros((parts, n, ncol))
-    diffs = np.zeros((parts, n_int + 1, ncol))
-    for p in nb.prange(parts):  # part p takes every parts-th source: balanced over the city
-        _chain_part(indptr, graph, src_node, src_d0, limit, weights, p, parts, outs[p], diffs[p])
-    out = outs.sum(axis=0)
-    diff = diffs.sum(axis=0)
-    c_nodes = graph[4]
-    acc = np.zeros(ncol)
-    for i in range(n_int):
-        for col in range(ncol):
-            acc[col] += diff[i, col]
-            out[c_nodes[i], col] += acc[col]
-    return out
-
-
-@nb.njit(cache=True, nogil=True)
-def _push_grow(hd, ht, hn, size, d, v):
-    """Push ``(d, v)``, doubling the heap arrays when full; returns them and the size."""
-    if size == len(hd):
-        hd = _grow(hd, size)
-        ht = _grow(ht, size)
-        hn = _grow(hn, size)
-    return hd, ht, hn, _push(hd, ht, hn, size, d, 0, v)
-
-
-@nb.njit(cache=True, nogil=True)
-def _own_walk(c_w, w0, m, p, d0, limit):
-    """From interior position ``p`` of a chain, walk both ways within ``limit``.
-
-    Returns ``(lo, hi, end_a, end_b)``: the interior positions reached and the distances
-    at the ends (``inf`` where beyond ``limit``). Edge ``i`` joins interior ``i - 1`` and
-    ``i`` (edge 0 starts at end a, edge ``m`` ends at end b).
-    """
-    d = d0
-    lo = p
-    end_a = np.inf
-    for i in range(p, -1, -1):
-        d = d + c_w[w0 + i]
-        if d > limit:
-            break
-        if i > 0:
-            lo = i - 1
-        else:
-            end_a = d
-    d = d0
-    hi = p
-    end_b = np.inf
-    for i in range(p + 1, m + 1):
-        d = d + c_w[w0 + i]
-        if d > limit:
-            break
-        if i < m:
-            hi = i
-        else:
-            end_b = d
-    return lo, hi, end_a, end_b
-
-
-@nb.njit(cache=True, nogil=True)
-def _junction_search(graph, limit, dist, done, settled, from_a, from_b, touched, heap):
-    """Dijkstra over the junctions from the entries already in ``heap``.
-
-    Settled junctions go to ``settled``; every chain at a settled junction records how
-    many of its interior nodes the walk from that end reaches (``from_a`` / ``from_b``)
-    and goes to ``touched``. Returns ``(n_settled, n_touched, heap)``.
-    """
-    c_a, c_b, c_ptr, c_wptr, c_w = graph[1], graph[2], graph[3], graph[5], graph[6]
-    j_ptr, j_chain, j_dir = graph[7], graph[8], graph[9]
-    hd, ht, hn, size = heap
-    n_set = 0
-    nt = 0
-    while size > 0:
-        d = hd[0]
-        v = hn[0]
-        size = _pop(hd, ht, hn, size)
-        if done[v]:
-            continue
-        done[v] = True
-        settled[n_set] = v
-        n_set += 1
-        for j in range(j_ptr[v], j_ptr[v + 1]):
-            c = j_chain[j]
-            rev = j_dir[j] == 1
-            k, far = _walk_len(c_w, c_wptr[c], c_ptr[c + 1] - c_ptr[c], d, limit, rev)
-            if from_a[c] < 0 and from_b[c] < 0:
-                touched[nt] = c
-                nt += 1
-                from_a[c] = 0
-                from_b[c] = 0
-            if rev:
-                from_b[c] = max(from_b[c], k)
-                u = c_a[c]
-            else:
-                from_a[c] = max(from_a[c], k)
-                u = c_b[c]
-            if far < dist[u]:
-                dist[u] = far
-                hd, ht, hn, size = _push_grow(hd, ht, hn, size, far, u)
-    return n_set, nt, (hd, ht, hn, size)
-
-
-@nb.njit(cache=True, nogil=True)
-def _add_chains(graph, touched, nt, own, lo, hi, from_a, from_b, w, out, diff):
-    """Add ``w`` to the interior nodes reached on every touched chain (and reset them).
-
-    Reached: the prefix from end a, the suffix from end b and, on the source's own chain
-    ``own``, the stretch ``lo..hi`` walked from the source. Whole ranges go to the
-    difference array ``diff``; the own chain is added node by node.
-    """
-    c_ptr, c_nodes = graph[3], graph[4]
-    for t in range(nt):
-        c = touched[t]
-        m = c_ptr[c + 1] - c_ptr[c]
-        base = c_ptr[c]
-        pa = from_a[c]
-        pb = from_b[c]
-        from_a[c] = -1
-        from_b[c] = -1
-        if c == own:
-            for i in range(m):
-                if i < pa or lo <= i <= hi or i >= m - pb:
-                    row = out[c_nodes[base + i]]
-                    for col in range(len(w)):
-                        row[col] += w[col]
-        elif pa + pb >= m:
-            _range_add(diff, base, 0, m, w)
-        else:
-            _range_add(diff, base, 0, pa, w)
-            _range_add(diff, base, m - pb, m, w)
-
-
-@nb.njit(cache=True, nogil=True)
-def _chain_part(indptr, graph, src_node, src_d0, limit, weights, first, step, out, diff):
-    """Searches from the sources ``first::step``: junction sums into ``out``, chain ranges
-    into the difference array ``diff`` (indexed like ``c_nodes``)."""
-    is_junction, c_a, c_b, c_ptr, c_wptr, c_w = (
-        graph[0], graph[1], graph[2], graph[3], graph[5], graph[6]
-    )  # fmt: skip
-    j_ptr, j_chain, node_chain, node_pos = graph[7], graph[8], graph[10], graph[11]
-    n = len(indptr) - 1
-    n_chain = len(c_a)
-    dist = np.full(n, np.inf)
-    done = np.zeros(n, np.bool_)
-    settled = np.empty(n, np.int64)
-    # per chain: interior nodes reached from the a end, from the b end (-1: chain untouched)
-    from_a = np.full(n_chain, -1, np.int64)
-    from_b = np.full(n_chain, -1, np.int64)
-    touched = np.empty(n_chain + 1, np.int64)
-    heap = (np.empty(1024), np.zeros(1024, np.int64), np.empty(1024, np.int64), 0)
-    for s in range(first, len(src_node), step):
-        d0 = src_d0[s]
-        if d0 > limit:
-            continue
-        v0 = src_node[s]
-        hd, ht, hn, size = heap
-        own, lo, hi = -1, 0, -1
-        if is_junction[v0]:
-            dist[v0] = d0
-            hd, ht, hn, size = _push_grow(hd, ht, hn, size, d0, v0)
-        else:  # the source's own chain: walk both ways from its position
-            own = node_chain[v0]
-            m = c_ptr[own + 1] - c_ptr[own]
-            lo, hi, end_a, end_b = _own_walk(c_w, c_wptr[own], m, node_pos[v0], d0, limit)
-            for end, de in ((c_a[own], end_a), (c_b[own], end_b)):
-                if de < dist[end]:
-                    dist[end] = de
-                    hd, ht, hn, size = _push_grow(hd, ht, hn, size, de, end)
-        n_set, nt, heap = _junction_search(
-            graph, limit, dist, done, settled, from_a, from_b, touched, (hd, ht, hn, size)
-        )
-        w = weights[s]
-        for i in range(n_set):
-            row = out[settled[i]]
-            for col in range(len(w)):
-                row[col] += w[col]
-        if own >= 0 and from_a[own] < 0:
-            touched[nt] = own
-            nt += 1
-            from_a[own] = 0
-            from_b[own] = 0
-        _add_chains(graph, touched, nt, own, lo, hi, from_a, from_b, w, out, diff)
-        for i in range(n_set):  # reset the distances set by this search
-            v = settled[i]
-            done[v] = False
-            dist[v] = np.inf
-            for j in range(j_ptr[v], j_ptr[v + 1]):
-                dist[c_a[j_chain[j]]] = np.inf
-                dist[c_b[j_chain[j]]] = np.inf
-        if own >= 0:
-            dist[c_a[own]] = np.inf
-            dist[c_b[own]] = np.inf

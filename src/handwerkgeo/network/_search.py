@@ -39,7 +39,7 @@ def reach(
     """All (node, target, distance ≤ limit) with distance = target snap + network distance.
 
     One limited search from every distinct target start (compiled kernel); only nodes in
-    ``nodes_of_interest`` are returned, sorted by node, then by distance if
+    ``nodes_of_interest`` (sorted, unique) are returned, sorted by node, then by distance if
     ``by_distance``, then by target.
     """
     if len(t_node) == 0 or len(nodes_of_interest) == 0:
@@ -57,6 +57,8 @@ def reach(
         d = stored.dist[pos]
         keep = d <= limit_m
         node, target, d = node[keep], target[keep], d[keep]
+        if by_distance:  # a field's entries are by node, distance, target already
+            return node, target, d
     order = np.lexsort((target, d, node)) if by_distance else np.lexsort((target, node))
     return node[order], target[order], d[order]
 
@@ -171,6 +173,7 @@ def all_pairs(
     skips that reordering where the order cannot matter (plain counts).
     """
     rows_p, targets_p, dists_p, lines_p = [], [], [], []
+    presorted = False  # the network pairs already by origin, then distance
     on = s.on_targets
     o_rows = np.flatnonzero(s.o_on)
     if reached is None:
@@ -194,6 +197,8 @@ def all_pairs(
         if first_k is None and reached.by_distance and target_order:
             order = np.argsort(target, kind="stable")
             rows, target, dist = rows[order], target[order], dist[order]
+        else:  # ranges in origin order, each by distance: adding the origin's snap keeps it
+            presorted = reached.by_distance
         rows_p.append(rows)
         targets_p.append(on[target])
         dists_p.append(dist)
@@ -201,26 +206,17 @@ def all_pairs(
     line_sets = [(np.flatnonzero(~s.o_on), np.arange(len(s.t_xy)))]
     if len(s.off_targets):
         line_sets.append((o_rows, s.off_targets))
+    # with first_k, a straight-line pair not nearer than an origin's k-th network pair
+    # cannot be among its first k (the network pairs come first among equals)
+    kth = _kth(rows_p[0], dists_p[0], len(s.o_xy), first_k) if presorted and first_k else None
     for rows, pool in line_sets:
         if len(rows) == 0 or len(pool) == 0:
             continue
-        reach_line = limit_m / circuity * (1 + 1e-12)
-        if first_k is None:
-            pairs = cKDTree(s.o_xy[rows]).sparse_distance_matrix(
-                cKDTree(s.t_xy[pool]), max_distance=reach_line, output_type="ndarray"
-            )
-            i, j, d_line = pairs["i"], pairs["j"], pairs["v"]
-        else:  # only the first k of each origin can matter
-            kk = min(first_k, len(pool))
-            d_line, j = cKDTree(s.t_xy[pool]).query(
-                s.o_xy[rows], k=[*range(1, kk + 1)], distance_upper_bound=reach_line, workers=-1
-            )
-            i = np.repeat(np.arange(len(rows)), kk)
-            d_line, j = d_line.ravel(), j.ravel()
-            hit = np.isfinite(d_line)
-            i, j, d_line = i[hit], j[hit], d_line[hit]
-        dist = d_line * circuity
+        i, j, dist = _line_pairs(s, rows, pool, limit_m / circuity * (1 + 1e-12), first_k)
+        dist = dist * circuity
         keep = dist <= limit_m
+        if kth is not None:
+            keep &= dist < kth[rows[i]]
         rows_p.append(rows[i[keep]])
         targets_p.append(pool[j[keep]])
         dists_p.append(dist[keep])
@@ -233,13 +229,66 @@ def all_pairs(
     dist = np.concatenate(dists_p)
     line = np.concatenate(lines_p)
     if sort or first_k is not None:
-        order = np.lexsort((dist, row))
-        row, target, dist, line = row[order], target[order], dist[order], line[order]
+        by = _by_origin_distance(row, dist, len(rows_p[0]) if presorted else -1)
+        if by is not None:
+            row, target, dist, line = row[by], target[by], dist[by], line[by]
     if first_k is not None:
         rank = rank_in_group(row)
         keep = rank < first_k
         row, target, dist, line = row[keep], target[keep], dist[keep], line[keep]
     return row, target, dist, line
+
+
+def _line_pairs(
+    s: Sides, rows: np.ndarray, pool: np.ndarray, reach_line: float, first_k: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(origin position in ``rows``, target position in ``pool``, straight line) pairs
+    within ``reach_line``; with ``first_k`` only the ``k`` nearest of each origin."""
+    if first_k is None:
+        pairs = cKDTree(s.o_xy[rows]).sparse_distance_matrix(
+            cKDTree(s.t_xy[pool]), max_distance=reach_line, output_type="ndarray"
+        )
+        return pairs["i"], pairs["j"], pairs["v"]
+    kk = min(first_k, len(pool))
+    d_line, j = cKDTree(s.t_xy[pool]).query(
+        s.o_xy[rows], k=[*range(1, kk + 1)], distance_upper_bound=reach_line, workers=-1
+    )
+    i = np.repeat(np.arange(len(rows)), kk)
+    d_line, j = d_line.ravel(), j.ravel()
+    hit = np.isfinite(d_line)
+    return i[hit], j[hit], d_line[hit]
+
+
+def _kth(row: np.ndarray, dist: np.ndarray, n_o: int, k: int) -> np.ndarray:
+    """Per origin the ``k``-th distance of pairs sorted by origin and distance (inf if
+    fewer than ``k``)."""
+    count = np.bincount(row, minlength=n_o)
+    first = np.r_[0, np.cumsum(count)[:-1]]
+    kth = np.full(n_o, np.inf)
+    full = count >= k
+    kth[full] = dist[first[full] + k - 1]
+    return kth
+
+
+def _by_origin_distance(row: np.ndarray, dist: np.ndarray, n_sorted: int) -> np.ndarray | None:
+    """The order by origin, then distance (equal ones as given), like
+    ``np.lexsort((dist, row))``; ``None`` if already so.
+
+    ``n_sorted`` ≥ 0: the first ``n_sorted`` pairs are already in that order; then only the
+    origins that have later pairs are sorted, and merged back in by origin (a stable sort
+    of two sorted runs).
+    """
+    if n_sorted < 0:
+        return np.lexsort((dist, row))
+    if n_sorted == len(row):
+        return None
+    affected = np.zeros(int(row.max()) + 1, dtype=bool)
+    affected[row[n_sorted:]] = True
+    mixed = affected[row]
+    idx = np.flatnonzero(mixed)
+    idx = idx[np.lexsort((dist[idx], row[idx]))]
+    merged = np.concatenate([np.flatnonzero(~mixed), idx])
+    return merged[np.argsort(row[merged], kind="stable")]
 
 
 def rank_in_group(sorted_keys: np.ndarray) -> np.ndarray:

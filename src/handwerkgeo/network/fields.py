@@ -34,16 +34,17 @@ from typing import Any, TypeVar
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse import csgraph
 
 from handwerkgeo.network.graph import Network
 
 __all__ = [
+    "Junctions",
     "KField",
     "NearestField",
     "ReachField",
     "count_field",
     "digest",
+    "junctions",
     "k_field",
     "memo",
     "nearest_field",
@@ -51,6 +52,7 @@ __all__ = [
     "reach_key",
     "reach_pairs",
     "snap_xy_memo",
+    "spatial_order",
     "stored_reach",
 ]
 
@@ -123,6 +125,8 @@ def nearest_field(network: Network, t_node: np.ndarray, t_snap: np.ndarray) -> N
     """
 
     def compute() -> NearestField:
+        from scipy.sparse import csgraph  # imports scipy.linalg (~0.15 s): only to compute
+
         n, m = network.n_nodes, len(t_node)
         csr = network.csr
         indptr = np.r_[csr.indptr, csr.indptr[-1] + np.arange(1, m + 1)]
@@ -170,6 +174,53 @@ def k_field(
     return memo(network, ("k", digest(t_node, t_snap), int(k), float(limit_m)), compute)
 
 
+def spatial_order(xy: np.ndarray) -> np.ndarray:
+    """Positions of the points along a Z-order (Morton) curve: nearby points, nearby numbers."""
+    if len(xy) == 0:
+        return np.empty(0, dtype=np.int64)
+    lo, span = xy.min(axis=0), np.ptp(xy, axis=0)
+    q = ((xy - lo) / np.where(span > 0, span, 1.0) * 65535).astype(np.uint64)
+
+    def spread(v: np.ndarray) -> np.ndarray:
+        v = (v | (v << np.uint64(8))) & np.uint64(0x00FF00FF)
+        v = (v | (v << np.uint64(4))) & np.uint64(0x0F0F0F0F)
+        v = (v | (v << np.uint64(2))) & np.uint64(0x33333333)
+        return (v | (v << np.uint64(1))) & np.uint64(0x55555555)
+
+    return np.argsort(spread(q[:, 0]) | (spread(q[:, 1]) << np.uint64(1)), kind="stable")
+
+
+@dataclass(frozen=True)
+class Junctions:
+    """The junction graph of a network, its nodes renumbered along a Z-order curve (so that
+    a search touches nearby memory); ``new[v]`` is the number of node ``v`` in ``graph``,
+    ``old`` the inverse."""
+
+    graph: tuple[np.ndarray, ...]
+    new: np.ndarray
+    old: np.ndarray
+
+
+def junctions(network: Network) -> Junctions:
+    """The :class:`Junctions` of the network (:func:`_junctions.junction_graph`, memoised)."""
+
+    def build() -> Junctions:
+        from handwerkgeo.network import _junctions  # numba: imported only to compute
+
+        old = spatial_order(network.xy)
+        new = np.empty_like(old)
+        new[old] = np.arange(len(old))
+        csr = sparse.csr_array(network.csr[old][:, old])
+        csr.sort_indices()
+        graph = _junctions.junction_graph(
+            np.asarray(csr.indptr, np.int64), np.asarray(csr.indices, np.int64),
+            np.asarray(csr.data, np.float64),
+        )  # fmt: skip
+        return Junctions(graph, new, old)
+
+    return memo(network, ("junctions",), build)
+
+
 def _sources(t_node: np.ndarray, t_snap: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct (node, snap) starts of the searches and the start of every target."""
     if len(t_node) == 0:
@@ -186,22 +237,24 @@ def count_field(
 
     One limited search from every distinct (node, snap) of the targets, each counting its
     targets at every node it reaches; the searches run over the junctions of the network
-    and walk the chains of degree-2 nodes between them (:func:`_kernels.chain_sums`).
+    only and find the reached nodes inside the chains of degree-2 nodes between them from
+    the distances of the chain ends (:func:`_junctions.junction_sums`).
     """
 
     def compute() -> np.ndarray:
         import numba
 
-        from handwerkgeo.network import _kernels  # numba: imported only to compute
+        from handwerkgeo.network import _junctions  # numba: imported only to compute
 
         src_node, src_d0, start = _sources(t_node, t_snap)
         mult = np.bincount(start, minlength=len(src_node)).astype(float)[:, None]
-        indptr, indices, data = _arrays(network)
-        graph = memo(network, ("chains",), lambda: _kernels.chains(indptr, indices, data))
-        sums = _kernels.chain_sums(
-            indptr, graph, src_node, src_d0, float(limit_m), mult, numba.get_num_threads()
-        )
-        return np.rint(sums[:, 0]).astype(np.int64)
+        j = junctions(network)
+        order = np.argsort(j.new[src_node], kind="stable")  # nearby searches one after another
+        sums = _junctions.junction_sums(
+            j.graph, j.new[src_node[order]], src_d0[order], float(limit_m), mult[order],
+            numba.get_num_threads(),
+        )  # fmt: skip
+        return np.rint(sums[j.new, 0]).astype(np.int64)
 
     return memo(network, ("count", digest(t_node, t_snap), float(limit_m)), compute)
 

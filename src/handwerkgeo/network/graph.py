@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
-import pyproj
 from scipy import sparse
-from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from handwerkgeo.crs import CRS
 from handwerkgeo.errors import NoCrsError, UnexpectedCrsError, ValidationError
+
+if TYPE_CHECKING:  # networkx and pyproj cost ~0.2 s to import; loading a network needs neither
+    import networkx as nx
 
 __all__ = ["Network", "prepare_network"]
 
@@ -72,9 +72,7 @@ class Network:
             problems.append(f"{len(self.node_ids)} node_ids for {n} coordinates")
         if self.csr.shape != (n, n):
             problems.append(f"csr has shape {self.csr.shape}, expected ({n}, {n})")
-        if self.crs != CRS and pyproj.CRS.from_user_input(self.crs) != pyproj.CRS.from_user_input(
-            CRS
-        ):
+        if self.crs != CRS and not _same_crs(self.crs, CRS):
             problems.append(f"crs is {self.crs}, expected {CRS}")
         if problems:
             raise ValidationError("Network", problems)
@@ -93,6 +91,12 @@ class Network:
 
     def __repr__(self) -> str:
         return f"Network({self.n_nodes} nodes, {self.n_edges} edges, {self.crs})"
+
+
+def _same_crs(a: Any, b: Any) -> bool:
+    import pyproj
+
+    return bool(pyproj.CRS.from_user_input(a) == pyproj.CRS.from_user_input(b))
 
 
 def prepare_network(G: nx.MultiDiGraph, *, largest_component: bool = True) -> Network:  # noqa: N803
@@ -131,6 +135,8 @@ def prepare_network(G: nx.MultiDiGraph, *, largest_component: bool = True) -> Ne
     >>> float(net.csr[0, 1]), float(net.csr[1, 0])
     (5.0, 5.0)
     """
+    from scipy.sparse import csgraph
+
     crs = G.graph.get("crs")
     if crs is None:
         msg = (
@@ -138,7 +144,7 @@ def prepare_network(G: nx.MultiDiGraph, *, largest_component: bool = True) -> Ne
             f"set G.graph['crs'] = '{CRS}' if its x/y are EPSG:25832 metres."
         )
         raise NoCrsError(msg)
-    if pyproj.CRS.from_user_input(crs) != pyproj.CRS.from_user_input(CRS):
+    if not _same_crs(crs, CRS):
         msg = (
             f"graph is in {crs}, but networks must be in {CRS}. Project it first: "
             f"osmnx.project_graph(G, to_crs='{CRS}')."
