@@ -219,7 +219,11 @@ class Sheet:
     wrap_columns
         Columns whose text wraps (long text: reasons, utility functions, sources).
     max_width
-        Widest column (characters); wrapped columns get exactly this width.
+        Widest column (characters); wrapped columns get exactly this width, and longer
+        text wraps in any column.
+    print_columns
+        Print only the first ``print_columns`` columns (e.g. rank, id and the points per
+        criterion of a sheet too wide to read on paper); ``None`` prints all.
     """
 
     name: str
@@ -227,7 +231,8 @@ class Sheet:
     blocks: Sequence[tuple[str, pd.DataFrame]] = ()
     key_columns: int = 0
     wrap_columns: Sequence[str] = field(default_factory=tuple)
-    max_width: float = 45.0
+    max_width: float = 30.0
+    print_columns: int | None = None
 
 
 def _cell_values(values: pd.Series) -> list[Any]:
@@ -261,19 +266,36 @@ def _widths(sheet: Sheet) -> list[float]:
     return widths
 
 
+def _fit_height(
+    ws: Any, row: int, values: Sequence[Any], widths: list[float], wrap: set[int]
+) -> None:
+    """Row height for wrapped text (LibreOffice does not grow rows when it opens a file)."""
+    lines = 1
+    for c, v in enumerate(values):
+        if isinstance(v, str) and (c in wrap or len(v) > widths[c]):
+            lines = max(lines, math.ceil(len(v) / max(widths[c] - 2, 1)) + v.count("\n"))
+    if lines > 1:
+        ws.set_row(row, 15 * min(lines, 20))
+
+
 def _write_table(ws: Any, row: int, frame: pd.DataFrame, formats: dict[str, Any]) -> int:
     """Header and rows of ``frame`` from ``row`` on; the next free row."""
     safe = safe_frame(frame)
-    ws.write_row(row, 0, [str(c) for c in safe.columns], formats["head"])
+    widths = formats["widths"]
+    headers = [str(c) for c in safe.columns]
+    _fit_height(ws, row, headers, widths, set(range(len(headers))))
+    ws.write_row(row, 0, headers, formats["head"])
     columns = [_cell_values(safe[c]) for c in safe.columns]
     wrap = formats.get("wrap_cols", set())
     write_string, write_number = ws.write_string, ws.write_number
     for r, values in enumerate(zip(*columns, strict=True), start=row + 1):
+        _fit_height(ws, r, values, widths, wrap)
         for c, v in enumerate(values):
             if v is None:
                 continue
             if isinstance(v, str):
-                write_string(r, c, v, formats["wrap"] if c in wrap else None)
+                long = c in wrap or len(v) > widths[c]
+                write_string(r, c, v, formats["wrap"] if long else None)
             elif isinstance(v, bool | np.bool_):
                 write_string(r, c, str(bool(v)))
             elif isinstance(v, int | float | np.integer | np.floating) and math.isfinite(v):
@@ -293,6 +315,8 @@ def _print_setup(ws: Any, sheet: Sheet, n_rows: int, n_cols: int) -> None:
     ws.set_footer("&L&A&R&P / &N")  # sheet name, page of pages
     if n_cols:
         ws.autofilter(0, 0, max(n_rows, 1), n_cols - 1)
+    if sheet.print_columns is not None and n_cols:
+        ws.print_area(0, 0, max(n_rows, 1), min(sheet.print_columns, n_cols) - 1)
 
 
 def write_xlsx(path: str | os.PathLike[str], sheets: Sequence[Sheet]) -> Path:
@@ -331,19 +355,20 @@ def write_xlsx(path: str | os.PathLike[str], sheets: Sequence[Sheet]) -> Path:
         )
         title = wb.add_format({"bold": True, "font_size": 12})
         wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        top = wb.add_format({"valign": "top"})
         for sheet in sheets:
             ws = wb.add_worksheet(sheet.name[:31])
             frame = sheet.frame
             headers = [str(c) for c in frame.columns]
-            for c, width in enumerate(_widths(sheet)):
-                ws.set_column(c, c, width)
+            widths = _widths(sheet)
+            for c, width in enumerate(widths):
+                ws.set_column(c, c, width, top)  # every cell aligned to the top
             _print_setup(ws, sheet, len(frame), len(headers))
             wrap_cols = {i for i, h in enumerate(headers) if h in sheet.wrap_columns}
-            formats = {"head": head, "wrap": wrap, "wrap_cols": wrap_cols}
+            formats = {"head": head, "wrap": wrap, "wrap_cols": wrap_cols, "widths": widths}
             row = _write_table(ws, 0, frame, formats)
             for block_title, block in sheet.blocks:
                 ws.write_string(row + 1, 0, str(safe_cell(block_title)), title)
-                every = set(range(block.shape[1]))  # block text wraps in the main table's columns
-                row = _write_table(ws, row + 2, block, {**formats, "wrap_cols": every})
+                row = _write_table(ws, row + 2, block, {**formats, "wrap_cols": set()})
         wb.close()
     return Path(path)

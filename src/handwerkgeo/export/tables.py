@@ -122,8 +122,12 @@ def _yes_no(values: pd.Series, lang: str) -> pd.Series:
 
 
 def _raw_column(values: pd.Series, lang: str) -> pd.Series:
+    """Yes/no for flags; numbers to 1 decimal from 10 up, else 3 (``15400.1``, ``0.457``)."""
     if pd.api.types.is_bool_dtype(values):
         return _yes_no(values, lang)
+    if pd.api.types.is_float_dtype(values) and not pd.api.types.is_extension_array_dtype(values):
+        x = values.to_numpy()
+        return pd.Series(np.where(np.abs(x) >= 10, x.round(1), x.round(3)), values.index)
     return values
 
 
@@ -199,37 +203,50 @@ def ranking_table(scored: gpd.GeoDataFrame, *, lang: str = "de") -> pd.DataFrame
     return out
 
 
-def _criteria_columns(gdf: gpd.GeoDataFrame, lang: str) -> dict[str, np.ndarray]:
-    """Per criterion: raw value (with unit), utility, contribution, fallback flag."""
+def _criteria_columns(
+    gdf: gpd.GeoDataFrame, lang: str, *, by_measure: bool = False
+) -> dict[str, np.ndarray]:
+    """Per criterion: raw value (with unit), utility, contribution, fallback flag.
+
+    ``by_measure``: the contributions of every criterion first, then the raw values, the
+    utilities and the fallback flags (the workbook prints the first block); else the
+    columns of one criterion side by side.
+    """
     c = _COLS[lang]
-    out: dict[str, np.ndarray] = {}
+    groups: dict[str, dict[str, np.ndarray]] = {k: {} for k in ("contrib", "raw", "u", "fb")}
+    interleaved: dict[str, np.ndarray] = {}
     for cr in criteria_of(gdf, lang):
         unit = f" ({cr.unit})" if cr.unit else ""
+        cols: list[tuple[str, str, pd.Series]] = []
         if f"raw_{cr.name}" in gdf.columns:
             col = _raw_column(gdf[f"raw_{cr.name}"], lang)
-            out[c["raw"].format(label=cr.label, unit=unit)] = col.to_numpy()
+            cols.append(("raw", c["raw"].format(label=cr.label, unit=unit), col))
         if f"u_{cr.name}" in gdf.columns:
             u = pd.to_numeric(gdf[f"u_{cr.name}"], errors="coerce").round(3)
-            out[c["u"].format(label=cr.label)] = u.to_numpy()
+            cols.append(("u", c["u"].format(label=cr.label), u))
         if f"contrib_{cr.name}" in gdf.columns:
             v = pd.to_numeric(gdf[f"contrib_{cr.name}"], errors="coerce").round(2)
-            out[c["contrib"].format(label=cr.label)] = v.to_numpy()
+            cols.append(("contrib", c["contrib"].format(label=cr.label), v))
         if f"fallback_{cr.name}" in gdf.columns:
             fb = _yes_no(gdf[f"fallback_{cr.name}"], lang)
-            out[c["fallback"].format(label=cr.label)] = fb.to_numpy()
-    return out
+            cols.append(("fb", c["fallback"].format(label=cr.label), fb))
+        for group, header, values in cols:
+            groups[group][header] = interleaved[header] = values.to_numpy()
+    if not by_measure:
+        return interleaved
+    return {h: v for group in groups.values() for h, v in group.items()}
 
 
 def criteria_table(scored: gpd.GeoDataFrame, *, lang: str = "de") -> pd.DataFrame:
-    """Per plot (one row each, best first): rank, id, and per criterion the raw value
-    with its unit, utility (0–1), contribution (points) and fallback flag (wide form)."""
+    """Per plot (one row each, best first): rank, id, then the contribution (points) of
+    every criterion, their raw values with unit, utilities (0–1) and fallback flags."""
     lang = check_lang(lang)
     c = _COLS[lang]
     gdf = _sorted(validate_scored(scored))
     out = pd.DataFrame(
         {c["rank"]: _int_column(gdf["rank"]), c["plot_id"]: gdf["plot_id"].astype(str).to_numpy()}
     )
-    columns = _criteria_columns(gdf, lang)
+    columns = _criteria_columns(gdf, lang, by_measure=True)
     return pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1) if columns else out
 
 
@@ -252,13 +269,14 @@ def _sheets(
     ranking = ranking_table(top, lang=lang)
     criteria = criteria_table(top, lang=lang)
     names = ", ".join(p.name for p in full)
+    points = 2 + sum(f"contrib_{cr.name}" in gdf.columns for cr in criteria_of(gdf, lang))
     main, blocks = config_frames(
         run_of(gdf), criteria_of(gdf, lang), lang, rows=(len(top), len(gdf))
     )
     sheets = [
         Sheet(t["sheet_ranking"], ranking, key_columns=2, wrap_columns=_wrap(ranking, lang)),
-        Sheet(t["sheet_criteria"], criteria, key_columns=2),
-        Sheet(t["sheet_config"], main, blocks=blocks, wrap_columns=WRAP[lang], max_width=60),
+        Sheet(t["sheet_criteria"], criteria, key_columns=2, max_width=14, print_columns=points),
+        Sheet(t["sheet_config"], main, blocks=blocks, wrap_columns=WRAP[lang], max_width=50),
     ]
     if len(top) < len(gdf):
         code = "tables_xlsx_cut" if full else "tables_xlsx_cut_nofile"
