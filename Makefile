@@ -19,13 +19,15 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # System packages the tests use: Debian chromium (map tests; never a downloaded browser),
-# gdal-bin (ogrinfo on the site register) and poppler-utils (pdftotext on the site-profile
-# PDFs). Installed only when missing.
+# gdal-bin (ogrinfo on the site register), poppler-utils (pdftotext on the site-profile
+# PDFs) and libreoffice-calc-nogui (soffice: the score workbook printed to PDF, page count).
+# Installed only when missing.
 sysdeps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v ogrinfo >/dev/null 2>&1 || missing="$$missing gdal-bin"; \
 	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	command -v soffice >/dev/null 2>&1 || missing="$$missing libreoffice-calc-nogui"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else \
 	    echo "please install:$$missing (tests needing them are skipped)"; exit 0; fi; \
