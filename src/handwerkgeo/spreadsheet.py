@@ -237,9 +237,9 @@ class Sheet:
 
 def _cell_values(values: pd.Series) -> list[Any]:
     """Python values for the cells: ``None`` for missing, ints for whole-number columns."""
-    if values.dtype.kind == "f":
+    if _is_numpy_number(values) and values.dtype.kind == "f":
         arr = values.to_numpy()
-        return [None if math.isnan(v) else v for v in arr.tolist()]
+        return [v if math.isfinite(v) else None for v in arr.tolist()]
     if values.dtype.kind in "iub" and not values.hasnans:
         return values.to_numpy().tolist()
     out = values.astype(object).to_numpy().tolist()
@@ -267,41 +267,67 @@ def _widths(sheet: Sheet) -> list[float]:
 
 
 def _fit_height(
-    ws: Any, row: int, values: Sequence[Any], widths: list[float], wrap: set[int]
+    ws: Any, row: int, values: Sequence[Any], widths: list[float], cols: list[int]
 ) -> None:
     """Row height for wrapped text (LibreOffice does not grow rows when it opens a file)."""
     lines = 1
-    for c, v in enumerate(values):
-        if isinstance(v, str) and (c in wrap or len(v) > widths[c]):
+    for c in cols:
+        v = values[c]
+        if isinstance(v, str) and len(v) > widths[c] - 2:
             lines = max(lines, math.ceil(len(v) / max(widths[c] - 2, 1)) + v.count("\n"))
     if lines > 1:
         ws.set_row(row, 15 * min(lines, 20))
 
 
+def _is_numpy_number(values: pd.Series) -> bool:
+    """A plain numpy number column (:func:`_cell_values` gives numbers and ``None`` only)."""
+    if isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
+        return False
+    return values.dtype.kind == "f" or (values.dtype.kind in "iu" and not values.hasnans)
+
+
+def _write_cell(ws: Any, r: int, c: int, v: Any, fmt: Any) -> None:
+    if isinstance(v, str):
+        ws.write_string(r, c, v, fmt)
+    elif isinstance(v, bool | np.bool_):
+        ws.write_string(r, c, str(bool(v)))
+    elif isinstance(v, int | float | np.integer | np.floating) and math.isfinite(v):
+        ws.write_number(r, c, v)
+    else:
+        ws.write_string(r, c, str(safe_cell(str(v))))
+
+
 def _write_table(ws: Any, row: int, frame: pd.DataFrame, formats: dict[str, Any]) -> int:
-    """Header and rows of ``frame`` from ``row`` on; the next free row."""
+    """Header and rows of ``frame`` from ``row`` on; the next free row.
+
+    Number columns go straight to ``write_number``; only text columns that can be longer
+    than their column are checked for wrapping, so 10,000 rows × 60 columns take seconds.
+    """
     safe = safe_frame(frame)
     widths = formats["widths"]
     headers = [str(c) for c in safe.columns]
-    _fit_height(ws, row, headers, widths, set(range(len(headers))))
+    _fit_height(ws, row, headers, widths, list(range(len(headers))))
     ws.write_row(row, 0, headers, formats["head"])
     columns = [_cell_values(safe[c]) for c in safe.columns]
+    numeric = [_is_numpy_number(safe[c]) for c in safe.columns]
     wrap = formats.get("wrap_cols", set())
-    write_string, write_number = ws.write_string, ws.write_number
+    longest = [
+        0 if numeric[c] else max((len(v) for v in col if isinstance(v, str)), default=0)
+        for c, col in enumerate(columns)
+    ]
+    wrapping = [c for c in range(len(columns)) if c in wrap or longest[c] > widths[c] - 2]
+    text_fmt = [formats["wrap"] if c in wrapping else None for c in range(len(columns))]
+    write_number = ws.write_number
     for r, values in enumerate(zip(*columns, strict=True), start=row + 1):
-        _fit_height(ws, r, values, widths, wrap)
+        if wrapping:
+            _fit_height(ws, r, values, widths, wrapping)
         for c, v in enumerate(values):
             if v is None:
                 continue
-            if isinstance(v, str):
-                long = c in wrap or len(v) > widths[c]
-                write_string(r, c, v, formats["wrap"] if long else None)
-            elif isinstance(v, bool | np.bool_):
-                write_string(r, c, str(bool(v)))
-            elif isinstance(v, int | float | np.integer | np.floating) and math.isfinite(v):
+            if numeric[c]:
                 write_number(r, c, v)
             else:
-                write_string(r, c, str(safe_cell(str(v))))
+                _write_cell(ws, r, c, v, text_fmt[c])
     return row + 1 + len(frame)
 
 
