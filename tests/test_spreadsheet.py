@@ -124,3 +124,20 @@ def test_write_csv_quotes_only_what_needs_it(tmp_path) -> None:
     frame = pd.DataFrame({"id": ["A-1", "a;b", 'q"x'], "v": [1.25, 2.0, float("nan")]})
     text = write_csv(frame, tmp_path / "t.csv").read_bytes().decode("utf-8-sig")
     assert text == 'id;v\r\nA-1;1,25\r\n"a;b";2\r\n"q""x";\r\n'
+
+
+def test_write_xlsx_is_safe_and_keeps_every_payload(tmp_path) -> None:
+    import openpyxl
+
+    from handwerkgeo.spreadsheet import Sheet, write_xlsx
+
+    frame = pd.DataFrame({"name": PAYLOADS, "n": range(len(PAYLOADS))})
+    path = write_xlsx(tmp_path / "t.xlsx", [Sheet("=Blatt", frame, blocks=[("@x", frame)])])
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    cells = [c for row in ws.iter_rows() for c in row if c.value is not None]
+    assert all(c.data_type != "f" for c in cells)
+    texts = [c.value for c in cells if isinstance(c.value, str)]
+    assert not [t for t in texts if _dangerous(t)]
+    for payload in PAYLOADS:  # CR and CRLF become LF, as XML makes of them
+        assert any(t.endswith(payload.replace("\r\n", "\n").replace("\r", "\n")) for t in texts)
+    assert "'@x" in texts and "_x000D_" not in "".join(texts)

@@ -236,7 +236,11 @@ class Sheet:
 
 
 def _cell_values(values: pd.Series) -> list[Any]:
-    """Python values for the cells: ``None`` for missing, ints for whole-number columns."""
+    """Python values for the cells: ``None`` for missing, ints for whole-number columns.
+
+    Line breaks in text become LF (what XML makes of CR and CRLF anyway; XlsxWriter would
+    write a CR as ``_x000D_``, which not every reader decodes).
+    """
     if _is_numpy_number(values) and values.dtype.kind == "f":
         arr = values.to_numpy()
         return [v if math.isfinite(v) else None for v in arr.tolist()]
@@ -244,7 +248,11 @@ def _cell_values(values: pd.Series) -> list[Any]:
         return values.to_numpy().tolist()
     out = values.astype(object).to_numpy().tolist()
     return [
-        None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v
+        None
+        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+        else v.replace("\r\n", "\n").replace("\r", "\n")
+        if isinstance(v, str) and "\r" in v
+        else v
         for v in out
     ]
 
