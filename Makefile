@@ -20,8 +20,9 @@ $(VENV)/.installed: pyproject.toml
 
 # System packages the tests use: Debian chromium (map tests; never a downloaded browser),
 # gdal-bin (ogrinfo on the site register), poppler-utils (pdftotext on the site-profile
-# PDFs) and PostgreSQL 15 + PostGIS (the register's PostGIS backend; the tests start a
-# throwaway cluster themselves). Installed only when missing.
+# PDFs), PostgreSQL 15 + PostGIS (the register's PostGIS backend; the tests start a
+# throwaway cluster themselves) and libreoffice-calc-nogui (soffice: the score workbook
+# printed to PDF, page count). Installed only when missing.
 # python3-qgis + qgis-providers: Debian's QGIS 3.22 loads the styled GeoPackages
 # (tests/test_gpkg_styles.py; about 90 s and ~230 packages to install).
 sysdeps:
@@ -32,6 +33,7 @@ sysdeps:
 	/usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1 || missing="$$missing python3-qgis qgis-providers"; \
 	test -x /usr/lib/postgresql/15/bin/initdb || missing="$$missing postgresql-15"; \
 	test -f /usr/share/postgresql/15/extension/postgis.control || missing="$$missing postgis postgresql-15-postgis-3"; \
+	command -v soffice >/dev/null 2>&1 || missing="$$missing libreoffice-calc-nogui"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO="sudo"; else \
 	    echo "please install:$$missing (tests needing them are skipped)"; exit 0; fi; \

@@ -442,6 +442,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "score_wrote": ("Geschrieben: {paths}", "Wrote {paths}"),
     "file_rejects_csv": ("abgelehnt.csv", "rejected.csv"),
     "layer_rejects": ("abgelehnt", "rejected"),
+    # --- score tables: workbooks cut to Excel-sized tables (export.tables) -------------
+    "tables_note_sheet": ("Hinweis", "Note"),
+    "tables_xlsx_cut": (
+        "Diese Arbeitsmappe enthält die besten {shown} von {total} Flächen; "
+        "die vollständige Tabelle steht in: {paths}.",
+        "This workbook holds the best {shown} of {total} plots; the full table is in: {paths}.",
+    ),
+    "tables_xlsx_cut_nofile": (
+        "Diese Arbeitsmappe enthält die besten {shown} von {total} Flächen; "
+        "die vollständige Tabelle wurde nicht geschrieben (als CSV ausgeben).",
+        "This workbook holds the best {shown} of {total} plots; "
+        "the full table was not written (write it as CSV).",
+    ),
     # --- data prepare ------------------------------------------------------------------
     "data_prepared": (
         "Vorbereiteter Kontext geschrieben: {path} ({size} MB, {seconds} s)",

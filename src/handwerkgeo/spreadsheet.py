@@ -6,7 +6,20 @@ cell that a spreadsheet would read as a formula (``=HYPERLINK(…)``, ``+1``, ``
 is neutralised with a leading apostrophe (OWASP "CSV injection"), and CSV is written
 through the :mod:`csv` module with RFC 4180 quoting and CRLF line ends, so a CR or LF
 inside a field can never split a row. Every XLSX and CSV writer of the package goes
-through :func:`safe_frame` and :func:`csv_bytes`.
+through :func:`safe_frame` and :func:`csv_bytes` — or, for tables of any size, through
+:func:`write_csv` and :func:`write_xlsx`, which stream to the file (constant memory per row)
+and write it atomically:
+
+- :func:`write_csv` converts the columns with Arrow (numbers with a decimal comma for German
+  Excel) and writes them in batches: 100,000 rows × 60 columns in well under a second.
+  Every text field is quoted (RFC 4180; Excel and LibreOffice read quoted numbers as
+  numbers).
+- :func:`write_xlsx` writes :class:`Sheet` tables with XlsxWriter in constant-memory mode,
+  each with a print setup: A4 landscape, fit to one page wide (as many pages high as
+  needed), the header row repeated on every page, frozen header row (and key columns),
+  an auto filter, the sheet name and page numbers in the footer. It refuses a table over
+  Excel's limit of 1,048,576 rows (callers cut tables first, see
+  :mod:`handwerkgeo.export.tables`).
 
 Examples
 --------
@@ -20,12 +33,29 @@ from __future__ import annotations
 
 import csv
 import io
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["FORMULA_STARTS", "csv_bytes", "safe_cell", "safe_frame"]
+__all__ = [
+    "EXCEL_MAX_ROWS",
+    "FORMULA_STARTS",
+    "Sheet",
+    "csv_bytes",
+    "safe_cell",
+    "safe_frame",
+    "write_csv",
+    "write_xlsx",
+]
+
+#: Rows of an Excel worksheet (header included).
+EXCEL_MAX_ROWS = 1_048_576
 
 #: First characters (after leading white space) that make a spreadsheet cell a formula.
 FORMULA_STARTS: frozenset[str] = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
@@ -83,3 +113,296 @@ def csv_bytes(frame: pd.DataFrame, *, german: bool = True) -> bytes:
         writer.writerow([_fmt(v, german) for v in row])
     text = buf.getvalue()
     return ("\ufeff" + text).encode("utf-8") if german else text.encode("utf-8")
+
+
+# --- tables of any size: streaming CSV and XLSX ---------------------------------------
+
+
+def _text_field(value: Any, german: bool, specials: str) -> str | None:
+    """A text cell as a CSV field: made safe, quoted when it holds ``specials``."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = str(safe_cell(value)) if isinstance(value, str) else str(_fmt(value, german))
+    if any(ch in text for ch in specials):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _csv_column(values: pd.Series, german: bool, specials: str) -> Any:
+    """One column as Arrow strings in CSV form (``None`` = empty field)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = values.dtype.kind
+    if kind == "f" and not isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
+        text = pc.cast(pa.array(values.to_numpy(), from_pandas=True), pa.string())
+        return pc.replace_substring(text, ".", ",") if german else text
+    if kind in "iu":  # numpy or nullable whole numbers: never quoted, never a decimal point
+        return pc.cast(pa.array(values, type=pa.int64(), from_pandas=True), pa.string())
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        return _csv_text(pa.array(values, type=pa.string(), from_pandas=True), specials)
+    cells = values.to_numpy(dtype=object)
+    return pa.array([_text_field(v, german, specials) for v in cells], pa.string())
+
+
+def _csv_text(text: Any, specials: str) -> Any:
+    """Arrow strings made safe (:func:`safe_cell`) and quoted where needed, in C++."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    first = pc.utf8_slice_codeunits(pc.utf8_ltrim(text, characters=_LEADING), 0, 1)
+    formula = pc.or_(
+        pc.is_in(first, value_set=pa.array(sorted(FORMULA_STARTS))),
+        pc.is_in(pc.utf8_slice_codeunits(text, 0, 1), value_set=pa.array(["\t", "\r", "\n"])),
+    )
+    text = pc.if_else(formula, pc.binary_join_element_wise("'", text, ""), text)
+    pattern = "[" + "".join("\\" + ch if ch in "\\]^-" else ch for ch in specials) + "]"
+    quote = pc.match_substring_regex(text, pattern)
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+    return pc.if_else(quote, quoted, text)
+
+
+def write_csv(
+    frame: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    german: bool = True,
+    batch_rows: int = 50_000,
+) -> Path:
+    """Write ``frame`` as safe CSV of any length, in batches, atomically; return ``path``.
+
+    The same file as :func:`csv_bytes` (``german=True``: UTF-8 with BOM, ``;`` and a
+    decimal comma; ``german=False``: UTF-8, ``,`` and a decimal point; text neutralised with
+    :func:`safe_cell` and quoted only when it holds the separator, a quote, CR or LF;
+    missing values empty; rows end in CRLF), with numbers as the shortest exact decimal
+    (``98``, ``0,25``), built column by column with Arrow: 100,000 rows × 60 columns in
+    about a second, a million rows in constant memory per batch.
+    """
+    import pyarrow.compute as pc
+
+    from handwerkgeo._atomic import atomic_replace_file
+
+    sep = ";" if german else ","
+    specials = sep + '"\r\n'
+    head = io.StringIO()
+    csv.writer(head, delimiter=sep, lineterminator="\r\n").writerow(
+        [str(safe_cell(str(c))) for c in frame.columns]
+    )
+    with atomic_replace_file(path, copy_existing=False) as tmp, open(tmp, "wb") as f:
+        f.write((("\ufeff" if german else "") + head.getvalue()).encode("utf-8"))
+        for start in range(0, len(frame), batch_rows):
+            part = frame.iloc[start : start + batch_rows]
+            cols = [_csv_column(part.iloc[:, i], german, specials) for i in range(part.shape[1])]
+            if not cols:
+                continue
+            rows = pc.binary_join_element_wise(
+                *cols, sep, null_handling="replace", null_replacement=""
+            )
+            f.write(("\r\n".join(rows.to_pylist()) + "\r\n").encode("utf-8"))
+    return Path(path)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet of :func:`write_xlsx`: a table, optionally followed by titled tables.
+
+    Parameters
+    ----------
+    name
+        Sheet name (cut to Excel's 31 characters).
+    frame
+        The main table; its header row is frozen, filtered and repeated on every page.
+    blocks
+        Further ``(title, table)`` pairs written below the main table (e.g. sources).
+    key_columns
+        Columns left of the freeze line (e.g. rank and id stay visible when scrolling).
+    wrap_columns
+        Columns whose text wraps (long text: reasons, utility functions, sources).
+    max_width
+        Widest column (characters); wrapped columns get exactly this width, and longer
+        text wraps in any column.
+    print_columns
+        Print only the first ``print_columns`` columns (e.g. rank, id and the points per
+        criterion of a sheet too wide to read on paper); ``None`` prints all.
+    """
+
+    name: str
+    frame: pd.DataFrame
+    blocks: Sequence[tuple[str, pd.DataFrame]] = ()
+    key_columns: int = 0
+    wrap_columns: Sequence[str] = field(default_factory=tuple)
+    max_width: float = 30.0
+    print_columns: int | None = None
+
+
+def _cell_values(values: pd.Series) -> list[Any]:
+    """Python values for the cells: ``None`` for missing, ints for whole-number columns.
+
+    Line breaks in text become LF (what XML makes of CR and CRLF anyway; XlsxWriter would
+    write a CR as ``_x000D_``, which not every reader decodes).
+    """
+    if _is_numpy_number(values) and values.dtype.kind == "f":
+        arr = values.to_numpy()
+        return [v if math.isfinite(v) else None for v in arr.tolist()]
+    if values.dtype.kind in "iub" and not values.hasnans:
+        return values.to_numpy().tolist()
+    out = values.astype(object).to_numpy().tolist()
+    return [
+        None
+        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+        else v.replace("\r\n", "\n").replace("\r", "\n")
+        if isinstance(v, str) and "\r" in v
+        else v
+        for v in out
+    ]
+
+
+def _widths(sheet: Sheet) -> list[float]:
+    """Column widths (characters) from the headers and the first rows of every table."""
+    widths: list[float] = []
+    for frame in (sheet.frame, *(b for _, b in sheet.blocks)):
+        for c, header in enumerate(frame.columns):
+            sample = [len(str(v)) for v in _cell_values(frame.iloc[:200, c]) if v is not None]
+            longest = max([*sample, *(len(w) for w in str(header).split())], default=8)
+            width = min(max(longest + 2, 8), sheet.max_width)
+            if str(header) in sheet.wrap_columns:
+                width = sheet.max_width
+            if c < len(widths):
+                widths[c] = max(widths[c], width)
+            else:
+                widths.append(width)
+    return widths
+
+
+def _fit_height(
+    ws: Any, row: int, values: Sequence[Any], widths: list[float], cols: list[int]
+) -> None:
+    """Row height for wrapped text (LibreOffice does not grow rows when it opens a file)."""
+    lines = 1
+    for c in cols:
+        v = values[c]
+        if isinstance(v, str) and len(v) > widths[c] - 2:
+            lines = max(lines, math.ceil(len(v) / max(widths[c] - 2, 1)) + v.count("\n"))
+    if lines > 1:
+        ws.set_row(row, 15 * min(lines, 20))
+
+
+def _is_numpy_number(values: pd.Series) -> bool:
+    """A plain numpy number column (:func:`_cell_values` gives numbers and ``None`` only)."""
+    if isinstance(values.dtype, pd.api.extensions.ExtensionDtype):
+        return False
+    return values.dtype.kind == "f" or (values.dtype.kind in "iu" and not values.hasnans)
+
+
+def _write_cell(ws: Any, r: int, c: int, v: Any, fmt: Any) -> None:
+    if isinstance(v, str):
+        ws.write_string(r, c, v, fmt)
+    elif isinstance(v, bool | np.bool_):
+        ws.write_string(r, c, str(bool(v)))
+    elif isinstance(v, int | float | np.integer | np.floating) and math.isfinite(v):
+        ws.write_number(r, c, v)
+    else:
+        ws.write_string(r, c, str(safe_cell(str(v))))
+
+
+def _write_table(ws: Any, row: int, frame: pd.DataFrame, formats: dict[str, Any]) -> int:
+    """Header and rows of ``frame`` from ``row`` on; the next free row.
+
+    Number columns go straight to ``write_number``; only text columns that can be longer
+    than their column are checked for wrapping, so 10,000 rows × 60 columns take seconds.
+    """
+    safe = safe_frame(frame)
+    widths = formats["widths"]
+    headers = [str(c) for c in safe.columns]
+    _fit_height(ws, row, headers, widths, list(range(len(headers))))
+    ws.write_row(row, 0, headers, formats["head"])
+    columns = [_cell_values(safe[c]) for c in safe.columns]
+    numeric = [_is_numpy_number(safe[c]) for c in safe.columns]
+    wrap = formats.get("wrap_cols", set())
+    longest = [
+        0 if numeric[c] else max((len(v) for v in col if isinstance(v, str)), default=0)
+        for c, col in enumerate(columns)
+    ]
+    wrapping = [c for c in range(len(columns)) if c in wrap or longest[c] > widths[c] - 2]
+    text_fmt = [formats["wrap"] if c in wrapping else None for c in range(len(columns))]
+    write_number = ws.write_number
+    for r, values in enumerate(zip(*columns, strict=True), start=row + 1):
+        if wrapping:
+            _fit_height(ws, r, values, widths, wrapping)
+        for c, v in enumerate(values):
+            if v is None:
+                continue
+            if numeric[c]:
+                write_number(r, c, v)
+            else:
+                _write_cell(ws, r, c, v, text_fmt[c])
+    return row + 1 + len(frame)
+
+
+def _print_setup(ws: Any, sheet: Sheet, n_rows: int, n_cols: int) -> None:
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)  # one page wide, as many high as needed
+    ws.repeat_rows(0)
+    ws.freeze_panes(1, sheet.key_columns)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.set_footer("&L&A&R&P / &N")  # sheet name, page of pages
+    if n_cols:
+        ws.autofilter(0, 0, max(n_rows, 1), n_cols - 1)
+    if sheet.print_columns is not None and n_cols:
+        ws.print_area(0, 0, max(n_rows, 1), min(sheet.print_columns, n_cols) - 1)
+
+
+def write_xlsx(path: str | os.PathLike[str], sheets: Sequence[Sheet]) -> Path:
+    """Write ``sheets`` to an Excel workbook that prints well, atomically; return ``path``.
+
+    Streams row by row (XlsxWriter ``constant_memory``); every cell goes through
+    :func:`safe_frame`, and text is always written as text (never as a formula or link).
+
+    Raises
+    ------
+    ValueError
+        If a sheet holds more rows than Excel allows (:data:`EXCEL_MAX_ROWS`).
+    """
+    import xlsxwriter
+
+    from handwerkgeo._atomic import atomic_replace_file
+
+    for sheet in sheets:
+        rows = 1 + len(sheet.frame) + sum(len(b) + 3 for _, b in sheet.blocks)
+        if rows > EXCEL_MAX_ROWS:
+            msg = (
+                f"sheet {sheet.name!r} would have {rows:,} rows, more than Excel's "
+                f"{EXCEL_MAX_ROWS:,}; write the full table as CSV and cut the sheet"
+            )
+            raise ValueError(msg)
+    options = {
+        "constant_memory": True,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+    }
+    with atomic_replace_file(path, copy_existing=False) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), options)
+        head = wb.add_format(
+            {"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#E8E8E8", "bottom": 1}
+        )
+        title = wb.add_format({"bold": True, "font_size": 12})
+        wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        top = wb.add_format({"valign": "top"})
+        for sheet in sheets:
+            ws = wb.add_worksheet(sheet.name[:31])
+            frame = sheet.frame
+            headers = [str(c) for c in frame.columns]
+            widths = _widths(sheet)
+            for c, width in enumerate(widths):
+                ws.set_column(c, c, width, top)  # every cell aligned to the top
+            _print_setup(ws, sheet, len(frame), len(headers))
+            wrap_cols = {i for i, h in enumerate(headers) if h in sheet.wrap_columns}
+            formats = {"head": head, "wrap": wrap, "wrap_cols": wrap_cols, "widths": widths}
+            row = _write_table(ws, 0, frame, formats)
+            for block_title, block in sheet.blocks:
+                ws.write_string(row + 1, 0, str(safe_cell(block_title)), title)
+                row = _write_table(ws, row + 2, block, {**formats, "wrap_cols": set()})
+        wb.close()
+    return Path(path)

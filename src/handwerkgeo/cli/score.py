@@ -33,6 +33,10 @@ __all__ = ["config_app", "score_command"]
 
 logger = logging.getLogger(__name__)
 
+#: Default of ``--xlsx-max-rows``: handwerkgeo.export.tables.XLSX_MAX_ROWS, written here so
+#: that ``score --help`` does not import pandas (a test checks both agree).
+XLSX_MAX_ROWS = 10_000
+
 config_app = typer.Typer(
     name="config",
     help="Scoring configurations: show the default or a file, validate a file.",
@@ -84,7 +88,12 @@ def score_command(
         Path,
         typer.Argument(help="Plot file: GeoPackage, GeoJSON, Shapefile, GeoParquet, CSV or XLSX."),
     ],
-    out: Annotated[Path, out_option("Output GeoPackage (.gpkg; XLSX and CSV written beside it).")],
+    out: Annotated[
+        Path,
+        out_option(
+            "Output GeoPackage (.gpkg) or GeoParquet (.parquet); XLSX and CSV written beside it."
+        ),
+    ],
     config: ConfigOption = None,
     sheet: SheetOption = None,
     id_col: IdColOption = None,
@@ -122,8 +131,21 @@ def score_command(
             "the usable rows (exit 3).",
         ),
     ] = False,
+    xlsx_max_rows: Annotated[
+        int,
+        typer.Option(
+            "--xlsx-max-rows",
+            min=1,
+            max=1_048_575,
+            help="Plots in the XLSX at most: with more, it holds the best ones and a note "
+            "(the CSV and --out hold every plot).",
+        ),
+    ] = XLSX_MAX_ROWS,
 ) -> None:
-    """Score candidate plots and write the scored GeoPackage (+ XLSX and CSV).
+    """Score candidate plots and write the scored GeoPackage or GeoParquet (+ XLSX and CSV).
+
+    The CSV and ``--out`` hold every plot; the XLSX (set up to print) holds at most
+    ``--xlsx-max-rows`` plots (default 10,000), the best ones, with a note saying so.
 
     Rows that cannot be used (outside the city, no id, bad geometry …) are rejected with
     their reason: the usable rows are scored, the rejected ones listed, written to the
@@ -132,7 +154,7 @@ def score_command(
     read = rows scored + rows rejected.
     """
     # every output checked before the work starts (a folder, the wrong ending, read-only)
-    check_output_file(out, suffixes=(".gpkg",))
+    check_output_file(out, suffixes=(".gpkg", ".parquet"))
     for beside in (out.with_suffix(".xlsx"), out.with_suffix(".csv")):
         check_output_file(beside, option="--out (table beside it)")
 
@@ -168,7 +190,10 @@ def score_command(
             scored[col] = mc[col]
         scored.attrs["run"]["sensitivity"] = dict(mc.attrs)
     out.parent.mkdir(parents=True, exist_ok=True)  # only now: a failed run leaves nothing
-    written = _write(scored, report, out, lang=lg)
+    if out.suffix.lower() == ".parquet":
+        written = _write_parquet(scored, report, out, lang=lg, max_rows=xlsx_max_rows)
+    else:
+        written = _write(scored, report, out, lang=lg, max_rows=xlsx_max_rows)
 
     n_ranked = int(scored["rank"].notna().sum())
     typer.echo(
@@ -238,11 +263,10 @@ def _score(
     return scored, dict(raw.attrs)
 
 
-def _write(scored: Any, report: Any, out: Path, *, lang: str) -> list[Path]:
+def _write(scored: Any, report: Any, out: Path, *, lang: str, max_rows: int) -> list[Path]:
     """GeoPackage (+ rejects layer), XLSX, CSV and the rejects CSV; the paths written."""
     from handwerkgeo._atomic import atomic_replace_file, atomic_write_bytes
     from handwerkgeo._gpkg import write_layer
-    from handwerkgeo.export.tables import export_tables
     from handwerkgeo.messages import message
     from handwerkgeo.scoring import write_scored
     from handwerkgeo.spreadsheet import csv_bytes, safe_frame
@@ -250,7 +274,7 @@ def _write(scored: Any, report: Any, out: Path, *, lang: str) -> list[Path]:
     write_scored(scored, out, lang=lang)
     # planner tables beside the GeoPackage: German headers, CSV for German Excel
     # (BOM, ';', decimal comma), formula-like text neutralised (export.tables)
-    export_tables(scored, out.with_suffix(".xlsx"), out.with_suffix(".csv"), lang=lang)
+    _tables(scored, out, lang=lang, max_rows=max_rows)
     written = [out, out.with_suffix(".xlsx"), out.with_suffix(".csv")]
     if len(report.rejects):
         table = report.rejects_table(lang)
@@ -258,6 +282,31 @@ def _write(scored: Any, report: Any, out: Path, *, lang: str) -> list[Path]:
             write_layer(safe_frame(table), tmp, message("layer_rejects", lang))
         path = out.with_name(f"{out.stem}_{message('file_rejects_csv', lang)}")
         atomic_write_bytes(path, csv_bytes(table, german=lang == "de"))
+        written.append(path)
+    return written
+
+
+def _tables(scored: Any, out: Path, *, lang: str, max_rows: int) -> None:
+    """XLSX (the best ``max_rows`` plots, printable) and CSV (every plot) beside ``out``."""
+    from handwerkgeo.export.tables import export_tables
+
+    xlsx, csv = out.with_suffix(".xlsx"), out.with_suffix(".csv")
+    export_tables(scored, xlsx, csv, lang=lang, xlsx_max_rows=max_rows, full_table_paths=[out])
+
+
+def _write_parquet(scored: Any, report: Any, out: Path, *, lang: str, max_rows: int) -> list[Path]:
+    """GeoParquet, XLSX, CSV and the rejects CSV; the paths written."""
+    from handwerkgeo._atomic import atomic_write_bytes
+    from handwerkgeo.export.geoparquet import write_geoparquet
+    from handwerkgeo.messages import message
+    from handwerkgeo.spreadsheet import csv_bytes
+
+    write_geoparquet(scored, out)
+    _tables(scored, out, lang=lang, max_rows=max_rows)
+    written = [out, out.with_suffix(".xlsx"), out.with_suffix(".csv")]
+    if len(report.rejects):
+        path = out.with_name(f"{out.stem}_{message('file_rejects_csv', lang)}")
+        atomic_write_bytes(path, csv_bytes(report.rejects_table(lang), german=lang == "de"))
         written.append(path)
     return written
 

@@ -1,29 +1,39 @@
-"""Score tables for council papers: Excel workbook and CSV.
+"""Score tables for council papers: Excel workbook and CSV, for any number of plots.
 
-The workbook (German headers by default) has three sheets:
+The workbook (German headers by default) has three sheets, each set up to print (A4
+landscape, one page wide, header row repeated, frozen header, auto filter; see
+:func:`handwerkgeo.spreadsheet.write_xlsx`):
 
 - "Rangfolge": one row per plot, best rank first (excluded plots last, with their reason),
   with total score, coverage, missing criteria and, when present, the robustness columns
   (``p_top_<N>``, rank percentiles);
-- "Kriterien": per plot and criterion the raw value, utility and contribution;
-- "Konfiguration und Quellen": configuration hash, version, time of scoring, weights,
-  labels and units of the criteria, the configuration itself, and the data sources with
+- "Kriterien": one row per plot (wide form): rank, id, and per criterion the raw value,
+  utility, contribution (and fallback flag);
+- "Konfiguration und Quellen": one row per criterion (weight, unit, utility function as
+  ``x → u`` pairs or category table, parameters, data source), then the run (hash,
+  version, time, plots in the workbook), the exclusion filters and the data sources with
   licences and attribution.
+
+Excel holds at most 1,048,576 rows, and a workbook of 100,000 plots is neither printable
+nor quick to write. Above ``xlsx_max_rows`` plots (default :data:`XLSX_MAX_ROWS` = 10,000)
+the workbook holds the best ``xlsx_max_rows`` plots, and a first sheet "Hinweis" (English
+"Note") says so and names the files with the full table (the CSV, and the GeoPackage or
+GeoParquet the command line writes beside it). The CSV always holds every plot.
 
 The CSV holds the ranking with the criterion breakdown in one table. ``csv_format="excel-de"``
 (default) writes what German Excel opens correctly by double-click: UTF-8 with BOM, ``;`` as
 separator and a decimal comma. ``csv_format="plain"`` writes UTF-8 without BOM, ``,`` and a
-decimal point (for scripts and other tools). Both end rows in CRLF and quote fields with
-separators, quotes or line breaks; every cell of the workbook and the CSV goes through
-:mod:`handwerkgeo.spreadsheet`, so no text from a listing can become a formula.
+decimal point (for scripts and other tools). Both end rows in CRLF and quote text fields;
+every cell of the workbook and the CSV goes through :mod:`handwerkgeo.spreadsheet`, so no
+text from a listing can become a formula. Both are written as streams (a million plots
+fit), atomically.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -31,22 +41,26 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from handwerkgeo._atomic import atomic_write_bytes
 from handwerkgeo.errors import ConfigError
+from handwerkgeo.export._config_sheet import WRAP, config_frames
 from handwerkgeo.export._labels import (
-    OSM_ATTRIBUTION,
     TEXT,
     Criterion,
-    attribution_lines,
     check_lang,
     criteria_of,
+    format_number,
     run_of,
     validate_scored,
 )
+from handwerkgeo.messages import message
 from handwerkgeo.scoring import carried_columns, decision_ready
-from handwerkgeo.spreadsheet import csv_bytes, safe_frame
+from handwerkgeo.spreadsheet import Sheet, write_csv, write_xlsx
 
-__all__ = ["criteria_table", "export_tables", "ranking_table"]
+__all__ = ["XLSX_MAX_ROWS", "criteria_table", "export_tables", "ranking_table"]
+
+#: Plots in the workbook at most; above it the workbook holds the best ones and a note,
+#: the CSV (and GeoPackage / GeoParquet) every plot.
+XLSX_MAX_ROWS = 10_000
 
 logger = logging.getLogger(__name__)
 
@@ -70,20 +84,6 @@ _COLS = {
         "u": "{label}: Nutzen (0–1)",
         "contrib": "{label}: Beitrag (Punkte)",
         "fallback": "{label}: Ersatzwert",
-        "criterion": "Kriterium",
-        "key": "Schlüssel",
-        "label": "Bezeichnung",
-        "unit": "Einheit",
-        "weight": "Gewicht",
-        "raw_value": "Wert",
-        "utility": "Nutzen (0–1)",
-        "contribution": "Beitrag (Punkte)",
-        "fallback_flag": "Ersatzwert",
-        "item": "Angabe",
-        "value": "Wert",
-        "source": "Quelle",
-        "licence": "Lizenz",
-        "attribution": "Namensnennung",
     },
     "en": {
         "rank": "Rank",
@@ -104,20 +104,6 @@ _COLS = {
         "u": "{label}: utility (0–1)",
         "contrib": "{label}: contribution (points)",
         "fallback": "{label}: fallback value",
-        "criterion": "Criterion",
-        "key": "Key",
-        "label": "Label",
-        "unit": "Unit",
-        "weight": "Weight",
-        "raw_value": "Value",
-        "utility": "Utility (0–1)",
-        "contribution": "Contribution (points)",
-        "fallback_flag": "Fallback value",
-        "item": "Item",
-        "value": "Value",
-        "source": "Source",
-        "licence": "Licence",
-        "attribution": "Attribution",
     },
 }
 
@@ -131,12 +117,17 @@ def _sorted(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _yes_no(values: pd.Series, lang: str) -> pd.Series:
     t = TEXT[lang]
-    return values.map(lambda v: "" if pd.isna(v) else t["yes"] if bool(v) else t["no"])
+    words = np.where(values.fillna(False).astype(bool).to_numpy(), t["yes"], t["no"])
+    return pd.Series(np.where(values.isna().to_numpy(), "", words).astype(object), values.index)
 
 
 def _raw_column(values: pd.Series, lang: str) -> pd.Series:
+    """Yes/no for flags; numbers to 1 decimal from 10 up, else 3 (``15400.1``, ``0.457``)."""
     if pd.api.types.is_bool_dtype(values):
         return _yes_no(values, lang)
+    if pd.api.types.is_float_dtype(values) and not pd.api.types.is_extension_array_dtype(values):
+        x = values.to_numpy()
+        return pd.Series(np.where(np.abs(x) >= 10, x.round(1), x.round(3)), values.index)
     return values
 
 
@@ -197,7 +188,9 @@ def ranking_table(scored: gpd.GeoDataFrame, *, lang: str = "de") -> pd.DataFrame
     if "coverage" in gdf.columns:
         out[c["coverage"]] = _int_column(pd.to_numeric(gdf["coverage"], errors="coerce") * 100)
     if "missing_criteria" in gdf.columns:
-        out[c["missing_criteria"]] = [_missing_labels(v, crits) for v in gdf["missing_criteria"]]
+        missing = gdf["missing_criteria"]  # few distinct values: each labelled once
+        labels = {v: _missing_labels(v, crits) for v in missing.dropna().unique()}
+        out[c["missing_criteria"]] = missing.map(labels).fillna("").to_numpy()
     for header, values in _carried(gdf, out.columns).items():
         out[header] = values
     for col in gdf.columns:
@@ -210,176 +203,101 @@ def ranking_table(scored: gpd.GeoDataFrame, *, lang: str = "de") -> pd.DataFrame
     return out
 
 
+def _criteria_columns(
+    gdf: gpd.GeoDataFrame, lang: str, *, by_measure: bool = False
+) -> dict[str, np.ndarray]:
+    """Per criterion: raw value (with unit), utility, contribution, fallback flag.
+
+    ``by_measure``: the contributions of every criterion first, then the raw values, the
+    utilities and the fallback flags (the workbook prints the first block); else the
+    columns of one criterion side by side.
+    """
+    c = _COLS[lang]
+    groups: dict[str, dict[str, np.ndarray]] = {k: {} for k in ("contrib", "raw", "u", "fb")}
+    interleaved: dict[str, np.ndarray] = {}
+    for cr in criteria_of(gdf, lang):
+        unit = f" ({cr.unit})" if cr.unit else ""
+        cols: list[tuple[str, str, pd.Series]] = []
+        if f"raw_{cr.name}" in gdf.columns:
+            col = _raw_column(gdf[f"raw_{cr.name}"], lang)
+            cols.append(("raw", c["raw"].format(label=cr.label, unit=unit), col))
+        if f"u_{cr.name}" in gdf.columns:
+            u = pd.to_numeric(gdf[f"u_{cr.name}"], errors="coerce").round(3)
+            cols.append(("u", c["u"].format(label=cr.label), u))
+        if f"contrib_{cr.name}" in gdf.columns:
+            v = pd.to_numeric(gdf[f"contrib_{cr.name}"], errors="coerce").round(2)
+            cols.append(("contrib", c["contrib"].format(label=cr.label), v))
+        if f"fallback_{cr.name}" in gdf.columns:
+            fb = _yes_no(gdf[f"fallback_{cr.name}"], lang)
+            cols.append(("fb", c["fallback"].format(label=cr.label), fb))
+        for group, header, values in cols:
+            groups[group][header] = interleaved[header] = values.to_numpy()
+    if not by_measure:
+        return interleaved
+    return {h: v for group in groups.values() for h, v in group.items()}
+
+
 def criteria_table(scored: gpd.GeoDataFrame, *, lang: str = "de") -> pd.DataFrame:
-    """Per plot and criterion: raw value with unit, utility, contribution (long format)."""
+    """Per plot (one row each, best first): rank, id, then the contribution (points) of
+    every criterion, their raw values with unit, utilities (0–1) and fallback flags."""
     lang = check_lang(lang)
     c = _COLS[lang]
     gdf = _sorted(validate_scored(scored))
-    crits = criteria_of(gdf, lang)
-    frames = []
-    rank = _int_column(gdf["rank"])
-    for cr in crits:
-        part = pd.DataFrame(
-            {
-                c["rank"]: rank,
-                c["plot_id"]: gdf["plot_id"].astype(str).to_numpy(),
-                c["criterion"]: cr.label,
-                c["key"]: cr.name,
-                c["weight"]: cr.weight,
-            }
-        )
-        raw = gdf.get(f"raw_{cr.name}")
-        part[c["raw_value"]] = (
-            _raw_column(raw, lang).astype(object).to_numpy() if raw is not None else None
-        )
-        part[c["unit"]] = cr.unit
-        for key, col, decimals in (("utility", "u", 3), ("contribution", "contrib", 2)):
-            v = gdf.get(f"{col}_{cr.name}")
-            part[c[key]] = (
-                pd.to_numeric(v, errors="coerce").round(decimals).to_numpy()
-                if v is not None
-                else np.nan
-            )
-        fb = gdf.get(f"fallback_{cr.name}")
-        if fb is not None:
-            part[c["fallback_flag"]] = _yes_no(fb, lang).to_numpy()
-        frames.append(part)
-    if not frames:
-        return pd.DataFrame(columns=[c["rank"], c["plot_id"], c["criterion"]])
-    out = pd.concat(frames, ignore_index=True)
-    order = np.lexsort(
-        (
-            np.repeat(np.arange(len(crits)), len(gdf)),
-            np.tile(np.arange(len(gdf)), len(crits)),
-        )
+    out = pd.DataFrame(
+        {c["rank"]: _int_column(gdf["rank"]), c["plot_id"]: gdf["plot_id"].astype(str).to_numpy()}
     )
-    return out.iloc[order].reset_index(drop=True)
+    columns = _criteria_columns(gdf, lang, by_measure=True)
+    return pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1) if columns else out
 
 
-def _wide_table(scored: gpd.GeoDataFrame, lang: str) -> pd.DataFrame:
-    """Ranking plus raw/utility/contribution columns per criterion (for the CSV)."""
-    c = _COLS[lang]
-    gdf = _sorted(validate_scored(scored))
-    crits = criteria_of(gdf, lang)
+def _wide_table(gdf: gpd.GeoDataFrame, lang: str) -> pd.DataFrame:
+    """Ranking plus raw/utility/contribution columns per criterion (for the CSV).
+
+    ``gdf`` is sorted and validated.
+    """
     out = ranking_table(gdf, lang=lang)
-    for cr in crits:
-        unit = f" ({cr.unit})" if cr.unit else ""
-        if f"raw_{cr.name}" in gdf.columns:
-            col = _raw_column(gdf[f"raw_{cr.name}"], lang)
-            out[c["raw"].format(label=cr.label, unit=unit)] = col.to_numpy()
-        if f"u_{cr.name}" in gdf.columns:
-            u = pd.to_numeric(gdf[f"u_{cr.name}"], errors="coerce").round(3)
-            out[c["u"].format(label=cr.label)] = u.to_numpy()
-        if f"contrib_{cr.name}" in gdf.columns:
-            v = pd.to_numeric(gdf[f"contrib_{cr.name}"], errors="coerce").round(2)
-            out[c["contrib"].format(label=cr.label)] = v.to_numpy()
-        if f"fallback_{cr.name}" in gdf.columns:
-            fb = _yes_no(gdf[f"fallback_{cr.name}"], lang)
-            out[c["fallback"].format(label=cr.label)] = fb.to_numpy()
-    return out
+    columns = _criteria_columns(gdf, lang)
+    return pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1) if columns else out
 
 
-def _config_tables(scored: gpd.GeoDataFrame, lang: str) -> list[tuple[str, pd.DataFrame]]:
-    c = _COLS[lang]
+def _sheets(
+    gdf: gpd.GeoDataFrame, lang: str, *, max_rows: int, full: Sequence[Path]
+) -> list[Sheet]:
+    """The sheets of the workbook; ``gdf`` sorted, cut to ``max_rows`` plots with a note."""
     t = TEXT[lang]
-    run = run_of(scored)
-    crits = criteria_of(scored, lang)
-    meta = pd.DataFrame(
-        {
-            c["item"]: [t["config_hash"], t["version"], t["scored_at"]],
-            c["value"]: [str(run["config_hash"]), str(run["version"]), str(run["scored_at"])],
-        }
+    top = gdf.iloc[:max_rows]
+    ranking = ranking_table(top, lang=lang)
+    criteria = criteria_table(top, lang=lang)
+    names = ", ".join(p.name for p in full)
+    points = 2 + sum(f"contrib_{cr.name}" in gdf.columns for cr in criteria_of(gdf, lang))
+    main, blocks = config_frames(
+        run_of(gdf), criteria_of(gdf, lang), lang, rows=(len(top), len(gdf))
     )
-    weights = pd.DataFrame(
-        {
-            c["key"]: [cr.name for cr in crits],
-            c["label"]: [cr.label for cr in crits],
-            c["unit"]: [cr.unit for cr in crits],
-            c["weight"]: [cr.weight for cr in crits],
-        }
-    )
-    sources = pd.DataFrame(
-        [
-            {
-                c["source"]: str((s or {}).get("name", "")),
-                c["licence"]: str((s or {}).get("licence", "")),
-                c["attribution"]: str((s or {}).get("attribution", "")),
-            }
-            for s in run["sources"]
-            if isinstance(s, dict)
-        ],
-        columns=[c["source"], c["licence"], c["attribution"]],
-    )
-    lines = attribution_lines(run, lang)
-    if lines and lines[-1] == OSM_ATTRIBUTION:  # OSM-derived data without the notice
-        extra = pd.DataFrame(
-            {
-                c["source"]: ["OpenStreetMap"],
-                c["licence"]: ["ODbL 1.0"],
-                c["attribution"]: [OSM_ATTRIBUTION],
-            }
-        )
-        sources = pd.concat([sources, extra], ignore_index=True)
-    config = pd.DataFrame(
-        {
-            c["item"]: ["config (JSON)"],
-            c["value"]: [json.dumps(run["config"], ensure_ascii=False, default=str, indent=1)],
-        }
-    )
-    return [
-        ("", meta),
-        (c["weight"], weights),
-        (t["sources"], sources),
-        (t["config_hash"], config),
+    sheets = [
+        Sheet(t["sheet_ranking"], ranking, key_columns=2, wrap_columns=_wrap(ranking, lang)),
+        Sheet(t["sheet_criteria"], criteria, key_columns=2, max_width=14, print_columns=points),
+        Sheet(t["sheet_config"], main, blocks=blocks, wrap_columns=WRAP[lang], max_width=50),
     ]
+    if len(top) < len(gdf):
+        code = "tables_xlsx_cut" if full else "tables_xlsx_cut_nofile"
+        shown, total = (format_number(n, lang, 0) for n in (len(top), len(gdf)))
+        note = message(code, lang, shown=shown, total=total, paths=names)
+        frame = pd.DataFrame({message("tables_note_sheet", lang): [note]})
+        sheets.insert(
+            0,
+            Sheet(
+                message("tables_note_sheet", lang),
+                frame,
+                max_width=100,
+                wrap_columns=tuple(frame.columns),
+            ),
+        )
+    return sheets
 
 
-def _write_xlsx(scored: gpd.GeoDataFrame, lang: str) -> bytes:
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    t = TEXT[lang]
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-        sheets = [
-            (t["sheet_ranking"], safe_frame(ranking_table(scored, lang=lang))),
-            (t["sheet_criteria"], safe_frame(criteria_table(scored, lang=lang))),
-        ]
-        for name, df in sheets:
-            df.to_excel(xl, sheet_name=name, index=False, freeze_panes=(1, 0))
-        cfg_name = t["sheet_config"][:31]
-        row = 0
-        for heading, df in _config_tables(scored, lang):
-            if heading:
-                safe_frame(pd.DataFrame({heading: []})).to_excel(
-                    xl, sheet_name=cfg_name, index=False, startrow=row
-                )
-                row += 1
-            safe_frame(df).to_excel(xl, sheet_name=cfg_name, index=False, startrow=row)
-            row += len(df) + 2
-        for ws in xl.book.worksheets:
-            for col_cells in ws.columns:
-                width = max(
-                    (min(len(str(cell.value)), 60) for cell in col_cells if cell.value is not None),
-                    default=8,
-                )
-                ws.column_dimensions[get_column_letter(col_cells[0].column)].width = max(
-                    10, width + 2
-                )
-            for cell in ws[1]:
-                cell.font = Font(bold=True)
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws_cfg = xl.book[cfg_name]
-        ws_cfg.freeze_panes = None
-        for r in ws_cfg.iter_rows():
-            for cell in r:
-                if isinstance(cell.value, str) and "\n" in cell.value:
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
-    return buf.getvalue()
-
-
-def _write_csv(scored: gpd.GeoDataFrame, lang: str, csv_format: str) -> bytes:
-    return csv_bytes(_wide_table(scored, lang), german=csv_format == "excel-de")
+def _wrap(frame: pd.DataFrame, lang: str) -> tuple[str, ...]:
+    c = _COLS[lang]
+    return tuple(h for h in (c["missing_criteria"], c["exclusion_reason"]) if h in frame.columns)
 
 
 def export_tables(
@@ -389,6 +307,8 @@ def export_tables(
     *,
     lang: str = "de",
     csv_format: Literal["excel-de", "plain"] = "excel-de",
+    xlsx_max_rows: int = XLSX_MAX_ROWS,
+    full_table_paths: Sequence[str | os.PathLike[str]] = (),
 ) -> dict[str, Path]:
     """Write the score tables as an Excel workbook and/or a CSV file (atomically).
 
@@ -398,14 +318,20 @@ def export_tables(
         Scored frame (output of ``handwerkgeo.scoring.score_plots``). Not modified.
     xlsx_path
         Workbook with the sheets "Rangfolge", "Kriterien" and "Konfiguration und Quellen"
-        (English names with ``lang="en"``); header row frozen, column widths set.
+        (English names with ``lang="en"``), set up to print.
     csv_path
-        Ranking with the per-criterion breakdown in one table.
+        Ranking with the per-criterion breakdown in one table, every plot.
     lang
         ``"de"`` (default) or ``"en"`` headers.
     csv_format
         ``"excel-de"`` (default): UTF-8 with BOM, ``;`` separator, decimal comma — opens
         correctly in German Excel. ``"plain"``: UTF-8, ``,`` separator, decimal point.
+    xlsx_max_rows
+        Plots in the workbook at most (default :data:`XLSX_MAX_ROWS`); with more plots it
+        holds the best ones and a first sheet "Hinweis" naming the full table's files.
+    full_table_paths
+        Further files holding every plot (GeoPackage, GeoParquet), named in that note
+        beside the CSV.
 
     Returns
     -------
@@ -415,7 +341,7 @@ def export_tables(
     Raises
     ------
     ConfigError
-        If neither path is given, or ``csv_format``/``lang`` is unknown.
+        If neither path is given, or ``csv_format``/``lang``/``xlsx_max_rows`` is invalid.
 
     Examples
     --------
@@ -429,11 +355,23 @@ def export_tables(
     if csv_format not in ("excel-de", "plain"):
         msg = f"csv_format={csv_format!r} is not supported; use 'excel-de' or 'plain'."
         raise ConfigError(msg)
-    gdf = validate_scored(scored)
+    if not 1 <= xlsx_max_rows < 1_048_576:
+        msg = f"xlsx_max_rows={xlsx_max_rows!r}: give a number of plots from 1 to 1,048,575."
+        raise ConfigError(msg)
+    gdf = _sorted(validate_scored(scored))
     out: dict[str, Path] = {}
-    if xlsx_path is not None:
-        out["xlsx"] = atomic_write_bytes(xlsx_path, _write_xlsx(gdf, lang))
     if csv_path is not None:
-        out["csv"] = atomic_write_bytes(csv_path, _write_csv(gdf, lang, csv_format))
+        out["csv"] = write_csv(_wide_table(gdf, lang), csv_path, german=csv_format == "excel-de")
+    if xlsx_path is not None:
+        full = [Path(p) for p in ([csv_path] if csv_path is not None else [])]
+        full += [Path(p) for p in full_table_paths]
+        if len(gdf) > xlsx_max_rows and not full:
+            logger.warning(
+                "the workbook holds the best %d of %d plots; write the CSV for all of them",
+                xlsx_max_rows,
+                len(gdf),
+            )
+        sheets = _sheets(gdf, lang, max_rows=xlsx_max_rows, full=full)
+        out["xlsx"] = write_xlsx(xlsx_path, sheets)
     logger.info("tables written: %s (%d plots)", ", ".join(str(p) for p in out.values()), len(gdf))
     return out
