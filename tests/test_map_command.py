@@ -138,6 +138,35 @@ def test_print_figure_paper_and_tiles_from_the_command_line(register: dict, tmp_
     assert bad.exit_code == 2
 
 
+def test_register_export_as_geoparquet_and_geopackage(register: dict, tmp_path: Path) -> None:
+    """``register export``: the latest run's ranking with geometry for DuckDB/BI (GeoParquet)
+    and QGIS (styled GeoPackage); ``--run`` an earlier run."""
+    import json
+    import sqlite3
+
+    import pyarrow.parquet as pq
+
+    runner = CliRunner()
+    out = tmp_path / "ranking.parquet"
+    res = runner.invoke(app, ["register", "export", "--register", str(register["reg"]),
+                              "--out", str(out)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    latest = gpd.read_parquet(out)
+    assert sorted(latest["plot_id"]) == [f"p{i}" for i in range(6)]
+    assert latest.crs.to_epsg() == 25832 and latest["rank"].notna().any()
+    assert json.loads(pq.read_schema(out).metadata[b"geo"])["primary_column"] == "geometry"
+    gpkg = tmp_path / "erster.gpkg"
+    args = ["register", "export", "--register", str(register["reg"]), "--out", str(gpkg)]
+    res = runner.invoke(app, [*args, "--run", register["runs"][0]])
+    assert res.exit_code == 0, res.output
+    first = gpd.read_file(gpkg, layer="scores")
+    assert sorted(first["plot_id"]) == ["p0", "p1", "p2", "p3"]
+    with sqlite3.connect(gpkg) as con:
+        assert con.execute("SELECT count(*) FROM layer_styles WHERE useAsDefault").fetchone()[0]
+    bad = runner.invoke(app, [*args[:4], "--out", str(tmp_path / "x.shp")])
+    assert bad.exit_code != 0 and "Traceback" not in bad.output
+
+
 def test_bad_map_input_is_one_clear_line(register: dict, tmp_path: Path) -> None:
     runner = CliRunner()
     out = ["--out", str(tmp_path / "k.html")]

@@ -209,3 +209,28 @@ def test_workbook_has_sites_search_areas_and_settings(tmp_path: Path, lang: str)
     assert sites.iloc[0, 0] == "S-001"
     assert not sites.astype(str).apply(lambda c: c.str.startswith("=")).any().any()
     assert len(book[names[1]]) == 1
+
+
+def test_search_as_geoparquet_cells_sites_and_search_areas(tmp_path: Path) -> None:
+    """``search --out suche.parquet``: cells, sites and search areas as three GeoParquet files
+    that geopandas and pyarrow read back with their CRS and the 'geo' metadata."""
+    import json
+
+    import geopandas as gpd
+    import pyarrow.parquet as pq
+
+    from handwerkgeo.cli.search import write_search_parquet
+
+    res = _result()
+    written = write_search_parquet(res, tmp_path / "suche.parquet")
+    names = [p.name for p in written]
+    assert names == ["suche.parquet", "suche.sites.parquet", "suche.search_areas.parquet"]
+    cells = gpd.read_parquet(written[0])
+    assert len(cells) == len(res.surface) and cells.crs.to_epsg() == 25832
+    sites = gpd.read_parquet(written[1])
+    assert list(sites["site_id"]) == list(res.sites["site_id"])
+    assert (sites["max_site_m2"] == 50_000.0).all() and (sites["threshold"] == 60.0).all()
+    areas = gpd.read_parquet(written[2])
+    assert len(areas) == len(res.search_areas)
+    geo = json.loads(pq.read_schema(written[1]).metadata[b"geo"])
+    assert geo["primary_column"] == "geometry"

@@ -77,7 +77,7 @@ def _layer_names(path: Path) -> set[str]:
         raise InputFileError(msg) from exc
 
 
-def _register_run(path: Path, run_id: str | None) -> Any:
+def register_run(path: Path | str, run_id: str | None) -> Any:
     """A register run as a scored frame, with the criteria of the run's configuration."""
     import yaml
 
@@ -128,7 +128,7 @@ def read_map_input(path: Path, *, run_id: str | None = None) -> tuple[Any, Any, 
 
     layers = _layer_names(path)
     if layers >= _REGISTER_LAYERS:
-        return _register_run(path, run_id), None, None
+        return register_run(path, run_id), None, None
     if run_id is not None:
         msg = (
             f"--run applies to a site register (layers plots, scores, runs); {path.name} has "

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from handwerkgeo._atomic import check_output_file
 from handwerkgeo.cli._options import (
     AreaColOption,
     ColumnOption,
@@ -22,6 +23,7 @@ from handwerkgeo.cli._options import (
     SepOption,
     SheetOption,
     VocabularyOption,
+    out_option,
     plot_reader_options,
 )
 
@@ -203,6 +205,38 @@ def show_command(register: RegisterOpt) -> None:
     cols = ["seq", "run_id", "kind", "finished_at", "version", "config_hash", "engine"]
     cols += ["n_plots", "n_scored", "n_new", "n_changed", "n_rejected"]
     typer.echo(runs[cols].to_string(index=False))
+
+
+@register_app.command("export")
+def export_command(
+    register: RegisterOpt,
+    out: Annotated[
+        Path,
+        out_option(
+            "The run's ranking with geometry: GeoParquet (.parquet, for DuckDB and BI tools) "
+            "or GeoPackage (.gpkg, styled for QGIS)."
+        ),
+    ],
+    run_id: Annotated[
+        str | None, typer.Option("--run", help="Run to export (default: the latest).")
+    ] = None,
+    lang: LangOption = Lang.de,
+) -> None:
+    """Write the ranking of the latest run (or --run ID), every plot with its scores."""
+    check_output_file(out, suffixes=(".parquet", ".gpkg"))
+    from handwerkgeo.cli.maps import register_run
+
+    scored = register_run(register, run_id)
+    if out.suffix.lower() == ".parquet":
+        from handwerkgeo.export.geoparquet import write_geoparquet
+
+        write_geoparquet(scored, out)
+    else:
+        from handwerkgeo.scoring import write_scored
+
+        write_scored(scored, out, lang=lang.value)
+    run = scored.attrs["run"]["run_id"]
+    typer.echo(f"{out}: {len(scored)} plot(s) of run {run}")
 
 
 @register_app.command("migrate")

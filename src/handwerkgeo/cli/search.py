@@ -19,7 +19,7 @@ from handwerkgeo.cli._options import (
 )
 from handwerkgeo.errors import UsageError
 
-__all__ = ["search_command", "write_search"]
+__all__ = ["search_command", "write_search", "write_search_parquet"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +62,37 @@ def write_search(result: object, path: Path, *, lang: str = "de") -> Path:
     return path
 
 
+def write_search_parquet(result: object, path: Path) -> list[Path]:
+    """Write a :class:`~handwerkgeo.search.SearchResult` as GeoParquet files, each atomically.
+
+    ``path`` gets the scored cells; ``NAME.sites.parquet`` and ``NAME.search_areas.parquet``
+    beside it the candidate sites and the search areas (with the search's ``threshold`` and
+    ``max_site_m2``). Returns the files written.
+    """
+    from handwerkgeo.export.geoparquet import write_geoparquet
+
+    res: Any = result
+    path = Path(path)
+    written = [write_geoparquet(res.surface, path)]
+    areas = res.search_areas if res.search_areas is not None else res.sites.iloc[:0]
+    for name, frame in (("sites", res.sites), ("search_areas", areas)):
+        frame = frame.copy()
+        frame.attrs = {}
+        frame["threshold"] = res.threshold
+        frame["max_site_m2"] = res.max_site_m2
+        written.append(write_geoparquet(frame, path.with_name(f"{path.stem}.{name}.parquet")))
+    return written
+
+
 def search_command(
-    out: Annotated[Path, out_option("Result GeoPackage (.gpkg).")],
+    out: Annotated[
+        Path,
+        out_option(
+            "Result GeoPackage (.gpkg: layers scores, sites, search_areas) or GeoParquet "
+            "(.parquet: the cells; sites and search areas in NAME.sites.parquet and "
+            "NAME.search_areas.parquet beside it)."
+        ),
+    ],
     bezirk: Annotated[
         str | None, typer.Option("--bezirk", help="Search one Stadtbezirk (1–10).")
     ] = None,
@@ -107,7 +136,7 @@ def search_command(
     if bezirk is not None and stadtteil is not None:
         msg = "give either --bezirk or --stadtteil, not both"
         raise UsageError(msg)
-    check_output_file(out, suffixes=(".gpkg",))  # before the search, not after it
+    check_output_file(out, suffixes=(".gpkg", ".parquet"))  # before the search, not after it
     if map_path is not None:
         check_output_file(map_path, suffixes=(".html", ".htm"), option="--map")
     if xlsx is not None:
@@ -131,7 +160,10 @@ def search_command(
         max_site_ha=max_site_ha or None,
         lang=language,
     )
-    write_search(result, out, lang=language)
+    if out.suffix.lower() == ".parquet":
+        write_search_parquet(result, out)
+    else:
+        write_search(result, out, lang=language)
     if xlsx is not None:
         from handwerkgeo.export._sites import write_search_workbook
 
