@@ -485,6 +485,15 @@ def test_change_report_lists_new_plots_rank_moves_and_new_exclusions(
     xlsx = pd.read_excel(rep.reports_dir / "aenderungen.xlsx", sheet_name=None)
     assert set(xlsx) == {"Änderungen", "Abgelehnt", "Lauf"}
     assert len(xlsx["Änderungen"]) == len(csv)
+    import openpyxl
+
+    wb = openpyxl.load_workbook(rep.reports_dir / "aenderungen.xlsx")
+    for ws in wb.worksheets:  # every sheet prints: landscape, one page wide, header repeated
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert int(ws.page_setup.fitToHeight) == 0, ws.title
+        assert ws.print_title_rows in ("1:1", "$1:$1"), ws.title
+        assert ws.freeze_panes is not None and ws.auto_filter.ref, ws.title
     en = reg_mod.write_change_report(reg, rep.run_id, language="en")
     assert pd.read_csv(en / "changes.csv").columns[0] == "plot_id"
 

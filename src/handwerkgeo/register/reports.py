@@ -8,7 +8,6 @@ entries).
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 from pathlib import Path
@@ -22,7 +21,7 @@ from handwerkgeo.errors import ConfigError
 from handwerkgeo.messages import message
 from handwerkgeo.register._state import plot_names, reader, run_rows, state_ranks
 from handwerkgeo.register.storage import REJECT_COLS, Register, read_register, run_row
-from handwerkgeo.spreadsheet import csv_bytes, safe_frame
+from handwerkgeo.spreadsheet import Sheet, csv_bytes, write_xlsx
 
 __all__ = [
     "CHANGES",
@@ -220,13 +219,15 @@ def write_change_report(
             message("register_meta_value", lang): [str(run[k]) for k in _META_FIELDS],
         }
     )
-    table, rej, meta = safe_frame(table), safe_frame(rej), safe_frame(meta)
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
-        table.to_excel(xw, sheet_name=message("register_sheet_changes", lang), index=False)
-        rej.to_excel(xw, sheet_name=message("register_sheet_rejects", lang), index=False)
-        meta.to_excel(xw, sheet_name=message("register_sheet_run", lang), index=False)
-    atomic_write_bytes(out / f"{stem}.xlsx", buf.getvalue())
+    # every sheet prints: A4 landscape, one page wide, header repeated, frozen, filtered
+    write_xlsx(
+        out / f"{stem}.xlsx",
+        [
+            Sheet(message("register_sheet_changes", lang), table, key_columns=1),
+            Sheet(message("register_sheet_rejects", lang), rej),
+            Sheet(message("register_sheet_run", lang), meta),
+        ],
+    )
     logger.info("change report of run %s written to %s", run_id, out)
     return out
 
