@@ -43,6 +43,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from handwerkgeo.errors import ParameterError
+
 __all__ = [
     "EXCEL_MAX_ROWS",
     "FORMULA_STARTS",
@@ -361,7 +363,7 @@ def write_xlsx(path: str | os.PathLike[str], sheets: Sequence[Sheet]) -> Path:
 
     Raises
     ------
-    ValueError
+    ParameterError
         If a sheet holds more rows than Excel allows (:data:`EXCEL_MAX_ROWS`).
     """
     import xlsxwriter
@@ -375,7 +377,7 @@ def write_xlsx(path: str | os.PathLike[str], sheets: Sequence[Sheet]) -> Path:
                 f"sheet {sheet.name!r} would have {rows:,} rows, more than Excel's "
                 f"{EXCEL_MAX_ROWS:,}; write the full table as CSV and cut the sheet"
             )
-            raise ValueError(msg)
+            raise ParameterError(msg)
     options = {
         "constant_memory": True,
         "strings_to_formulas": False,
