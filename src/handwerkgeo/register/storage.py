@@ -363,8 +363,8 @@ def init_register(path: str | os.PathLike[str] | Register) -> Register:
     --------
     >>> import tempfile, pathlib, pyogrio
     >>> reg = init_register(pathlib.Path(tempfile.mkdtemp()) / "sites.gpkg")
-    >>> sorted(pyogrio.list_layers(reg.path)[:, 0].tolist())[:4]
-    ['plot_points', 'plots', 'ranking', 'ranking_points']
+    >>> sorted(pyogrio.list_layers(reg.path)[:, 0].tolist())[:5]
+    ['layer_styles', 'plot_points', 'plots', 'ranking', 'ranking_points']
     """
     reg = Register.at(path)
     if reg.url:
