@@ -56,6 +56,7 @@ __all__ = [
     "reader",
     "run_rows",
     "sample_ids",
+    "scored_versions",
     "state_ranks",
     "write_run",
 ]
@@ -127,6 +128,22 @@ def plot_versions(con: sqlite3.Connection) -> pd.DataFrame:
     df = sq.read_frame(con, sql)
     df["plot_version"] = pd.to_numeric(df["plot_version"]).astype("int64")
     return df
+
+
+def scored_versions(
+    reg: Register, current: pd.DataFrame, new_rows: pd.DataFrame | None, scored: pd.Series
+) -> pd.DataFrame:
+    """plot_id → plot_version of the scored plots: from the current versions the listing
+    touched (``current``) and the new ones, else (every plot scored) of every plot."""
+    parts = [current[["plot_id", "plot_version"]]]
+    if new_rows is not None:
+        parts.append(new_rows[["plot_id", "plot_version"]])
+    versions = pd.concat(parts)
+    if not scored.isin(versions["plot_id"]).all():  # every plot scored (not incremental)
+        with reader(reg) as con:
+            parts[0] = plot_versions(con)
+        versions = pd.concat(parts)
+    return versions
 
 
 def sample_ids(con: sqlite3.Connection, exclude: set[str], n: int = 3) -> list[str]:

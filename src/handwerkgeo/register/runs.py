@@ -35,8 +35,8 @@ from handwerkgeo.register._fs import check_writable, disk_full_guard, is_disk_fu
 from handwerkgeo.register._state import (
     RunWrite,
     current_hashes,
-    plot_versions,
     reader,
+    scored_versions,
     state_ranks,
     write_run,
 )
@@ -386,21 +386,6 @@ def _score_rows(sc: Scored, run_id: str, seq: int, versions: pd.DataFrame) -> pd
     return scores
 
 
-def _versions(
-    reg: Register, current: pd.DataFrame, new_rows: pd.DataFrame | None, scored: pd.Series
-) -> pd.DataFrame:
-    """plot_id → plot_version of the scored plots: the touched ones, else every plot."""
-    parts = [current[["plot_id", "plot_version"]]]
-    if new_rows is not None:
-        parts.append(new_rows[["plot_id", "plot_version"]])
-    versions = pd.concat(parts)
-    if not scored.isin(versions["plot_id"]).all():  # every plot scored (not incremental)
-        with reader(reg) as con:
-            parts[0] = plot_versions(con)
-        versions = pd.concat(parts)
-    return versions
-
-
 def _run(
     reg: Register,
     kind: Literal["add", "rescore"],
@@ -454,7 +439,7 @@ def _run(
             n_duplicates=plan.n_dup, input_file=listing.input_file,
             input_sha256=listing.sha256, data_checksums=eng.checksums,
         )  # fmt: skip
-        versions = _versions(reg, current, plan.new_rows, sc.frame["plot_id"])
+        versions = scored_versions(reg, current, plan.new_rows, sc.frame["plot_id"])
         scores = _score_rows(sc, run_id, int(record["seq"]), versions)
         score_cols = [c for c in scores.columns if c not in ("run_id", "run_seq", "plot_version")]
         record["score_columns"] = json.dumps([c for c in score_cols if c != "plot_id"])
