@@ -92,3 +92,14 @@ def test_boundary_from_the_runs_context_equals_the_loaded_one(
     assert listing_reader(_engine(duesseldorf_context, fetched_data_dir), None) is None  # ./data
     other = PlotReaderOptions(data_dir=tmp_path)
     assert listing_reader(_engine(duesseldorf_context, fetched_data_dir), other) is other
+
+
+def test_a_context_that_fails_to_load_leaves_the_boundary_to_the_reader(tmp_path: Path) -> None:
+    from handwerkgeo.errors import DataSourceError
+
+    def broken():
+        raise DataSourceError("the prepared context cannot be read")
+
+    eng = Engine(make_scorer(), None, broken, "", data_dir=tmp_path, own_context=True)
+    opts = PlotReaderOptions(data_dir=tmp_path)
+    assert listing_reader(eng, opts) is opts

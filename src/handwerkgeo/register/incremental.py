@@ -22,7 +22,7 @@ import pandas as pd
 from handwerkgeo import settings
 from handwerkgeo.boundary import CityBoundary
 from handwerkgeo.crs import CRS
-from handwerkgeo.errors import ConfigError
+from handwerkgeo.errors import ConfigError, HandwerkgeoError
 from handwerkgeo.register._state import (
     current_plots,
     latest_rows,
@@ -218,7 +218,11 @@ def listing_reader(eng: Engine, opts: PlotReaderOptions | None) -> PlotReaderOpt
         return opts
     if settings.data_dir(rd.data_dir).resolve() != settings.data_dir(eng.data_dir).resolve():
         return opts
-    quarters = getattr(eng.context_fn(), "stadtteile", None)
+    try:
+        quarters = getattr(eng.context_fn(), "stadtteile", None)
+    except (HandwerkgeoError, OSError) as exc:  # the reader loads the boundary; scoring says why
+        logger.info("city boundary not taken from the scoring context: %s", exc)
+        return opts
     if quarters is None or "stadtteil_name" not in quarters.columns or not len(quarters):
         return opts
     if quarters.crs is not None and not quarters.crs.equals(CRS):
