@@ -80,14 +80,19 @@ def _view_sql(con: sqlite3.Connection, view: str, table: str) -> str:
     )
 
 
-def extend_rank_numbers(con: sqlite3.Connection) -> None:
-    """Make ``rank_numbers`` (1 … number of plots) long enough for every rank."""
+def extend_rank_numbers(con: sqlite3.Connection, need: int | None = None) -> None:
+    """Make ``rank_numbers`` (1 … number of plots) long enough for every rank.
+
+    ``need``: the number of current plots when the caller knows it (a run: the plots it
+    ranked), else counted (a scan of both plot tables).
+    """
     con.execute("CREATE TABLE IF NOT EXISTS rank_numbers (n INTEGER PRIMARY KEY)")
     have = con.execute("SELECT COALESCE(MAX(n), 0) FROM rank_numbers").fetchone()[0]
-    need = con.execute(
-        "SELECT (SELECT COUNT(*) FROM plots WHERE active) "
-        "+ (SELECT COUNT(*) FROM plot_points WHERE active)"
-    ).fetchone()[0]
+    if need is None:
+        need = con.execute(
+            "SELECT (SELECT COUNT(*) FROM plots WHERE active) "
+            "+ (SELECT COUNT(*) FROM plot_points WHERE active)"
+        ).fetchone()[0]
     con.executemany(
         "INSERT INTO rank_numbers VALUES (?)", ((i,) for i in range(have + 1, need + 1))
     )

@@ -8,7 +8,9 @@ plot is scored again.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,18 +19,23 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from handwerkgeo.errors import ConfigError
+from handwerkgeo import settings
+from handwerkgeo.boundary import CityBoundary
+from handwerkgeo.crs import CRS
+from handwerkgeo.errors import ConfigError, HandwerkgeoError
 from handwerkgeo.register._state import (
     current_plots,
     latest_rows,
     rank_rows,
     reader,
+    sample_ids,
     state_ranks,
 )
 from handwerkgeo.register.listing import geom_name
 from handwerkgeo.register.storage import PLOT_META, Register
 from handwerkgeo.scale import DaskOptions, compute_raw_dask
 from handwerkgeo.scorer import Scorer, with_plots
+from handwerkgeo.sources.plots import PlotReaderOptions
 
 __all__ = [
     "Changes",
@@ -36,6 +43,7 @@ __all__ = [
     "Scored",
     "check_sample",
     "current_versions",
+    "listing_reader",
     "rank_rows",
     "same_values",
     "score_all",
@@ -138,7 +146,7 @@ def score_fresh(
     if not pd.Index(check_ids).isin(prev.index).all():
         logger.info("stored rows incomplete; scoring every plot")
         return None
-    checked = scored.loc[is_check]
+    checked = pd.DataFrame(scored.loc[is_check])  # plain columns: 3 rows, many criteria
     skip = {"plot_id", "plot_version", "rank", "run_id", "run_seq"}
     cols = [c for c in prev.columns if c not in skip and c in checked.columns]
     stored = prev.loc[checked["plot_id"].to_numpy()]
@@ -193,13 +201,40 @@ class Engine:
     checksums: str
     engine: str = "single"
     dask: DaskOptions = field(default_factory=DaskOptions)
+    data_dir: str | os.PathLike[str] | None = None
+    own_context: bool = False
+
+
+def listing_reader(eng: Engine, opts: PlotReaderOptions | None) -> PlotReaderOptions | None:
+    """The plots reader's options with the city boundary taken from the run's context.
+
+    When the run loads the scoring context itself (the prepared cache of ``data_dir``) and
+    the reader would load the boundary from the same data directory, the boundary is built
+    from the context's Stadtteile — the same file, already read — instead of reading and
+    dissolving them again. Otherwise ``opts`` unchanged.
+    """
+    rd = opts if opts is not None else PlotReaderOptions()
+    if not eng.own_context or rd.boundary is not None:
+        return opts
+    if settings.data_dir(rd.data_dir).resolve() != settings.data_dir(eng.data_dir).resolve():
+        return opts
+    try:
+        quarters = getattr(eng.context_fn(), "stadtteile", None)
+    except (HandwerkgeoError, OSError) as exc:  # the reader loads the boundary; scoring says why
+        logger.info("city boundary not taken from the scoring context: %s", exc)
+        return opts
+    if quarters is None or "stadtteil_name" not in quarters.columns or not len(quarters):
+        return opts
+    if quarters.crs is not None and not quarters.crs.equals(CRS):
+        quarters = quarters.to_crs(CRS)
+    return dataclasses.replace(rd, boundary=CityBoundary.from_stadtteile(quarters))
 
 
 @dataclass(frozen=True)
 class Changes:
-    """What a run changes: new plot versions, the ids they replace or add, the current
-    versions' hashes, the latest run's ``seq`` when the run may be incremental, and the
-    ranks after it (:func:`._state.state_ranks`) when already read."""
+    """What a run changes: new plot versions, the ids they replace or add, the hashes of
+    the current versions the listing touches, the latest run's ``seq`` when the run may be
+    incremental, and the ranks after it (:func:`._state.state_ranks`) when already read."""
 
     new_rows: gpd.GeoDataFrame | None
     changed_ids: set[str]
@@ -229,8 +264,8 @@ def _plot_cols(versions: pd.DataFrame) -> list[str]:
 
 def _score_incremental(reg: Register, eng: Engine, ch: Changes) -> Scored | None:
     assert ch.new_rows is not None and ch.incremental_from is not None
-    check_ids = check_sample(ch.current["plot_id"], ch.changed_ids)
     with reader(reg) as con:
+        check_ids = sample_ids(con, ch.changed_ids, _N_CHECK)
         check = current_plots(con, check_ids)
         previous = latest_rows(con, ids=check_ids)
     versions = gpd.GeoDataFrame(

@@ -26,7 +26,6 @@ from handwerkgeo import settings
 from handwerkgeo._io import file_sha256
 from handwerkgeo.crs import CRS, to_canonical
 from handwerkgeo.errors import MissingColumnError, ValidationError
-from handwerkgeo.fetch import read_provenance
 from handwerkgeo.register.storage import PLOT_META, REJECT_COLS, empty_frame
 from handwerkgeo.sources.plots import PlotReaderOptions, read_plots
 
@@ -121,6 +120,8 @@ def data_checksums(data_dir: str | os.PathLike[str] | None = None) -> dict[str, 
     raw = settings.raw_dir(data_dir)
     prov = raw / "provenance.json"
     if prov.is_file():
+        from handwerkgeo.fetch import read_provenance  # pydantic: only when there is one
+
         files = read_provenance(data_dir).get("files", {})
         return {k: str(v.get("sha256", "")) for k, v in sorted(files.items())}
     if not raw.is_dir():

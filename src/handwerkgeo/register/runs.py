@@ -36,6 +36,7 @@ from handwerkgeo.register._state import (
     RunWrite,
     current_hashes,
     reader,
+    scored_versions,
     state_ranks,
     write_run,
 )
@@ -43,6 +44,7 @@ from handwerkgeo.register.incremental import (
     Changes,
     Engine,
     Scored,
+    listing_reader,
     score_changes,
     score_columns,
 )
@@ -228,12 +230,15 @@ class _Plan:
 
 
 def _read_listing(
-    new_plots: str | os.PathLike[str] | gpd.GeoDataFrame | None, opts: RunOptions
+    new_plots: str | os.PathLike[str] | gpd.GeoDataFrame | None, opts: RunOptions, eng: Engine
 ) -> _Listing:
     if new_plots is None:
         return _Listing(None, rejects_frame([]))
+    rd = (
+        opts.reader if isinstance(new_plots, gpd.GeoDataFrame) else listing_reader(eng, opts.reader)
+    )
     good, rejects, source, sha = read_listing(
-        new_plots, id_col=opts.id_col, crs=opts.crs, reader=opts.reader
+        new_plots, id_col=opts.id_col, crs=opts.crs, reader=rd
     )
     clash = sorted(set(good.columns) & set(PLOT_META))
     if clash:
@@ -366,7 +371,8 @@ def _engine(
             cache["ctx"] = sc.load_context(data_dir)
         return cache["ctx"]
 
-    return Engine(sc, cfg, context_fn, json.dumps(data_checksums(data_dir), sort_keys=True))
+    checksums = json.dumps(data_checksums(data_dir), sort_keys=True)
+    return Engine(sc, cfg, context_fn, checksums, data_dir=data_dir, own_context=context is None)
 
 
 def _score_rows(sc: Scored, run_id: str, seq: int, versions: pd.DataFrame) -> pd.DataFrame:
@@ -388,7 +394,7 @@ def _run(
     opts: RunOptions,
 ) -> RunReport:
     config = eng.config
-    listing = _read_listing(new_plots, opts)
+    listing = _read_listing(new_plots, opts, eng)
     if listing.good is not None and listing.good.empty and len(listing.rejects):
         _all_rejected(reg, listing, opts.language)
     if not reg.exists():
@@ -401,7 +407,12 @@ def _run(
         started = now_iso(timespec="milliseconds")
         runs = read_register(reg, layers=("runs",))["runs"]
         with reader(reg) as con:
-            current = current_hashes(con)
+            good = listing.good
+            current = (
+                current_hashes(con)
+                if good is None
+                else current_hashes(con, ids=good["plot_id"], geom_hashes=good["geom_hash"])
+            )
             before = state_ranks(con, int(runs["seq"].max())) if len(runs) else None
         latest = runs.iloc[-1] if len(runs) else None
         stale = latest is not None and (
@@ -428,16 +439,15 @@ def _run(
             n_duplicates=plan.n_dup, input_file=listing.input_file,
             input_sha256=listing.sha256, data_checksums=eng.checksums,
         )  # fmt: skip
-        versions = current[["plot_id", "plot_version"]]
-        if plan.new_rows is not None:
-            versions = pd.concat([versions, plan.new_rows[["plot_id", "plot_version"]]])
+        versions = scored_versions(reg, current, plan.new_rows, sc.frame["plot_id"])
         scores = _score_rows(sc, run_id, int(record["seq"]), versions)
         score_cols = [c for c in scores.columns if c not in ("run_id", "run_seq", "plot_version")]
         record["score_columns"] = json.dumps([c for c in score_cols if c != "plot_id"])
         record["n_stored"] = len(scores)
         rej = plan.rejects.copy()
         rej.insert(0, "run_id", run_id)
-        close = sorted(plan.changed_ids & set(current["plot_id"]))
+        registered = current["plot_id"].isin(list(plan.changed_ids)).to_numpy()
+        close = sorted(str(i) for i in current.loc[registered, "plot_id"])
         with contextlib.nullcontext() if reg.url else disk_full_guard(reg.path):
             write_run(reg, RunWrite(close, plan.new_rows, scores, rej, record, started))
         n_scored = len(sc.frame)

@@ -321,6 +321,7 @@ def create_layers(tmp: Path) -> None:
             for table in ("plots", POINT_TABLE):
                 q = sq.quote(table)
                 con.execute(f"CREATE INDEX {sq.quote(table + '_plot_id')} ON {q} (plot_id)")
+                con.execute(f"CREATE INDEX {sq.quote(table + '_geom_hash')} ON {q} (geom_hash)")
             con.execute("CREATE INDEX scores_plot_seq ON scores (plot_id, run_seq)")
             con.execute("CREATE INDEX scores_seq ON scores (run_seq)")
             con.execute("CREATE INDEX rejects_run ON rejects (run_id)")
