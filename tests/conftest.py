@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -197,3 +199,30 @@ def register_at(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pyt
     url = request.getfixturevalue("postgis_server")
     monkeypatch.chdir(tmp_path)
     return f"{url}&schema=t_{os.urandom(6).hex()}"
+
+
+#: Debian's chromium, never a downloaded browser; flags that keep it from calling home
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian chromium driven by Playwright (fails in CI when missing, skips elsewhere)."""
+    if not CHROMIUM.exists():
+        if os.environ.get("HANDWERKGEO_REQUIRE_MIRROR"):
+            pytest.fail("/usr/bin/chromium is missing; install it with `make sysdeps`")
+        pytest.skip("Debian chromium not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -8,7 +8,6 @@ else to pytest's temporary folder (never into the repository).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from test_browser import ARGS, CHROMIUM
 from test_export_maps import make_scored
 
 from handwerkgeo.crs import CRS
@@ -27,20 +25,6 @@ from handwerkgeo.export.overlays import MapOverlay
 pytestmark = pytest.mark.browser
 
 BUDGET_BYTES = 3_500_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("HANDWERKGEO_REQUIRE_MIRROR"):
-            pytest.fail("/usr/bin/chromium is missing; install it with `make sysdeps`")
-        pytest.skip("Debian chromium not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ __all__ = [
     "POLYGONAL_TYPES",
     "is_polygonal",
     "polygonal_part",
+    "to_multipolygons",
 ]
 
 #: Geometry types that count as an area.
@@ -59,3 +60,15 @@ def polygonal_part(geom: Any) -> Any:
         return None
     merged = shapely.union_all(parts)
     return None if merged.is_empty else merged
+
+
+def to_multipolygons(geoms: np.ndarray) -> np.ndarray:
+    """``geoms`` with every Polygon made a one-part MultiPolygon (other types unchanged).
+
+    A layer declared MultiPolygon (the register's ``plots``) then holds one geometry type.
+    """
+    polys = shapely.get_type_id(geoms) == 3
+    if polys.any():
+        geoms = geoms.copy()
+        geoms[polys] = shapely.multipolygons(geoms[polys], indices=np.arange(int(polys.sum())))
+    return geoms

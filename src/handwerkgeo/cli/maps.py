@@ -83,6 +83,7 @@ def register_run(path: Path | str, run_id: str | None) -> Any:
 
     from handwerkgeo.config import ScoringConfig
     from handwerkgeo.register import read_run
+    from handwerkgeo.scoring import criteria_info
 
     scored = read_run(path, run_id)
     run = dict(scored.attrs["run"])
@@ -90,19 +91,9 @@ def register_run(path: Path | str, run_id: str | None) -> Any:
         yaml.safe_load(str(run.get("config_yaml") or "")) or {},
         source=f"configuration of run {run['run_id']}",
     )
-    active = cfg.active_criteria()
     run["config"] = cfg.to_dict()
     run["config_name"] = cfg.name
-    run["criteria"] = {
-        name: {
-            "weight": crit.weight,
-            "label_de": crit.label_de,
-            "label_en": crit.label_en,
-            "unit": crit.unit,
-            "active": name in active,
-        }
-        for name, crit in cfg.criteria.items()
-    }
+    run["criteria"] = criteria_info(cfg)
     scored.attrs["run"] = run
     return scored
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from handwerkgeo._geom import to_multipolygons
 from handwerkgeo._io import now_iso
 from handwerkgeo.crs import CRS
 from handwerkgeo.register import _sqlite as sq
@@ -75,14 +76,6 @@ def _copy(
             cp.write_row(row)
 
 
-def _promote(geoms: np.ndarray) -> np.ndarray:
-    polys = shapely.get_type_id(geoms) == 3
-    if polys.any():
-        geoms = geoms.copy()
-        geoms[polys] = shapely.multipolygons(geoms[polys], indices=np.arange(int(polys.sum())))
-    return geoms
-
-
 def _write_plots(con: psycopg.Connection[Any], schema: str, w: RunWrite) -> bool:
     for t in _PLOT_TABLES:
         if w.close_ids:
@@ -99,7 +92,7 @@ def _write_plots(con: psycopg.Connection[Any], schema: str, w: RunWrite) -> bool
     plots = w.new_plots
     attrs = pd.DataFrame(plots.drop(columns=plots.geometry.name))
     added = [_add_columns(con, schema, t, attrs) for t in _PLOT_TABLES]
-    geoms = _promote(np.asarray(plots.geometry.array, dtype=object))
+    geoms = to_multipolygons(np.asarray(plots.geometry.array, dtype=object))
     points = shapely.get_type_id(geoms) == 0
     for table, mask in (("plots", ~points), (POINT_TABLE, points)):
         if mask.any():

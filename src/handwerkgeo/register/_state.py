@@ -21,6 +21,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from handwerkgeo._geom import to_multipolygons
 from handwerkgeo._io import now_iso
 from handwerkgeo.errors import RegisterLockedError
 from handwerkgeo.register import _sqlite as sq
@@ -304,7 +305,7 @@ def insert_plots(con: sqlite3.Connection, plots: gpd.GeoDataFrame) -> bool:
     ``plot_points``; whether columns were added."""
     attrs = pd.DataFrame(plots.drop(columns=plots.geometry.name))
     added = [bool(sq.add_columns(con, t, attrs)) for t in _PLOT_TABLES]
-    geoms = _promote(np.asarray(plots.geometry.array, dtype=object))
+    geoms = to_multipolygons(np.asarray(plots.geometry.array, dtype=object))
     points = shapely.get_type_id(geoms) == 0
     for table, mask in (("plots", ~points), (POINT_TABLE, points)):
         if mask.any():
@@ -312,14 +313,6 @@ def insert_plots(con: sqlite3.Connection, plots: gpd.GeoDataFrame) -> bool:
             sq.insert_rows(con, table, attrs.loc[mask], blobs=blobs)
             _extend_extent(con, table, geoms[mask])
     return any(added)
-
-
-def _promote(geoms: np.ndarray) -> np.ndarray:
-    polys = shapely.get_type_id(geoms) == 3
-    if polys.any():
-        geoms = geoms.copy()
-        geoms[polys] = shapely.multipolygons(geoms[polys], indices=np.arange(int(polys.sum())))
-    return geoms
 
 
 def _extend_extent(con: sqlite3.Connection, table: str, geoms: np.ndarray) -> None:

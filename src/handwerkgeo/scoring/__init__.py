@@ -43,7 +43,7 @@ Examples
 
 from __future__ import annotations
 
-from handwerkgeo.scoring._aggregate import FIXED_COLUMNS, ZONE_NAMES, score_raw
+from handwerkgeo.scoring._aggregate import FIXED_COLUMNS, ZONE_NAMES, criteria_info, score_raw
 from handwerkgeo.scoring._decision import (
     carried_columns,
     decision_note,
@@ -61,6 +61,7 @@ __all__ = [
     "ZONE_NAMES",
     "carried_columns",
     "compute_raw",
+    "criteria_info",
     "decision_note",
     "decision_ready",
     "decision_summary",

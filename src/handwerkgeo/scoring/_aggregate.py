@@ -19,7 +19,14 @@ from handwerkgeo.messages import message
 from handwerkgeo.scoring._decision import DECISION_COLUMNS, decision_flags
 from handwerkgeo.scoring._utility import utility_matrix
 
-__all__ = ["FIXED_COLUMNS", "SCORE_PREFIXES", "ZONE_NAMES", "number", "score_raw"]
+__all__ = [
+    "FIXED_COLUMNS",
+    "SCORE_PREFIXES",
+    "ZONE_NAMES",
+    "criteria_info",
+    "number",
+    "score_raw",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -212,7 +219,8 @@ def _rank(score: np.ndarray, excluded: np.ndarray, ids: np.ndarray) -> pd.array:
     return ranks
 
 
-def _criteria_info(config: ScoringConfig) -> dict[str, dict[str, Any]]:
+def criteria_info(config: ScoringConfig) -> dict[str, dict[str, Any]]:
+    """Per criterion: weight, German and English label, unit, active (run metadata)."""
     active = config.active_criteria()
     return {
         name: {
@@ -237,7 +245,7 @@ def _run_info(
         "config_name": config.name,
         "version": __version__,
         "scored_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "criteria": _criteria_info(config),
+        "criteria": criteria_info(config),
         "sources": [dict(s) for s in sources],
         "missing_reasons": dict(notes or {}),
     }
