@@ -13,7 +13,6 @@ from typing import Any
 import pandas as pd
 import pyogrio
 import pytest
-from test_sites_browser import browser  # noqa: F401  (the fixture)
 
 from handwerkgeo.search import SearchResult, site_search
 
@@ -29,9 +28,13 @@ def city(duesseldorf_context: Any) -> SearchResult:
 
 @pytest.fixture(scope="module")
 def city_files(
-    city: SearchResult, duesseldorf_context: Any, tmp_path_factory: pytest.TempPathFactory
+    city: SearchResult,
+    duesseldorf_context: Any,
+    fetched_data_dir: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Path, Path]:
     from handwerkgeo.cli.search import write_search
+    from handwerkgeo.export.basemap import load_base_map
     from handwerkgeo.export.maps import export_map
 
     out = tmp_path_factory.mktemp("city_search")
@@ -40,6 +43,7 @@ def city_files(
         city.surface,
         out / "search_map.html",
         stadtteile=duesseldorf_context.stadtteile,
+        base_map=load_base_map(fetched_data_dir, context=duesseldorf_context),
         top_n=0,
         sites=city.sites,
         search_areas=city.search_areas,
@@ -117,7 +121,7 @@ def test_map_of_a_search_result_draws_its_sites(city_files: tuple, tmp_path: Pat
 
 @pytest.mark.browser
 def test_city_search_map_shows_labelled_sites_with_cards(
-    browser: Any,  # noqa: F811  (the fixture of test_sites_browser)
+    browser: Any,
     city_files: tuple,
     tmp_path: Path,
 ) -> None:
@@ -145,6 +149,21 @@ def test_city_search_map_shows_labelled_sites_with_cards(
     first = page.locator(".hwg-site-label", has_text="S-001")
     assert first.count() == 1 and first.is_visible()
     assert page.locator(".hwg-site-label:visible").count() < n_sites
+    # the offline base map beneath: every main road drawn at city scale, Bezirk names
+    stats = page.evaluate("hwg.baseStats()")
+    assert stats["main"]["drawn"] == stats["main"]["lines"] > 1_000
+    assert page.locator(".hwg-label-bz:visible").count() == 10
+    # scale bar and attribution never overlap
+    scale = page.locator(".leaflet-control-scale").first.bounding_box()
+    attribution = page.locator(".leaflet-control-attribution").first.bounding_box()
+    assert scale is not None and attribution is not None
+    assert (
+        scale["x"] + scale["width"] <= attribution["x"]
+        or attribution["x"] + attribution["width"] <= scale["x"]
+        or scale["y"] + scale["height"] <= attribution["y"]
+        or attribution["y"] + attribution["height"] <= scale["y"]
+    ), (scale, attribution)
+    assert page.evaluate("document.documentElement.lang") == "de"
     page.screenshot(path=str(tmp_path / "search_map_city.png"))
     # zoom to S-001 and click its label: the card opens
     page.evaluate(
