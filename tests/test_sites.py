@@ -209,6 +209,13 @@ def test_workbook_has_sites_search_areas_and_settings(tmp_path: Path, lang: str)
     assert sites.iloc[0, 0] == "S-001"
     assert not sites.astype(str).apply(lambda c: c.str.startswith("=")).any().any()
     assert len(book[names[1]]) == 1
+    import openpyxl
+
+    for ws in openpyxl.load_workbook(path).worksheets:  # every sheet prints
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.print_title_rows in ("1:1", "$1:$1"), ws.title
+        assert ws.freeze_panes is not None and ws.auto_filter.ref, ws.title
 
 
 def test_search_as_geoparquet_cells_sites_and_search_areas(tmp_path: Path) -> None:

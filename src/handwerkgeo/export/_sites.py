@@ -10,7 +10,6 @@ Every word comes from :mod:`handwerkgeo.messages` (German by default, English wi
 
 from __future__ import annotations
 
-import io
 import math
 import os
 from pathlib import Path
@@ -23,12 +22,11 @@ from branca.element import MacroElement
 from folium.map import Layer
 from folium.template import Template
 
-from handwerkgeo._atomic import atomic_write_bytes
 from handwerkgeo.crs import check_crs
 from handwerkgeo.export._leaflet import Raw, no_template
 from handwerkgeo.export._mapdata import json_for_html
 from handwerkgeo.messages import message
-from handwerkgeo.spreadsheet import safe_frame
+from handwerkgeo.spreadsheet import Sheet, write_xlsx
 
 __all__ = [
     "AREA_HALO_M",
@@ -408,12 +406,5 @@ def write_search_workbook(
         ),
         (message("search_sheet", lang), settings),
     ]
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-        for name, frame in sheets:
-            safe_frame(frame).to_excel(xl, sheet_name=name, index=False, freeze_panes=(1, 0))
-            ws = xl.sheets[name]
-            for col in ws.columns:
-                width = max(len(str(c.value or "")) for c in col[:200])
-                ws.column_dimensions[col[0].column_letter].width = min(max(width + 2, 8), 60)
-    return atomic_write_bytes(path, buf.getvalue())
+    # every sheet prints: A4 landscape, one page wide, header repeated, frozen, filtered
+    return write_xlsx(path, [Sheet(name, frame) for name, frame in sheets])
