@@ -141,3 +141,74 @@ def test_write_xlsx_is_safe_and_keeps_every_payload(tmp_path) -> None:
     for payload in PAYLOADS:  # CR and CRLF become LF, as XML makes of them
         assert any(t.endswith(payload.replace("\r\n", "\n").replace("\r", "\n")) for t in texts)
     assert "'@x" in texts and "_x000D_" not in "".join(texts)
+
+
+def _ooxml_text(text: str) -> str:
+    """Text with the ``_xHHHH_`` escapes decoded as Excel does (openpyxl keeps them)."""
+    import re
+
+    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), text)
+
+
+def test_write_xlsx_values_read_back_exactly(tmp_path) -> None:
+    """Floats (to the last bit), ints, NaN, awkward text: openpyxl and pandas read them back."""
+    import math
+
+    import numpy as np
+    import openpyxl
+
+    from handwerkgeo.spreadsheet import Sheet, write_xlsx
+
+    floats = [0.1, 2**0.5, 1e-7, 123456789012.5, 54.040236397002204, float("nan"), -0.0, 1e22]
+    texts = ["=1+1", "a < b & c", "Zeile 1\nZeile 2", "Lörick Ümläut ß", "x\x01y", "_x0041_"]
+    texts = [*texts, "ok", " lead"]
+    frame = pd.DataFrame(
+        {
+            "f": floats,
+            "i": np.arange(len(floats), dtype="int64") * 1_000_003,
+            "t": texts,
+            "n": pd.array([1, None, 3, None, 5, 6, 7, 8], dtype="Int64"),
+            "empty": [float("nan")] * len(floats),
+        }
+    )
+    path = write_xlsx(tmp_path / "t.xlsx", [Sheet("Daten", frame, key_columns=1)])
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(frame)
+    for row, (f, i, t, n) in zip(
+        rows, frame[["f", "i", "t", "n"]].itertuples(index=False), strict=True
+    ):
+        assert (
+            (row[0] is None) if math.isnan(f) else (row[0] == f and isinstance(row[0], float | int))
+        )
+        assert row[1] == i and row[3] == (None if pd.isna(n) else n) and row[4] is None
+        assert _ooxml_text(row[2]) == safe_cell(t)  # text as text, made safe, nothing lost
+    assert all(c.data_type != "f" for r in ws.iter_rows() for c in r)
+    assert ws.freeze_panes == "B2" and ws.auto_filter.ref == "A1:E9"
+    assert ws.print_title_rows == "$1:$1" and ws.page_setup.orientation == "landscape"
+    back = pd.read_excel(path, sheet_name="Daten")
+    assert back["f"].tolist()[:5] == floats[:5] and back["f"].isna().tolist()[5]
+    assert back["i"].tolist() == frame["i"].tolist()
+    assert [_ooxml_text(t) for t in back["t"]] == [safe_cell(t) for t in texts]
+    assert back["empty"].isna().all()
+
+
+def test_write_xlsx_keeps_every_row_of_a_long_table(tmp_path) -> None:
+    """Rows beyond the first chunk are written in order, with their row heights."""
+    import openpyxl
+
+    from handwerkgeo.spreadsheet import Sheet, write_xlsx
+
+    n = 45_123
+    frame = pd.DataFrame({"id": [f"P{i}" for i in range(n)], "v": [i / 7 for i in range(n)]})
+    frame.loc[n - 1, "id"] = "lang " * 30
+    path = write_xlsx(tmp_path / "t.xlsx", [Sheet("S", frame, blocks=[("Quelle", frame[:2])])])
+    ws = openpyxl.load_workbook(path, read_only=False).worksheets[0]
+    assert ws.max_row == n + 6  # header, rows, gap, block title, block header, 2 rows
+    assert [ws.cell(r, 2).value for r in (2, 20_001, 20_002, n + 1)] == [
+        0.0,
+        19_999 / 7,
+        20_000 / 7,
+        (n - 1) / 7,
+    ]
+    assert ws.row_dimensions[n + 1].height > 15 and ws.cell(n + 3, 1).value == "Quelle"
