@@ -10,6 +10,7 @@ libraries (geopandas, the scoring engine) inside the command bodies, so that
 
 from __future__ import annotations
 
+import gc
 import logging
 
 import typer
@@ -18,6 +19,9 @@ from handwerkgeo import __version__
 from handwerkgeo.cli._errors import EXIT_CODES_HELP, VERBOSE_KEY, HandwerkgeoGroup
 
 __all__ = ["app", "main"]
+
+#: Collections of the middle generation between two full collections (Python: 10).
+FULL_GC_EVERY = 100
 
 app = typer.Typer(
     name="handwerkgeo",
@@ -92,4 +96,16 @@ app.command("demo")(demo_command)
 
 def main() -> None:
     """Entry point of the ``handwerkgeo`` console script."""
-    app()
+    # Full collections (over every object loaded: pandas, geopandas, the prepared context)
+    # cost ~0.07 s each and a 100-plot score run triggered 3 of them: one per 100 young
+    # collections instead of per 10 (the young generations are collected as before).
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_GC_EVERY)
+    try:
+        app()
+    finally:
+        # The process ends now: spare the interpreter's exit the garbage-collector passes
+        # over everything loaded (~0.25 s after a score run: the prepared context, the
+        # network, pandas/geopandas). Files are written and closed before a command
+        # returns, stdout/stderr are still flushed at exit, exit codes are unchanged.
+        gc.freeze()

@@ -146,10 +146,12 @@ def _unmapped(name: str, columns: Mapping[str, Any]) -> bool:
 
 def run_info(scored: pd.DataFrame, raw_attrs: Mapping[str, Any]) -> dict[str, Any]:
     """``no_data``, ``missing_reasons`` and ``missing_codes`` of a scored run."""
+    columns = scored.copy(deep=False)
+    columns.attrs = {}  # pandas deep-copies the run attributes on every column taken
     no_data = [
         c.removeprefix("u_")
-        for c in scored.columns
-        if c.startswith("u_") and not np.isfinite(pd.to_numeric(scored[c], errors="coerce")).any()
+        for c in columns.columns
+        if c.startswith("u_") and not np.isfinite(pd.to_numeric(columns[c], errors="coerce")).any()
     ]
     return {
         "no_data": no_data,

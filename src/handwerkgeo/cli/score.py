@@ -315,6 +315,7 @@ def _print_top(scored: Any, *, top: int, lang: str) -> None:
     from handwerkgeo.messages import message
 
     ranked = scored[scored["rank"].notna()].sort_values("rank").head(top)
+    ranked.attrs = {}  # else every row of iterrows deep-copies the run attributes
     typer.echo(message("score_top", lang, n=len(ranked)))
     p_col = f"p_top_{top}"
 

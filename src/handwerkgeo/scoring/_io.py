@@ -50,6 +50,7 @@ def write_scored(
         msg = f"the folder {path.parent} does not exist; create it first"
         raise DataSourceError(msg)
     run = dict(scored.attrs.get("run", {}))
+    geometry = scored.geometry.name  # once: each access deep-copies the run attributes
     frame = scored.copy()
     frame.attrs = {}
     frame.insert(0, "source_index", frame.index.astype(str))
@@ -80,9 +81,7 @@ def write_scored(
                 json.dumps(run.get("criteria", {}), ensure_ascii=False),
                 json.dumps(run.get("sources", []), ensure_ascii=False),
                 str(scored.index.dtype),
-                json.dumps(
-                    {c: str(t) for c, t in scored.dtypes.items() if c != scored.geometry.name}
-                ),
+                json.dumps({c: str(t) for c, t in scored.dtypes.items() if c != geometry}),
                 json.dumps(run, ensure_ascii=False, default=str),
             ],
         }
