@@ -39,6 +39,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
+from bench_scoring import random_rectangles  # benchmarks/ is not a package
 
 ZONINGS = ["GE", "GI", "MI", "MU", "MK", "WA", "SO", "unbekannt"]
 OWNERS = ["Stadt", "privat", "Land", "Bund", "unbekannt"]
@@ -52,25 +53,7 @@ def synthetic_plots(data_dir: Path, n: int, seed: int) -> gpd.GeoDataFrame:
     rng = np.random.default_rng(seed)
     city = shapely.union_all(read_stadtteile(data_dir=data_dir).to_crs(CRS).geometry.to_numpy())
     area = shapely.buffer(city, -150.0)  # the whole rectangle stays inside the city
-    shapely.prepare(area)
-    minx, miny, maxx, maxy = area.bounds
-    xs: list[np.ndarray] = []
-    ys: list[np.ndarray] = []
-    while sum(len(x) for x in xs) < n:
-        x, y = rng.uniform(minx, maxx, n), rng.uniform(miny, maxy, n)
-        inside = shapely.contains_xy(area, x, y)
-        xs.append(x[inside])
-        ys.append(y[inside])
-    x, y = np.concatenate(xs)[:n], np.concatenate(ys)[:n]
-    a = rng.uniform(2500.0, 15000.0, n)
-    aspect = rng.uniform(1.0, 3.0, n)
-    w = np.sqrt(a * aspect)
-    h = a / w
-    angle = rng.uniform(0.0, np.pi, n)
-    corners = np.array([[-0.5, -0.5], [0.5, -0.5], [0.5, 0.5], [-0.5, 0.5], [-0.5, -0.5]])
-    dx, dy = corners[None, :, 0] * w[:, None], corners[None, :, 1] * h[:, None]
-    cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
-    coords = np.stack([x[:, None] + dx * cos - dy * sin, y[:, None] + dx * sin + dy * cos], -1)
+    geoms = random_rectangles(area, n, rng)
     return gpd.GeoDataFrame(
         {
             "plot_id": [f"P{i:07d}" for i in range(n)],
@@ -80,7 +63,7 @@ def synthetic_plots(data_dir: Path, n: int, seed: int) -> gpd.GeoDataFrame:
             "land_value_eur_m2": rng.uniform(150.0, 900.0, n).round(),
             "brownfield": rng.random(n) < 0.3,
         },
-        geometry=shapely.polygons(coords),
+        geometry=geoms,
         crs=CRS,
     )
 

@@ -231,12 +231,8 @@ def ensure_data(data_dir: Path) -> dict[str, Any]:
     return info
 
 
-def synthetic_plots(ctx: Any, n: int, seed: int) -> gpd.GeoDataFrame:
-    """``n`` seeded rectangular plots inside the central network's hull and the city."""
-    rng = np.random.default_rng(seed)
-    area = shapely.convex_hull(shapely.multipoints(ctx.network.xy))
-    if ctx.stadtteile is not None:
-        area = shapely.intersection(area, shapely.union_all(ctx.stadtteile.geometry.to_numpy()))
+def random_rectangles(area: Any, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` seeded rotated rectangles of 2,500–15,000 m² whose centres lie in ``area``."""
     shapely.prepare(area)
     minx, miny, maxx, maxy = area.bounds
     xs: list[np.ndarray] = []
@@ -256,7 +252,16 @@ def synthetic_plots(ctx: Any, n: int, seed: int) -> gpd.GeoDataFrame:
     dx, dy = corners[None, :, 0] * w[:, None], corners[None, :, 1] * h[:, None]
     cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
     coords = np.stack([x[:, None] + dx * cos - dy * sin, y[:, None] + dx * sin + dy * cos], -1)
-    geoms = shapely.polygons(coords)
+    return shapely.polygons(coords)
+
+
+def synthetic_plots(ctx: Any, n: int, seed: int) -> gpd.GeoDataFrame:
+    """``n`` seeded rectangular plots inside the central network's hull and the city."""
+    rng = np.random.default_rng(seed)
+    area = shapely.convex_hull(shapely.multipoints(ctx.network.xy))
+    if ctx.stadtteile is not None:
+        area = shapely.intersection(area, shapely.union_all(ctx.stadtteile.geometry.to_numpy()))
+    geoms = random_rectangles(area, n, rng)
     plots = gpd.GeoDataFrame(
         {
             "plot_id": [f"P{i:07d}" for i in range(n)],

@@ -24,6 +24,20 @@ __all__ = ["search_command", "write_search", "write_search_parquet"]
 logger = logging.getLogger(__name__)
 
 
+def _site_layers(res: Any) -> list[tuple[str, Any]]:
+    """``sites`` and ``search_areas`` (possibly empty) with the search's ``threshold`` and
+    ``max_site_m2`` as columns, as every search output stores them."""
+    areas = res.search_areas if res.search_areas is not None else res.sites.iloc[:0]
+    out = []
+    for name, frame in (("sites", res.sites), ("search_areas", areas)):
+        frame = frame.copy()
+        frame.attrs = {}
+        frame["threshold"] = res.threshold
+        frame["max_site_m2"] = res.max_site_m2
+        out.append((name, frame))
+    return out
+
+
 def write_search(result: object, path: Path, *, lang: str = "de") -> Path:
     """Write a :class:`~handwerkgeo.search.SearchResult` to one GeoPackage, atomically.
 
@@ -48,12 +62,7 @@ def write_search(result: object, path: Path, *, lang: str = "de") -> Path:
     try:
         tmp.unlink()
         write_scored(res.surface, tmp, lang=lang)
-        areas = res.search_areas if res.search_areas is not None else res.sites.iloc[:0]
-        for layer, frame in (("sites", res.sites), ("search_areas", areas)):
-            frame = frame.copy()
-            frame.attrs = {}
-            frame["threshold"] = res.threshold
-            frame["max_site_m2"] = res.max_site_m2
+        for layer, frame in _site_layers(res):
             write_layer(frame, tmp, layer)
             add_styles(tmp, layer_styles(frame, layer, geometry="polygon", lang=lang))
         os.replace(tmp, path)
@@ -74,12 +83,7 @@ def write_search_parquet(result: object, path: Path) -> list[Path]:
     res: Any = result
     path = Path(path)
     written = [write_geoparquet(res.surface, path)]
-    areas = res.search_areas if res.search_areas is not None else res.sites.iloc[:0]
-    for name, frame in (("sites", res.sites), ("search_areas", areas)):
-        frame = frame.copy()
-        frame.attrs = {}
-        frame["threshold"] = res.threshold
-        frame["max_site_m2"] = res.max_site_m2
+    for name, frame in _site_layers(res):
         written.append(write_geoparquet(frame, path.with_name(f"{path.stem}.{name}.parquet")))
     return written
 

@@ -147,10 +147,14 @@ def export_outputs(
     sources: dict[str, dict[str, str]] = {}
     if draw_context:
         try:
-            ctx, sources = layers_of(context) if context is not None else context_layers(data_dir)
+            if context is None:  # loaded once, for the context layers and the base map
+                from handwerkgeo.context import load_context
+
+                context = load_context(data_dir, network=False)
+            ctx, sources = layers_of(context)
         except DataSourceError as exc:
             logger.warning("map drawn without context layers: %s", exc)
-    base = _base_map(context, data_dir) if draw_context else None
+    base = _base_map(context, data_dir) if draw_context and context is not None else None
     st_sources = [sources["stadtteile"]] if "stadtteile" in sources else []
     common = {"lang": opts.lang, "title": opts.title}
     written: list[Path] = []
